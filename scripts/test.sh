@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker the integration tests need
+# (scripts/rabbitmq.sh), runs each test project, and ends with one line: "tests: N passed, N failed, N skipped".
+# Exit status is non-zero if anything failed, or if no test ran at all.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+configuration="${CONFIGURATION:-Release}"
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+summary() {
+  echo "tests: $1 passed, $2 failed, $3 skipped"
+}
+
+if [ -x scripts/rabbitmq.sh ] && [ -z "${JOBDEDUP_SKIP_BROKER:-}" ]; then
+  echo "== broker"
+  if ! scripts/rabbitmq.sh start; then
+    echo "could not start RabbitMQ; the broker tests will fail and say how to start it" >&2
+  fi
+fi
+
+echo "== restore and build ($configuration)"
+if ! dotnet build JobDedup.sln -c "$configuration" -nologo -clp:ErrorsOnly; then
+  echo "build failed"
+  summary 0 1 0
+  exit 1
+fi
+
+passed=0
+failed=0
+skipped=0
+status=0
+for project in tests/*/*.Tests.csproj; do
+  name="$(basename "$project" .csproj)"
+  echo "== $name"
+  if ! dotnet test "$project" -c "$configuration" --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+      --results-directory "$results" 2>&1 | grep -vE '^\s+Passed |^$'; then
+    :
+  fi
+  test_status=${PIPESTATUS[0]}
+  trx="$results/$name.trx"
+  if [ ! -f "$trx" ]; then
+    echo "$name: no results were written (the test host crashed or did not start)"
+    failed=$((failed + 1))
+    status=1
+    continue
+  fi
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  p=$(count passed); f=$(count failed); t=$(count total); e=$(count executed)
+  n=$((t - e))
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + n))
+  echo "$name: $p passed, $f failed, $n not run"
+  if [ "$test_status" -ne 0 ] || [ "$f" -ne 0 ]; then
+    status=1
+  fi
+done
+
+if [ "$passed" -eq 0 ]; then
+  echo "no test passed: treating the run as failed"
+  status=1
+fi
+summary "$passed" "$failed" "$skipped"
+exit "$status"

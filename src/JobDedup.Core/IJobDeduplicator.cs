@@ -1,0 +1,49 @@
+namespace JobDedup;
+
+/// <summary>
+/// Removes duplicate work: jobs with the same key that overlap share one handler run, and every caller receives
+/// that run's outcome. A completed job can be remembered for a dedupe window so late duplicates are answered
+/// without a second run.
+/// </summary>
+/// <typeparam name="TJob">The job type.</typeparam>
+/// <typeparam name="TResult">The handler's result type.</typeparam>
+public interface IJobDeduplicator<TJob, TResult>
+{
+    /// <summary>Gets the deduplicator's name; keys are scoped to it.</summary>
+    string Name { get; }
+
+    /// <summary>Submits a job whose key comes from <see cref="JobDedupOptions{TJob}.KeySelector"/>.</summary>
+    /// <param name="job">The job.</param>
+    /// <param name="cancellationToken">Detaches this caller only; the flight goes on for the others.</param>
+    /// <returns>This caller's outcome. Failures are returned, not thrown.</returns>
+    /// <exception cref="ArgumentException">The key selector returned a null or empty key.</exception>
+    /// <exception cref="InvalidOperationException">No key selector is configured.</exception>
+    /// <exception cref="ObjectDisposedException">The deduplicator is stopping or stopped.</exception>
+    ValueTask<JobOutcome<TResult>> EnqueueAsync(TJob job, CancellationToken cancellationToken = default);
+
+    /// <summary>Submits a job under an explicit key.</summary>
+    /// <param name="key">The dedupe key.</param>
+    /// <param name="job">The job.</param>
+    /// <param name="cancellationToken">Detaches this caller only; the flight goes on for the others.</param>
+    /// <returns>This caller's outcome. Failures are returned, not thrown.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The deduplicator is stopping or stopped.</exception>
+    ValueTask<JobOutcome<TResult>> EnqueueAsync(string key, TJob job, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes the next job with this key start a new flight: the key leaves the in-flight map and the dedupe window.
+    /// A flight already running goes on for its callers.
+    /// </summary>
+    /// <param name="key">The dedupe key.</param>
+    void Forget(string key);
+
+    /// <summary>Forgets every key in flight and in the dedupe window.</summary>
+    void ForgetAll();
+
+    /// <summary>Returns the counters since start or the last <see cref="ResetStats"/>.</summary>
+    /// <returns>A snapshot.</returns>
+    DeduplicationStats GetStats();
+
+    /// <summary>Sets the counters (hits, misses, errors, retries, leader elections) back to zero.</summary>
+    void ResetStats();
+}

@@ -1,0 +1,152 @@
+using Polly;
+
+namespace JobDedup;
+
+/// <summary>Settings of one <see cref="JobDeduplicator{TJob, TResult}"/>. Checked when the deduplicator is built.</summary>
+/// <typeparam name="TJob">The job type.</typeparam>
+public sealed class JobDedupOptions<TJob>
+{
+    /// <summary>Gets or sets the deduplicator's name. Keys are scoped to it, so two deduplicators never collide.</summary>
+    /// <value>The default is <c>"default"</c>. With dependency injection, the name given to <c>AddJobDedup</c>.</value>
+    public string Name { get; set; } = "default";
+
+    /// <summary>Gets or sets the function that gives a job's dedupe key, used by <c>EnqueueAsync(job)</c>.</summary>
+    /// <value>The default is <see langword="null"/>: only <c>EnqueueAsync(key, job)</c> can be used.</value>
+    public Func<TJob, string>? KeySelector { get; set; }
+
+    /// <summary>Gets or sets how many jobs may wait for the dispatcher.</summary>
+    /// <value>The default is 1024.</value>
+    public int QueueCapacity { get; set; } = 1024;
+
+    /// <summary>Gets or sets what happens when the queue is full.</summary>
+    /// <value>The default is <see cref="QueueFullMode.Wait"/>.</value>
+    public QueueFullMode QueueFullMode { get; set; } = QueueFullMode.Wait;
+
+    /// <summary>Gets or sets how many handler runs may be in progress at once. Flights waiting for a slot still accept joiners.</summary>
+    /// <value>The default is 64.</value>
+    public int MaxConcurrentHandlers { get; set; } = 64;
+
+    /// <summary>Gets or sets how many callers may wait on one key; the next ones are <see cref="JobStatus.Rejected"/>.</summary>
+    /// <value>The default is 100,000.</value>
+    public int MaxWaitersPerKey { get; set; } = 100_000;
+
+    /// <summary>Gets or sets how many times a failed attempt is retried inside the flight (0 turns retries off).</summary>
+    /// <value>The default is 2.</value>
+    public int MaxRetryAttempts { get; set; } = 2;
+
+    /// <summary>Gets or sets the delay before the first retry; later retries back off exponentially.</summary>
+    /// <value>The default is 200 milliseconds.</value>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Gets or sets the longest delay between retries.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets a value indicating whether retry delays are jittered so that many flights do not retry in step.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool RetryJitter { get; set; } = true;
+
+    /// <summary>Gets or sets the time one attempt may take; a handler still running then is canceled and the attempt fails.</summary>
+    /// <value>The default is <see langword="null"/>: no limit.</value>
+    public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets a resilience pipeline to run the handler in instead of the one built from the retry and timeout
+    /// settings above (which are then ignored).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public ResiliencePipeline? ResiliencePipeline { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a handler keeps running after every caller of its flight has left,
+    /// so that its result can still be kept for the dedupe window.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: the handler's token fires when the last caller leaves.</value>
+    public bool RunToCompletionWhenAbandoned { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a successful outcome is remembered after its flight ends. Within it, a duplicate gets the
+    /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are never remembered.
+    /// </summary>
+    /// <value>The default is <see cref="TimeSpan.Zero"/>: only jobs in flight are deduplicated.</value>
+    public TimeSpan CompletedRetention { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Gets or sets how many outcomes the in-memory dedupe window keeps; the oldest is evicted first.</summary>
+    /// <value>The default is 10,000.</value>
+    public int MaxRetainedOutcomes { get; set; } = 10_000;
+
+    /// <summary>Gets or sets how long shutdown lets running handlers finish before canceling them.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lists what is wrong with these settings, each message naming its option.</summary>
+    /// <returns>The problems; empty when the settings are valid.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            errors.Add($"{nameof(Name)} must not be empty.");
+        }
+
+        Positive(errors, nameof(QueueCapacity), QueueCapacity);
+        Positive(errors, nameof(MaxConcurrentHandlers), MaxConcurrentHandlers);
+        Positive(errors, nameof(MaxWaitersPerKey), MaxWaitersPerKey);
+        Positive(errors, nameof(MaxRetainedOutcomes), MaxRetainedOutcomes);
+        if (!Enum.IsDefined(QueueFullMode))
+        {
+            errors.Add($"{nameof(QueueFullMode)} must be Wait or Reject, not {QueueFullMode}.");
+        }
+
+        if (MaxRetryAttempts is < 0 or > 100)
+        {
+            errors.Add($"{nameof(MaxRetryAttempts)} must be between 0 and 100, not {MaxRetryAttempts}.");
+        }
+
+        if (RetryDelay < TimeSpan.Zero || RetryDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{nameof(RetryDelay)} must be between 0 and 1 day, not {RetryDelay}.");
+        }
+
+        if (RetryMaxDelay < RetryDelay || RetryMaxDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{nameof(RetryMaxDelay)} must be at least {nameof(RetryDelay)} and at most 1 day, not {RetryMaxDelay}.");
+        }
+
+        if (AttemptTimeout is { } timeout && (timeout < TimeSpan.FromMilliseconds(10) || timeout > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{nameof(AttemptTimeout)} must be between 10 ms and 1 day when set, not {timeout}.");
+        }
+
+        if (CompletedRetention < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(CompletedRetention)} must not be negative, not {CompletedRetention}.");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(ShutdownTimeout)} must not be negative, not {ShutdownTimeout}.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Throws when the settings are invalid, naming each wrong option.</summary>
+    /// <exception cref="ArgumentException">At least one setting is invalid.</exception>
+    public void EnsureValid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"Invalid JobDedup options for '{Name}': {string.Join(" ", errors)}", "options");
+        }
+    }
+
+    private static void Positive(List<string> errors, string name, int value)
+    {
+        if (value <= 0)
+        {
+            errors.Add($"{name} must be greater than 0, not {value}.");
+        }
+    }
+}

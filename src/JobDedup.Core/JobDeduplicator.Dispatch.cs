@@ -1,0 +1,112 @@
+using JobDedup.Pipeline;
+using JobDedup.Telemetry;
+
+namespace JobDedup;
+
+/// <content>The dispatcher: the single reader of the queue and the only writer of new flights.</content>
+public sealed partial class JobDeduplicator<TJob, TResult>
+{
+    private async Task DispatchLoopAsync()
+    {
+        var reader = _queue.Reader;
+        while (true)
+        {
+            try
+            {
+                while (await reader.WaitToReadAsync().ConfigureAwait(false))
+                {
+                    while (reader.TryRead(out var waiter))
+                    {
+                        Metrics.QueueDepth.Add(-1, _nameTag);
+                        Dispatch(waiter);
+                    }
+                }
+
+                return; // the queue was completed by StopAsync and is empty
+            }
+            catch (Exception ex)
+            {
+                // Rule: nothing escapes the loop. Log it and read on.
+                Log.DispatcherLoopFailed(_logger, Name, ex);
+            }
+        }
+    }
+
+    private void Dispatch(JobWaiter<TJob, TResult> waiter)
+    {
+        try
+        {
+            DispatchCore(waiter);
+        }
+        catch (Exception ex)
+        {
+            Log.DispatchFailed(_logger, Name, waiter.Key, ex);
+            waiter.Complete(JobOutcome<TResult>.Failed(waiter.Key, ex, JobRole.None, 0));
+        }
+    }
+
+    private void DispatchCore(JobWaiter<TJob, TResult> waiter)
+    {
+        if (!waiter.IsWaiting)
+        {
+            return; // the caller left while queued
+        }
+
+        if (IsStopping)
+        {
+            // Nothing new starts once shutdown began.
+            waiter.Complete(ShuttingDown(waiter.Key, JobRole.None, 0));
+            return;
+        }
+
+        if (_flights.TryJoin(waiter.Key, out var flight))
+        {
+            if (flight.AttachedCount > _options.MaxWaitersPerKey)
+            {
+                flight.Leave();
+                waiter.Complete(JobOutcome<TResult>.Rejected(waiter.Key, new JobRejectedException(
+                    $"Key '{waiter.Key}' of deduplicator '{Name}' already has {_options.MaxWaitersPerKey} callers waiting (MaxWaitersPerKey).")));
+                return;
+            }
+
+            flight.AddJoiner(waiter);
+            _counters.Hit();
+            Metrics.JobsEnqueued.Add(1, _nameTag, new("jobdedup.role", "joined"));
+            return;
+        }
+
+        Task<StoredOutcome<TResult>?>? pendingLookup = null;
+        if (_store is not null)
+        {
+            var lookup = _store.TryGetAsync(Name, waiter.Key, CancellationToken.None);
+            if (!lookup.IsCompletedSuccessfully)
+            {
+                // A store that answers later: the flight waits for it, and callers arriving meanwhile join.
+                pendingLookup = lookup.AsTask();
+            }
+            else if (lookup.Result is { } stored)
+            {
+                if (waiter.Complete(Replay(waiter.Key, stored)))
+                {
+                    _counters.Hit();
+                    Metrics.JobsEnqueued.Add(1, _nameTag, new("jobdedup.role", "replayed"));
+                }
+
+                return;
+            }
+        }
+
+        var created = new JobFlight<TJob, TResult>(this, waiter, _options.RunToCompletionWhenAbandoned, pendingLookup);
+        if (!_flights.TryAdd(created))
+        {
+            throw new InvalidOperationException($"Key '{waiter.Key}' was mapped to a flight by someone other than the dispatcher.");
+        }
+
+        Track(created);
+        waiter.MarkAttached(created, JobRole.Leader);
+        ThreadPool.UnsafeQueueUserWorkItem(created, preferLocal: false);
+    }
+
+    private static JobOutcome<TResult> Replay(string key, StoredOutcome<TResult> stored) =>
+        JobOutcome<TResult>.Succeeded(key, stored.Value, JobRole.Replayed, stored.Attempts);
+}

@@ -1,0 +1,133 @@
+using JobDedup.Pipeline;
+using JobDedup.Telemetry;
+
+namespace JobDedup;
+
+/// <content>Shutdown: stop intake, let running handlers finish within the timeout, cancel the rest; every caller gets an outcome.</content>
+public sealed partial class JobDeduplicator<TJob, TResult>
+{
+    private readonly HashSet<JobFlight<TJob, TResult>> _activeFlights = [];
+    private readonly Lock _activeSync = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _stopping;
+
+    private bool IsStopping => Volatile.Read(ref _stopping) != 0;
+
+    /// <summary>
+    /// Stops the deduplicator: later <c>EnqueueAsync</c> calls throw <see cref="ObjectDisposedException"/>, jobs still
+    /// queued and flights not yet running end as <see cref="JobStatus.Canceled"/>, running handlers get
+    /// <see cref="JobDedupOptions{TJob}.ShutdownTimeout"/> to finish, then their tokens fire and their callers get a
+    /// canceled outcome. Calling it again waits for the same stop.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the wait for running handlers short.</param>
+    /// <returns>A task that completes when every caller has an outcome.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+        {
+            _ = StopCoreAsync(cancellationToken);
+        }
+
+        return _stopped.Task;
+    }
+
+    /// <summary>Stops the deduplicator (see <see cref="StopAsync"/>) with no limit but the shutdown timeout.</summary>
+    /// <returns>A task that completes when every caller has an outcome.</returns>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _queue.Writer.TryComplete();
+            await _dispatcher.ConfigureAwait(false); // queued jobs drain as canceled
+
+            var flights = ActiveFlights();
+            var waiting = 0;
+            foreach (var flight in flights)
+            {
+                if (!flight.IsRunning)
+                {
+                    waiting++;
+                    flight.CancelHandler();
+                }
+            }
+
+            Log.Stopping(_logger, Name, flights.Length - waiting, waiting);
+            try
+            {
+                await _drained.Task.WaitAsync(_options.ShutdownTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                var late = ActiveFlights();
+                if (late.Length > 0)
+                {
+                    Log.ShutdownTimedOut(_logger, Name, late.Length);
+                }
+
+                foreach (var flight in late)
+                {
+                    flight.CancelHandler();
+                    CompleteFlight(flight, ShuttingDown(flight.Key, JobRole.Leader, flight.Attempts));
+                }
+            }
+
+            Log.Stopped(_logger, Name);
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void Track(JobFlight<TJob, TResult> flight)
+    {
+        lock (_activeSync)
+        {
+            _activeFlights.Add(flight);
+        }
+    }
+
+    private void Untrack(JobFlight<TJob, TResult> flight)
+    {
+        bool drained;
+        lock (_activeSync)
+        {
+            _activeFlights.Remove(flight);
+            drained = _activeFlights.Count == 0 && IsStopping;
+        }
+
+        if (drained)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private JobFlight<TJob, TResult>[] ActiveFlights()
+    {
+        lock (_activeSync)
+        {
+            if (_activeFlights.Count == 0 && IsStopping)
+            {
+                _drained.TrySetResult(); // completes asynchronously for its awaiter, so safe under the lock
+            }
+
+            return [.. _activeFlights];
+        }
+    }
+
+    private void ThrowIfStopping()
+    {
+        if (IsStopping)
+        {
+            throw new ObjectDisposedException(
+                $"JobDeduplicator '{Name}'",
+                $"Deduplicator '{Name}' is stopping or stopped and accepts no more jobs.");
+        }
+    }
+
+    private static JobOutcome<TResult> ShuttingDown(string key, JobRole role, int attempts) =>
+        JobOutcome<TResult>.Canceled(key, new OperationCanceledException("The deduplicator is shutting down."), role, attempts);
+}

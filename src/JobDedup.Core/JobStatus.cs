@@ -1,0 +1,17 @@
+namespace JobDedup;
+
+/// <summary>How a job ended for one caller.</summary>
+public enum JobStatus
+{
+    /// <summary>The handler returned a value (now, or within the dedupe window).</summary>
+    Succeeded,
+
+    /// <summary>The handler failed after its final attempt; <see cref="JobOutcome{TResult}.Exception"/> holds why.</summary>
+    Failed,
+
+    /// <summary>The caller's token fired, every caller left, or the deduplicator shut down before an outcome was known.</summary>
+    Canceled,
+
+    /// <summary>The job was refused before it reached a flight: the queue or the key's waiter list was full.</summary>
+    Rejected,
+}

@@ -1,0 +1,203 @@
+using JobDedup.Flights;
+using JobDedup.SharedCalls;
+
+namespace JobDedup;
+
+/// <summary>
+/// Direct request coalescing with no queue in between: concurrent calls with the same key share one run of the work
+/// and its result or exception. The .NET counterpart of Go's <c>singleflight.Group</c> and Python's <c>shared-call</c>.
+/// </summary>
+/// <remarks>
+/// The first caller for a key runs the work on its own thread until the work first awaits; later callers join it.
+/// A caller's token detaches that caller only; the work's token fires when every caller has left (unless
+/// <see cref="SharedCallOptions.RunToCompletionWhenAbandoned"/>). When the work ends, the key is free again.
+/// </remarks>
+/// <typeparam name="TKey">The key type.</typeparam>
+/// <typeparam name="TResult">The work's result type.</typeparam>
+public sealed partial class SharedCall<TKey, TResult>
+    where TKey : notnull
+{
+    private static readonly Action<Task<TResult>, object?> FinishWhenDone =
+        static (task, state) => ((SharedFlight<TKey, TResult>)state!).Owner.Finish((SharedFlight<TKey, TResult>)state!, task);
+
+    private readonly FlightTable<TKey, SharedFlight<TKey, TResult>> _flights;
+    private readonly FlightCounters _counters = new();
+    private readonly bool _runToCompletionWhenAbandoned;
+
+    /// <summary>Initializes a new instance of the <see cref="SharedCall{TKey, TResult}"/> class.</summary>
+    /// <param name="options">Settings; the defaults when omitted.</param>
+    /// <param name="comparer">Compares keys; the default comparer when omitted.</param>
+    public SharedCall(SharedCallOptions? options = null, IEqualityComparer<TKey>? comparer = null)
+    {
+        _flights = new FlightTable<TKey, SharedFlight<TKey, TResult>>(comparer);
+        _runToCompletionWhenAbandoned = options?.RunToCompletionWhenAbandoned ?? false;
+    }
+
+    /// <summary>Runs <paramref name="work"/> for <paramref name="key"/>, or joins the run already in progress.</summary>
+    /// <param name="key">The key calls are coalesced by.</param>
+    /// <param name="work">The work; it receives a token that fires only when every caller has left.</param>
+    /// <param name="cancellationToken">Detaches this caller only.</param>
+    /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    public Task<TResult> RunAsync(TKey key, Func<CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
+        RunAsync(key, work, static (w, token) => w(token), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with <paramref name="state"/> for <paramref name="key"/>, or joins the run already
+    /// in progress. Passing state instead of capturing it keeps the call free of closure allocations.
+    /// </summary>
+    /// <typeparam name="TState">The state type.</typeparam>
+    /// <param name="key">The key calls are coalesced by.</param>
+    /// <param name="state">Passed to <paramref name="work"/> when this caller leads.</param>
+    /// <param name="work">The work; it receives a token that fires only when every caller has left.</param>
+    /// <param name="cancellationToken">Detaches this caller only.</param>
+    /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    public Task<TResult> RunAsync<TState>(
+        TKey key,
+        TState state,
+        Func<TState, CancellationToken, Task<TResult>> work,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(work);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TResult>(cancellationToken);
+        }
+
+        if (!TryLead(key, cancellationToken.CanBeCanceled, out var flight))
+        {
+            return Wait(flight, cancellationToken);
+        }
+
+        Task<TResult> task;
+        try
+        {
+            task = work(state, flight.HandlerToken) ?? Task.FromException<TResult>(NullTask());
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException<TResult>(ex);
+        }
+
+        if (task.IsCompleted)
+        {
+            Finish(flight, task);
+            return task;
+        }
+
+        _ = task.ContinueWith(FinishWhenDone, flight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return Wait(flight, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on this thread for <paramref name="key"/>, or blocks until the run in progress
+    /// ends. For threaded code; do not call it with the same key from inside the work.
+    /// </summary>
+    /// <param name="key">The key calls are coalesced by.</param>
+    /// <param name="work">The work.</param>
+    /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    public TResult Run(TKey key, Func<TResult> work)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(work);
+        if (!TryLead(key, leaderCancellable: false, out var flight))
+        {
+            return flight.GetTask().GetAwaiter().GetResult();
+        }
+
+        TResult value;
+        try
+        {
+            value = work();
+        }
+        catch (Exception ex)
+        {
+            Finish(flight, Task.FromException<TResult>(ex));
+            throw;
+        }
+
+        Finish(flight, Task.FromResult(value));
+        return value;
+    }
+
+    /// <summary>Makes the next call with this key start a new run; a run in progress goes on for its callers.</summary>
+    /// <param name="key">The key.</param>
+    public void Forget(TKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        _flights.Forget(key);
+    }
+
+    /// <summary>Makes the next call with any key start a new run.</summary>
+    public void ForgetAll() => _flights.ForgetAll();
+
+    /// <summary>Returns the counters since start or the last <see cref="ResetStats"/>.</summary>
+    /// <returns>A snapshot; <see cref="DeduplicationStats.Queued"/> is always 0 here.</returns>
+    public DeduplicationStats GetStats() => _counters.Snapshot(_flights.Count, queued: 0);
+
+    /// <summary>Sets the counters back to zero.</summary>
+    public void ResetStats() => _counters.Reset();
+
+    private static InvalidOperationException NullTask() => new("The work returned null instead of a task.");
+
+    private static async Task<TResult> WaitOrLeaveAsync(SharedFlight<TKey, TResult> flight, Task<TResult> shared, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !shared.IsCompleted)
+        {
+            flight.Leave();
+            throw;
+        }
+    }
+
+    private static Task<TResult> Wait(SharedFlight<TKey, TResult> flight, CancellationToken cancellationToken)
+    {
+        var shared = flight.GetTask();
+        return !cancellationToken.CanBeCanceled || shared.IsCompleted ? shared : WaitOrLeaveAsync(flight, shared, cancellationToken);
+    }
+
+    /// <summary>Joins the flight for <paramref name="key"/>, or starts one; true when the caller leads.</summary>
+    private bool TryLead(TKey key, bool leaderCancellable, out SharedFlight<TKey, TResult> flight)
+    {
+        SharedFlight<TKey, TResult>? created = null;
+        while (true)
+        {
+            if (_flights.TryJoin(key, out var joined))
+            {
+                _counters.Hit();
+                flight = joined;
+                return false;
+            }
+
+            // A leader waiting without a token never leaves, so its flight can never be abandoned and needs no token source.
+            created ??= new SharedFlight<TKey, TResult>(
+                this,
+                key,
+                cancellable: leaderCancellable && !_runToCompletionWhenAbandoned,
+                _runToCompletionWhenAbandoned);
+            if (_flights.TryAdd(created))
+            {
+                _counters.Miss();
+                flight = created;
+                return true;
+            }
+        }
+    }
+
+    private void Finish(SharedFlight<TKey, TResult> flight, Task<TResult> finished)
+    {
+        // Leave the map first: anyone arriving after this starts a fresh run.
+        _flights.Remove(flight);
+        flight.Close();
+        if (finished.IsFaulted)
+        {
+            _counters.Error();
+            _ = finished.Exception; // observed here; every caller gets the same exception
+        }
+
+        flight.Complete(finished);
+    }
+}

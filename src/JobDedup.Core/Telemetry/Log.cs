@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace JobDedup.Telemetry;
+
+/// <summary>Log events of the engine. Event ids are stable; keys may appear, payloads never do.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Warning, "Deduplicator {Deduplicator}: attempt {Attempt} for key {Key} failed; retrying in {Delay}.")]
+    public static partial void AttemptFailed(ILogger logger, string deduplicator, string key, int attempt, TimeSpan delay, Exception? exception);
+
+    [LoggerMessage(1002, LogLevel.Error, "Deduplicator {Deduplicator}: job {Key} failed after {Attempts} attempt(s); {Waiters} caller(s) get the failure.")]
+    public static partial void FlightFailed(ILogger logger, string deduplicator, string key, int attempts, int waiters, Exception exception);
+
+    [LoggerMessage(1003, LogLevel.Information, "Deduplicator {Deduplicator}: the leader of key {Key} left; the oldest caller still waiting leads attempt {Attempt}.")]
+    public static partial void LeaderElected(ILogger logger, string deduplicator, string key, int attempt);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Deduplicator {Deduplicator}: every caller of key {Key} left; its handler is canceled.")]
+    public static partial void FlightAbandoned(ILogger logger, string deduplicator, string key);
+
+    [LoggerMessage(1005, LogLevel.Error, "Deduplicator {Deduplicator}: the dispatcher could not place a job for key {Key}; the caller gets a failed outcome.")]
+    public static partial void DispatchFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1006, LogLevel.Error, "Deduplicator {Deduplicator}: the dispatcher loop failed and restarts.")]
+    public static partial void DispatcherLoopFailed(ILogger logger, string deduplicator, Exception exception);
+
+    [LoggerMessage(1007, LogLevel.Error, "Deduplicator {Deduplicator}: could not keep the outcome of key {Key} for the dedupe window; a late duplicate may run again.")]
+    public static partial void OutcomeSaveFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1008, LogLevel.Error, "Deduplicator {Deduplicator}: could not forget key {Key} in the dedupe window.")]
+    public static partial void OutcomeRemoveFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Information, "Deduplicator {Deduplicator} is stopping: {Running} handler(s) running, {Waiting} flight(s) waiting for a slot are canceled.")]
+    public static partial void Stopping(ILogger logger, string deduplicator, int running, int waiting);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Deduplicator {Deduplicator}: {Running} handler(s) still running after the shutdown timeout are canceled; their callers get a canceled outcome.")]
+    public static partial void ShutdownTimedOut(ILogger logger, string deduplicator, int running);
+
+    [LoggerMessage(1011, LogLevel.Information, "Deduplicator {Deduplicator} stopped.")]
+    public static partial void Stopped(ILogger logger, string deduplicator);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Deduplicator {Deduplicator}: a handler for key {Key} kept running after its attempt was canceled; it is left behind and its result ignored.")]
+    public static partial void HandlerLeftBehind(ILogger logger, string deduplicator, string key);
+}

@@ -1,0 +1,173 @@
+using JobDedup.Core.Tests.Support;
+
+namespace JobDedup.Core.Tests.Pipeline;
+
+public sealed class DedupeWindowTests
+{
+    [Fact]
+    public async Task EnqueueAsync_InsideTheWindow_ReplaysWithoutARun()
+    {
+        var time = new FakeTimeProvider();
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult($"charge-{Interlocked.Increment(ref runs)}"),
+            o => o.CompletedRetention = TimeSpan.FromHours(24),
+            time);
+
+        var first = await dedup.EnqueueAsync(new Job("evt_1", "a")).Within();
+        time.Advance(TimeSpan.FromHours(23));
+        var late = await dedup.EnqueueAsync(new Job("evt_1", "b")).Within();
+
+        Assert.Equal("charge-1", first.Value);
+        Assert.Equal(JobRole.Leader, first.Role);
+        Assert.Equal("charge-1", late.Value);
+        Assert.Equal(JobRole.Replayed, late.Role);
+        Assert.True(late.IsShared);
+        Assert.Equal(1, runs);
+        Assert.Equal(1, dedup.GetStats().Hits);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_AfterTheWindow_RunsAgain()
+    {
+        var time = new FakeTimeProvider();
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult($"charge-{Interlocked.Increment(ref runs)}"),
+            o => o.CompletedRetention = TimeSpan.FromMinutes(10),
+            time);
+
+        await dedup.EnqueueAsync(new Job("evt_1", "a")).Within();
+        time.Advance(TimeSpan.FromMinutes(10));
+        var after = await dedup.EnqueueAsync(new Job("evt_1", "b")).Within();
+
+        Assert.Equal("charge-2", after.Value);
+        Assert.Equal(JobRole.Leader, after.Role);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FailedOutcome_IsNeverKept()
+    {
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => Interlocked.Increment(ref runs) == 1
+                ? throw new InvalidOperationException("declined")
+                : ValueTask.FromResult("ok"),
+            o => o.CompletedRetention = TimeSpan.FromHours(1));
+
+        var failed = await dedup.EnqueueAsync(new Job("k", "a")).Within();
+        var retried = await dedup.EnqueueAsync(new Job("k", "b")).Within();
+
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Equal("ok", retried.Value);
+        Assert.Equal(JobRole.Leader, retried.Role);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_MoreOutcomesThanTheWindowHolds_EvictsTheOldest()
+    {
+        var store = new MemoryOutcomeStore<string>(capacity: 3);
+        var runs = new List<string>();
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                lock (runs)
+                {
+                    runs.Add(job.Key);
+                }
+
+                return ValueTask.FromResult(job.Key);
+            },
+            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            store: store);
+
+        foreach (var key in new[] { "a", "b", "c", "d" })
+        {
+            await dedup.EnqueueAsync(new Job(key, "x")).Within();
+        }
+
+        Assert.Equal(3, store.Count);
+        Assert.Equal(JobRole.Replayed, (await dedup.EnqueueAsync(new Job("d", "y")).Within()).Role);
+        Assert.Equal(JobRole.Replayed, (await dedup.EnqueueAsync(new Job("b", "y")).Within()).Role);
+        Assert.Equal(JobRole.Leader, (await dedup.EnqueueAsync(new Job("a", "y")).Within()).Role);
+        Assert.Equal(["a", "b", "c", "d", "a"], runs);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_DefaultWindowUsesMaxRetainedOutcomes()
+    {
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.MaxRetainedOutcomes = 2;
+            });
+
+        await dedup.EnqueueAsync(new Job("a", "x")).Within();
+        await dedup.EnqueueAsync(new Job("b", "x")).Within();
+        await dedup.EnqueueAsync(new Job("c", "x")).Within();
+        var a = await dedup.EnqueueAsync(new Job("a", "x")).Within();
+
+        Assert.Equal(JobRole.Leader, a.Role);
+        Assert.Equal(4, runs);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_StoreAnswersLater_CallersArrivingMeanwhileShareTheReplay()
+    {
+        var store = new SlowStore();
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
+            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            store: store);
+
+        var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+        var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "second caller joined the lookup");
+        store.Answer(new StoredOutcome<string>("from-store", 1, DateTimeOffset.UnixEpoch));
+
+        var outcomes = await Task.WhenAll(first, second).Within();
+        Assert.All(outcomes, o => Assert.Equal("from-store", o.Value));
+        Assert.All(outcomes, o => Assert.Equal(JobRole.Replayed, o.Role));
+        Assert.Equal(0, runs);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_StoreLookupFails_CallersGetAFailureAndTheHandlerDoesNotRun()
+    {
+        var store = new SlowStore();
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
+            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            store: store);
+
+        var call = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+        store.Fail(new TimeoutException("store unreachable"));
+
+        var outcome = await call.Within();
+        Assert.Equal(JobStatus.Failed, outcome.Status);
+        Assert.IsType<TimeoutException>(outcome.Exception);
+        Assert.Equal(0, runs);
+    }
+
+    private sealed class SlowStore : IOutcomeStore<string>
+    {
+        private readonly TaskCompletionSource<StoredOutcome<string>?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Answer(StoredOutcome<string> outcome) => _answer.SetResult(outcome);
+
+        public void Fail(Exception exception) => _answer.SetException(exception);
+
+        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) => new(_answer.Task);
+
+        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
+
+        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
+
+        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
+    }
+}

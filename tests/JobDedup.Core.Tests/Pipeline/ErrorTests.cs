@@ -1,0 +1,179 @@
+using JobDedup.Core.Tests.Support;
+using Polly.Timeout;
+
+namespace JobDedup.Core.Tests.Pipeline;
+
+public sealed class ErrorTests
+{
+    [Fact]
+    public async Task EnqueueAsync_HandlerFails_EveryWaiterGetsTheSameException()
+    {
+        var gate = new Gate();
+        var failure = new InvalidOperationException("card declined");
+        await using var dedup = Dedup.Create(async (job, _, ct) =>
+        {
+            await gate.WaitAsync(ct);
+            throw failure;
+        });
+
+        var calls = Enumerable.Range(0, 10).Select(_ => dedup.EnqueueAsync(new Job("k", "x")).AsTask()).ToArray();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 9, "nine callers joined");
+        gate.Open();
+        var outcomes = await Task.WhenAll(calls).Within();
+
+        Assert.All(outcomes, o => Assert.Equal(JobStatus.Failed, o.Status));
+        Assert.All(outcomes, o => Assert.Same(failure, o.Exception));
+        Assert.Same(failure, Assert.Throws<InvalidOperationException>(() => outcomes[3].GetValueOrThrow()));
+        Assert.Equal(1, dedup.GetStats().Errors);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_HandlerThrowsBeforeReturningATask_WaiterGetsTheException()
+    {
+        await using var dedup = Dedup.Create((job, _, _) => throw new FormatException("bad job"));
+
+        var outcome = await dedup.EnqueueAsync(new Job("k", "x")).Within();
+
+        Assert.Equal(JobStatus.Failed, outcome.Status);
+        Assert.IsType<FormatException>(outcome.Exception);
+        Assert.Equal(JobRole.Leader, outcome.Role);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_HandlerNeverCompletesAndIgnoresItsToken_AttemptTimeoutFailsEveryWaiter()
+    {
+        var time = new FakeTimeProvider();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource<string>();
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                started.TrySetResult();
+                return new ValueTask<string>(never.Task);
+            },
+            o =>
+            {
+                o.AttemptTimeout = TimeSpan.FromSeconds(5);
+                o.ShutdownTimeout = TimeSpan.Zero;
+            },
+            time);
+
+        var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+        var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
+        await started.Task.Within();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "second caller joined");
+        Assert.False(first.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        var outcomes = await Task.WhenAll(first, second).Within();
+
+        Assert.All(outcomes, o => Assert.Equal(JobStatus.Failed, o.Status));
+        Assert.All(outcomes, o => Assert.IsType<TimeoutRejectedException>(o.Exception));
+        Assert.Equal(0, dedup.GetStats().Active);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_HandlerReturnsCanceledTaskOnItsOwn_IsAFailureNotARetry()
+    {
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                return ValueTask.FromCanceled<string>(new CancellationToken(canceled: true));
+            },
+            o => o.MaxRetryAttempts = 3);
+
+        var outcome = await dedup.EnqueueAsync(new Job("k", "x")).Within();
+
+        Assert.Equal(1, runs);
+        Assert.Equal(JobStatus.Failed, outcome.Status);
+        Assert.IsAssignableFrom<OperationCanceledException>(outcome.Exception);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FailsTwiceThenSucceeds_RetriesStayInsideTheFlight()
+    {
+        var attempts = new List<int>();
+        var gate = new Gate();
+        await using var dedup = Dedup.Create(
+            async (job, context, ct) =>
+            {
+                lock (attempts)
+                {
+                    attempts.Add(context.Attempt);
+                }
+
+                if (context.Attempt == 1)
+                {
+                    await gate.WaitAsync(ct);
+                }
+
+                return context.Attempt < 3 ? throw new TimeoutException("upstream slow") : "paid";
+            },
+            o => o.MaxRetryAttempts = 2);
+
+        var calls = Enumerable.Range(0, 5).Select(_ => dedup.EnqueueAsync(new Job("k", "x")).AsTask()).ToArray();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 4, "four callers joined");
+        gate.Open();
+        var outcomes = await Task.WhenAll(calls).Within();
+
+        Assert.Equal([1, 2, 3], attempts);
+        Assert.All(outcomes, o => Assert.Equal("paid", o.Value));
+        Assert.All(outcomes, o => Assert.Equal(3, o.Attempts));
+        var stats = dedup.GetStats();
+        Assert.Equal(2, stats.Retries);
+        Assert.Equal(1, stats.Misses);
+        Assert.Equal(0, stats.Errors);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_AfterFinalFailure_NextArrivalStartsAFreshFlight()
+    {
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) => Interlocked.Increment(ref runs) <= 2
+                ? throw new InvalidOperationException("down")
+                : ValueTask.FromResult("up"),
+            o => o.MaxRetryAttempts = 1);
+
+        var failed = await dedup.EnqueueAsync(new Job("k", "x")).Within();
+        var fresh = await dedup.EnqueueAsync(new Job("k", "x")).Within();
+
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Equal(2, failed.Attempts);
+        Assert.Equal(JobStatus.Succeeded, fresh.Status);
+        Assert.Equal(JobRole.Leader, fresh.Role);
+        Assert.Equal(3, runs);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_RetryDelay_WaitsOnTheInjectedClock()
+    {
+        var time = new FakeTimeProvider();
+        var attempts = 0;
+        await using var dedup = Dedup.Create(
+            (job, context, _) =>
+            {
+                Interlocked.Exchange(ref attempts, context.Attempt);
+                return context.Attempt == 1 ? throw new InvalidOperationException("once") : ValueTask.FromResult("ok");
+            },
+            o =>
+            {
+                o.MaxRetryAttempts = 1;
+                o.RetryDelay = TimeSpan.FromMinutes(1);
+                o.RetryMaxDelay = TimeSpan.FromMinutes(1);
+            },
+            time);
+
+        var call = dedup.EnqueueAsync(new Job("k", "x")).AsTask();
+        await Watchdog.Until(() => Volatile.Read(ref attempts) == 1 && time.PendingTimers > 0, "first attempt failed and the retry waits");
+        Assert.False(call.IsCompleted);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var outcome = await call.Within();
+
+        Assert.Equal("ok", outcome.Value);
+        Assert.Equal(2, outcome.Attempts);
+    }
+}

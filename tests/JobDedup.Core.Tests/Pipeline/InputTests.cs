@@ -1,0 +1,118 @@
+using JobDedup.Core.Tests.Support;
+
+namespace JobDedup.Core.Tests.Pipeline;
+
+public sealed class InputTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public async Task EnqueueAsync_NullOrEmptyExplicitKey_ThrowsArgumentExceptionNamingKey(string? key)
+    {
+        await using var dedup = Dedup.Create((job, _, _) => ValueTask.FromResult("v"));
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => { _ = dedup.EnqueueAsync(key!, new Job("k", "x")); });
+
+        Assert.Equal("key", error.ParamName);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_KeySelectorReturnsEmpty_ThrowsArgumentExceptionNamingJob()
+    {
+        await using var dedup = Dedup.Create((job, _, _) => ValueTask.FromResult("v"));
+
+        var error = Assert.Throws<ArgumentException>(() => { _ = dedup.EnqueueAsync(new Job("", "x")); });
+
+        Assert.Equal("job", error.ParamName);
+        Assert.Contains("KeySelector", error.Message);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_NoKeySelector_ThrowsInvalidOperationNamingTheOption()
+    {
+        await using var dedup = Dedup.Create((job, _, _) => ValueTask.FromResult("v"), o => o.KeySelector = null);
+
+        var error = Assert.Throws<InvalidOperationException>(() => { _ = dedup.EnqueueAsync(new Job("k", "x")); });
+
+        Assert.Contains("KeySelector", error.Message);
+    }
+
+    [Theory]
+    [InlineData(nameof(JobDedupOptions<Job>.QueueCapacity))]
+    [InlineData(nameof(JobDedupOptions<Job>.MaxConcurrentHandlers))]
+    [InlineData(nameof(JobDedupOptions<Job>.MaxRetryAttempts))]
+    [InlineData(nameof(JobDedupOptions<Job>.AttemptTimeout))]
+    [InlineData(nameof(JobDedupOptions<Job>.CompletedRetention))]
+    [InlineData(nameof(JobDedupOptions<Job>.MaxRetainedOutcomes))]
+    [InlineData(nameof(JobDedupOptions<Job>.ShutdownTimeout))]
+    [InlineData(nameof(JobDedupOptions<Job>.Name))]
+    public void Constructor_InvalidOption_ThrowsNamingTheOption(string option)
+    {
+        Action<JobDedupOptions<Job>> breakIt = option switch
+        {
+            nameof(JobDedupOptions<Job>.QueueCapacity) => o => o.QueueCapacity = 0,
+            nameof(JobDedupOptions<Job>.MaxConcurrentHandlers) => o => o.MaxConcurrentHandlers = -1,
+            nameof(JobDedupOptions<Job>.MaxRetryAttempts) => o => o.MaxRetryAttempts = -1,
+            nameof(JobDedupOptions<Job>.AttemptTimeout) => o => o.AttemptTimeout = TimeSpan.FromMilliseconds(1),
+            nameof(JobDedupOptions<Job>.CompletedRetention) => o => o.CompletedRetention = TimeSpan.FromSeconds(-1),
+            nameof(JobDedupOptions<Job>.MaxRetainedOutcomes) => o => o.MaxRetainedOutcomes = 0,
+            nameof(JobDedupOptions<Job>.ShutdownTimeout) => o => o.ShutdownTimeout = TimeSpan.FromSeconds(-1),
+            _ => o => o.Name = " ",
+        };
+
+        var error = Assert.Throws<ArgumentException>(() => Dedup.Create((job, _, _) => ValueTask.FromResult("v"), breakIt));
+
+        Assert.Contains(option, error.Message);
+    }
+
+    [Fact]
+    public async Task Dispatcher_StoreThrowsSynchronously_CallerFailsAndTheLoopGoesOn()
+    {
+        // Rule 8: an exception inside the dispatcher never escapes its loop.
+        await using var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult(job.Key),
+            o => o.CompletedRetention = TimeSpan.FromMinutes(1),
+            store: new ThrowingStore("poison"));
+
+        var poisoned = await dedup.EnqueueAsync(new Job("poison", "x")).Within();
+        var healthy = await dedup.EnqueueAsync(new Job("fine", "x")).Within();
+
+        Assert.Equal(JobStatus.Failed, poisoned.Status);
+        Assert.IsType<InvalidOperationException>(poisoned.Exception);
+        Assert.Equal("fine", healthy.Value);
+    }
+
+    [Fact]
+    public async Task Outcome_GetValueOrThrow_ThrowsForCanceledAndRejected()
+    {
+        await using var dedup = Dedup.Create((job, _, _) => ValueTask.FromResult("v"), o => o.MaxWaitersPerKey = 1);
+
+        var canceled = await dedup.EnqueueAsync(new Job("k", "x"), new CancellationToken(true)).Within();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => canceled.GetValueOrThrow());
+    }
+
+    [Fact]
+    public async Task Outcome_ToString_NeverShowsTheValue()
+    {
+        await using var dedup = Dedup.Create((job, _, _) => ValueTask.FromResult("card-4242-secret"));
+
+        var outcome = await dedup.EnqueueAsync(new Job("evt_9", "x")).Within();
+
+        Assert.Equal("card-4242-secret", outcome.GetValueOrThrow());
+        Assert.DoesNotContain("secret", outcome.ToString(), StringComparison.Ordinal);
+        Assert.Contains("evt_9", outcome.ToString(), StringComparison.Ordinal);
+    }
+
+    private sealed class ThrowingStore(string poisonKey) : IOutcomeStore<string>
+    {
+        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) =>
+            key == poisonKey ? throw new InvalidOperationException("store is broken for this key") : new((StoredOutcome<string>?)null);
+
+        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
+
+        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
+
+        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
+    }
+}

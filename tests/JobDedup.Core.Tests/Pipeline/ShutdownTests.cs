@@ -1,0 +1,123 @@
+using JobDedup.Core.Tests.Support;
+
+namespace JobDedup.Core.Tests.Pipeline;
+
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task StopAsync_HandlerFinishesWithinTimeout_EveryWaiterGetsTheValue()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new Gate();
+        var dedup = Dedup.Create(
+            async (job, _, ct) =>
+            {
+                await gate.WaitAsync(ct);
+                return "done";
+            },
+            o => o.ShutdownTimeout = TimeSpan.FromSeconds(30),
+            time);
+
+        var calls = Enumerable.Range(0, 3).Select(_ => dedup.EnqueueAsync(new Job("k", "x")).AsTask()).ToArray();
+        await gate.Reached.Within();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 2, "two callers joined");
+        var stopping = dedup.StopAsync();
+        Assert.Throws<ObjectDisposedException>(() => { _ = dedup.EnqueueAsync(new Job("k", "late")); });
+        Assert.False(stopping.IsCompleted);
+
+        gate.Open();
+        await stopping.Within();
+
+        var outcomes = await Task.WhenAll(calls).Within();
+        Assert.All(outcomes, o => Assert.Equal("done", o.Value));
+    }
+
+    [Fact]
+    public async Task StopAsync_HandlerIgnoresCancellation_WaitersGetCanceledAfterTheTimeout()
+    {
+        var time = new FakeTimeProvider();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlerToken = CancellationToken.None;
+        var dedup = Dedup.Create(
+            (job, _, ct) =>
+            {
+                handlerToken = ct;
+                started.TrySetResult();
+                return new ValueTask<string>(new TaskCompletionSource<string>().Task); // never completes
+            },
+            o => o.ShutdownTimeout = TimeSpan.FromSeconds(10),
+            time);
+
+        var calls = Enumerable.Range(0, 3).Select(_ => dedup.EnqueueAsync(new Job("k", "x")).AsTask()).ToArray();
+        await started.Task.Within();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 2, "two callers joined");
+
+        var stopping = dedup.StopAsync();
+        await Watchdog.Until(() => time.PendingTimers > 0, "shutdown waits on its timeout");
+        Assert.False(handlerToken.IsCancellationRequested);
+        time.Advance(TimeSpan.FromSeconds(10));
+        await stopping.Within();
+
+        Assert.True(handlerToken.IsCancellationRequested);
+        var outcomes = await Task.WhenAll(calls).Within();
+        Assert.All(outcomes, o => Assert.Equal(JobStatus.Canceled, o.Status));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await dedup.EnqueueAsync(new Job("k", "late")));
+    }
+
+    [Fact]
+    public async Task StopAsync_QueuedJobsAndFlightsWaitingForASlot_AreCanceledAndNeverRun()
+    {
+        var gate = new Gate();
+        var runs = new List<string>();
+        var store = new BlockingStore<string>("block");
+        var dedup = Dedup.Create(
+            async (job, _, ct) =>
+            {
+                lock (runs)
+                {
+                    runs.Add(job.Key);
+                }
+
+                await gate.WaitAsync(ct);
+                return job.Key;
+            },
+            o =>
+            {
+                o.MaxConcurrentHandlers = 1;
+                o.CompletedRetention = TimeSpan.FromMinutes(1);
+            },
+            store: store);
+
+        var running = dedup.EnqueueAsync(new Job("running", "x")).AsTask();
+        await gate.Reached.Within();
+        var waitingForSlot = dedup.EnqueueAsync(new Job("waiting", "x")).AsTask();
+        await Watchdog.Until(() => dedup.GetStats().Active == 2, "second flight waits for a slot");
+        var blocker = dedup.EnqueueAsync(new Job("block", "x")).AsTask();
+        await store.Blocked.Within();
+        var queued = dedup.EnqueueAsync(new Job("queued", "x")).AsTask();
+
+        var stopping = dedup.StopAsync();
+        store.Release();
+        Assert.Equal(JobStatus.Canceled, (await waitingForSlot.Within()).Status);
+        Assert.Equal(JobStatus.Canceled, (await queued.Within()).Status);
+        gate.Open();
+        await stopping.Within();
+
+        Assert.Equal("running", (await running.Within()).Value);
+        Assert.Equal(JobStatus.Canceled, (await blocker.Within()).Status);
+        Assert.Equal(["running"], runs);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_Twice_IsHarmless()
+    {
+        var dedup = Dedup.Create((job, _, _) => ValueTask.FromResult("v"));
+        Assert.Equal("v", (await dedup.EnqueueAsync(new Job("k", "x")).Within()).Value);
+
+        await dedup.DisposeAsync();
+        await dedup.DisposeAsync();
+
+        var error = Assert.Throws<ObjectDisposedException>(() => { _ = dedup.EnqueueAsync("k", new Job("k", "x")); });
+        Assert.Contains("test", error.Message);
+    }
+}
