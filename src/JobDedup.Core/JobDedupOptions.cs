@@ -46,6 +46,12 @@ public sealed class JobDedupOptions<TJob>
     /// <value>The default is <see langword="true"/>.</value>
     public bool RetryJitter { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets which failures are worth another attempt. A cancellation is never retried, whatever this says.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: every exception but a cancellation is retried.</value>
+    public Func<Exception, bool>? ShouldRetry { get; set; }
+
     /// <summary>Gets or sets the time one attempt may take; a handler still running then is canceled and the attempt fails.</summary>
     /// <value>The default is <see langword="null"/>: no limit.</value>
     public TimeSpan? AttemptTimeout { get; set; }

@@ -18,6 +18,7 @@ internal static class HandlerPipeline
             return ResiliencePipeline.Empty;
         }
 
+        var shouldRetry = options.ShouldRetry;
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider, Name = options.Name };
         if (options.MaxRetryAttempts > 0)
         {
@@ -30,7 +31,7 @@ internal static class HandlerPipeline
                 MaxDelay = options.RetryMaxDelay,
 
                 // A cancellation means every caller left or the deduplicator is stopping: never worth a retry.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(static ex => ex is not OperationCanceledException),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException && (shouldRetry?.Invoke(ex) ?? true)),
                 OnRetry = args =>
                 {
                     onRetry(args);

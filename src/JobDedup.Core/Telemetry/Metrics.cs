@@ -8,7 +8,7 @@ internal static class Metrics
 {
     public static readonly ActivitySource ActivitySource = new(JobDedupTelemetry.Name);
 
-    private static readonly Meter Meter = new(JobDedupTelemetry.Name);
+    public static readonly Meter Meter = new(JobDedupTelemetry.Name);
 
     public static readonly Counter<long> JobsEnqueued = Meter.CreateCounter<long>(
         "jobdedup.jobs.enqueued", "{job}", "Jobs that reached a flight, by role (leader, joined, replayed).");

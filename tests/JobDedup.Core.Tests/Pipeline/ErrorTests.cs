@@ -176,4 +176,27 @@ public sealed class ErrorTests
         Assert.Equal("ok", outcome.Value);
         Assert.Equal(2, outcome.Attempts);
     }
+
+    [Fact]
+    public async Task EnqueueAsync_ShouldRetrySaysNo_FailsAfterOneAttempt()
+    {
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                throw new ArgumentException("permanent");
+            },
+            o =>
+            {
+                o.MaxRetryAttempts = 3;
+                o.ShouldRetry = ex => ex is not ArgumentException;
+            });
+
+        var outcome = await dedup.EnqueueAsync(new Job("k", "x")).Within();
+
+        Assert.Equal(JobStatus.Failed, outcome.Status);
+        Assert.Equal(1, outcome.Attempts);
+        Assert.Equal(1, runs);
+    }
 }

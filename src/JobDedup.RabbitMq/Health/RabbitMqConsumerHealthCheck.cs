@@ -1,0 +1,28 @@
+using JobDedup.RabbitMq.Consuming;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace JobDedup.RabbitMq.Health;
+
+/// <summary>Healthy while the consumer runs on an open connection; degraded while it reconnects.</summary>
+internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsumer<TJob, TResult> consumer) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object>
+        {
+            ["state"] = consumer.State.ToString(),
+            ["connected"] = consumer.IsConnected,
+            ["pending"] = consumer.Pending,
+        };
+        var result = consumer.State switch
+        {
+            ConsumerState.Running when consumer.IsConnected => HealthCheckResult.Healthy($"Consumer '{consumer.Name}' is consuming.", data),
+            ConsumerState.Running => new HealthCheckResult(
+                context.Registration.FailureStatus == HealthStatus.Unhealthy ? HealthStatus.Degraded : context.Registration.FailureStatus,
+                $"Consumer '{consumer.Name}' lost its connection and is reconnecting.",
+                data: data),
+            _ => new HealthCheckResult(context.Registration.FailureStatus, $"Consumer '{consumer.Name}' is {consumer.State.ToString().ToLowerInvariant()}.", data: data),
+        };
+        return Task.FromResult(result);
+    }
+}

@@ -1,0 +1,179 @@
+using System.Text.Json;
+
+namespace JobDedup.RabbitMq;
+
+/// <summary>Settings of a consumer that feeds one deduplicator from one queue. Checked when the host starts.</summary>
+/// <typeparam name="TJob">The job type the body is read as.</typeparam>
+/// <typeparam name="TResult">The handler's result type, sent back to reply-to callers.</typeparam>
+public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionOptions
+{
+    /// <summary>Gets or sets the work queue to consume.</summary>
+    /// <value>Required.</value>
+    public string Queue { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Gets or sets how many unacknowledged deliveries the broker sends ahead. Duplicates within this window meet in
+    /// one flight.
+    /// </summary>
+    /// <value>The default is 200.</value>
+    public int Prefetch { get; set; } = 200;
+
+    /// <summary>Gets or sets where the dedupe key of a delivery comes from.</summary>
+    /// <value>The default is <see cref="RabbitMqKeyRule.Default"/>: the <c>x-dedupe-key</c> header, else the message id.</value>
+    public RabbitMqKeyRule KeyRule { get; set; } = RabbitMqKeyRule.Default;
+
+    /// <summary>
+    /// Gets or sets how a delivery becomes a job. Throwing, or returning null, dead-letters the delivery as unreadable.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: the message itself when the job type is <see cref="RabbitMqMessage"/>,
+    /// the body's bytes for <c>byte[]</c>, its UTF-8 text for <see cref="string"/>, and System.Text.Json otherwise.
+    /// </value>
+    public Func<RabbitMqMessage, TJob>? Deserializer { get; set; }
+
+    /// <summary>Gets or sets how a result becomes a reply body.</summary>
+    /// <value>The default is <see langword="null"/>: bytes as they are, text as UTF-8, anything else as JSON.</value>
+    public Func<TResult, byte[]>? ReplySerializer { get; set; }
+
+    /// <summary>Gets or sets the JSON settings of the default deserializer and reply serializer.</summary>
+    /// <value>The default is <see cref="JsonSerializerDefaults.Web"/> settings.</value>
+    public JsonSerializerOptions JsonOptions { get; set; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Gets or sets the largest body handled; larger ones are dead-lettered at once.</summary>
+    /// <value>The default is 1 MiB.</value>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets how many times a delivery is handled before it is dead-lettered. Each failed delivery (after the
+    /// deduplicator's own retries) goes through the retry queue and comes back.
+    /// </summary>
+    /// <value>The default is 5.</value>
+    public int MaxDeliveryAttempts { get; set; } = 5;
+
+    /// <summary>
+    /// Gets or sets the waits before a failed delivery comes back: the first for attempt 2, the next for attempt 3,
+    /// the last for every later one. Each delay has its own retry queue, so a long wait never holds up a short one.
+    /// </summary>
+    /// <value>The default is 1 s, 10 s and 60 s.</value>
+    public TimeSpan[] RetryDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)];
+
+    /// <summary>Gets or sets which failures are not worth another delivery: they are dead-lettered at once.</summary>
+    /// <value>The default is <see langword="null"/>: every failure is retried until MaxDeliveryAttempts.</value>
+    public Func<Exception, bool>? IsPermanentFailure { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many deliveries one key in flight may hold. More duplicates of a key that is still running are
+    /// parked on the first retry queue (and come back after its delay), so one slow key cannot fill the prefetch window.
+    /// </summary>
+    /// <value>The default is 64.</value>
+    public int MaxHeldDuplicatesPerKey { get; set; } = 64;
+
+    /// <summary>Gets or sets the prefix of the retry queues, which are named <c>{prefix}.1</c>, <c>{prefix}.2</c>, ...</summary>
+    /// <value>The default is <see langword="null"/>: <c>{Queue}.retry</c>.</value>
+    public string? RetryQueuePrefix { get; set; }
+
+    /// <summary>Gets or sets the exchange dead letters are published to.</summary>
+    /// <value>The default is <see langword="null"/>: <c>{Queue}.dead-letter</c>.</value>
+    public string? DeadLetterExchange { get; set; }
+
+    /// <summary>Gets or sets the queue dead letters are kept in.</summary>
+    /// <value>The default is <see langword="null"/>: <c>{Queue}.dead</c>.</value>
+    public string? DeadLetterQueue { get; set; }
+
+    /// <summary>Gets or sets the type of the queues declared: <c>classic</c> or <c>quorum</c>.</summary>
+    /// <value>The default is <c>classic</c>.</value>
+    public string QueueType { get; set; } = "classic";
+
+    /// <summary>Gets or sets a value indicating whether the consumer declares its queues and exchange at start.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool DeclareTopology { get; set; } = true;
+
+    internal string RetryPrefix => RetryQueuePrefix ?? $"{Queue}.retry";
+
+    internal string DeadLetterExchangeName => DeadLetterExchange ?? $"{Queue}.dead-letter";
+
+    internal string DeadLetterQueueName => DeadLetterQueue ?? $"{Queue}.dead";
+
+    internal string RetryQueueName(int level) => $"{RetryPrefix}.{level + 1}";
+
+    /// <summary>The retry level (index into <see cref="RetryDelays"/>) for a delivery about to make attempt <paramref name="nextAttempt"/>.</summary>
+    internal int RetryLevel(int nextAttempt) => Math.Clamp(nextAttempt - 2, 0, RetryDelays.Length - 1);
+
+    /// <summary>Lists what is wrong with these settings, each message naming its option.</summary>
+    /// <returns>The problems; empty when the settings are valid.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        ValidateConnection(errors);
+        QueueName(errors, nameof(Queue), Queue, required: true);
+        QueueName(errors, nameof(RetryQueuePrefix), RetryQueuePrefix, required: false);
+        QueueName(errors, nameof(DeadLetterExchange), DeadLetterExchange, required: false);
+        QueueName(errors, nameof(DeadLetterQueue), DeadLetterQueue, required: false);
+        if (Prefetch is < 1 or > ushort.MaxValue)
+        {
+            errors.Add($"{nameof(Prefetch)} must be between 1 and {ushort.MaxValue}, not {Prefetch}.");
+        }
+
+        if (KeyRule is null)
+        {
+            errors.Add($"{nameof(KeyRule)} must be set.");
+        }
+
+        if (JsonOptions is null)
+        {
+            errors.Add($"{nameof(JsonOptions)} must be set.");
+        }
+
+        if (MaxMessageBytes < 1 || MaxMessageBytes > BrokerMaxMessageBytes)
+        {
+            errors.Add($"{nameof(MaxMessageBytes)} must be between 1 and {BrokerMaxMessageBytes}, not {MaxMessageBytes}.");
+        }
+
+        if (MaxDeliveryAttempts is < 1 or > 1000)
+        {
+            errors.Add($"{nameof(MaxDeliveryAttempts)} must be between 1 and 1000, not {MaxDeliveryAttempts}.");
+        }
+
+        if (RetryDelays is null || RetryDelays.Length == 0)
+        {
+            errors.Add($"{nameof(RetryDelays)} must hold at least one delay (it is also where overflow is parked).");
+        }
+        else if (RetryDelays.Any(d => d < TimeSpan.FromMilliseconds(1) || d > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{nameof(RetryDelays)} must each be between 1 ms and 1 day, not [{string.Join(", ", RetryDelays)}].");
+        }
+
+        if (MaxHeldDuplicatesPerKey < 1)
+        {
+            errors.Add($"{nameof(MaxHeldDuplicatesPerKey)} must be greater than 0, not {MaxHeldDuplicatesPerKey}.");
+        }
+
+        if (QueueType is not ("classic" or "quorum"))
+        {
+            errors.Add($"{nameof(QueueType)} must be 'classic' or 'quorum', not '{QueueType}'.");
+        }
+
+        return errors;
+    }
+
+    private static void QueueName(List<string> errors, string option, string? value, bool required)
+    {
+        if (value is null && !required)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{option} must be set to a queue or exchange name.");
+        }
+        else if (System.Text.Encoding.UTF8.GetByteCount(value) > 200)
+        {
+            errors.Add($"{option} must be at most 200 bytes long (the broker allows 255, and JobDedup adds suffixes).");
+        }
+        else if (value.StartsWith("amq.", StringComparison.Ordinal))
+        {
+            errors.Add($"{option} must not start with 'amq.', which the broker reserves.");
+        }
+    }
+}

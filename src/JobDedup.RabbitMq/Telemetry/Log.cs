@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace JobDedup.RabbitMq.Telemetry;
+
+/// <summary>Log events of the RabbitMQ transport. Event ids are stable; keys may appear, bodies never do.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2001, LogLevel.Information, "Consumer {Consumer} is consuming queue {Queue} on {Broker} (prefetch {Prefetch}).")]
+    public static partial void Consuming(ILogger logger, string consumer, string queue, string broker, int prefetch);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Consumer {Consumer}: message {MessageId} (key {Key}) dead-lettered to {DeadLetterQueue}: {Reason}. {Detail}")]
+    public static partial void DeadLettered(ILogger logger, string consumer, string? messageId, string? key, string deadLetterQueue, string reason, string detail);
+
+    [LoggerMessage(2003, LogLevel.Information, "Consumer {Consumer}: key {Key} failed on delivery attempt {Attempt}; it comes back through {RetryQueue} in {Delay}.")]
+    public static partial void RetryScheduled(ILogger logger, string consumer, string key, int attempt, string retryQueue, TimeSpan delay);
+
+    [LoggerMessage(2004, LogLevel.Debug, "Consumer {Consumer}: key {Key} already holds {Held} deliveries; one more is parked on {RetryQueue}.")]
+    public static partial void Parked(ILogger logger, string consumer, string key, int held, string retryQueue);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Consumer {Consumer}: could not settle a delivery of key {Key}; the broker will deliver it again.")]
+    public static partial void SettleFailed(ILogger logger, string consumer, string? key, Exception exception);
+
+    [LoggerMessage(2006, LogLevel.Warning, "Consumer {Consumer}: the connection to the broker was lost ({Reason}); reconnecting.")]
+    public static partial void ConnectionLost(ILogger logger, string consumer, string reason);
+
+    [LoggerMessage(2007, LogLevel.Information, "Consumer {Consumer}: reconnected to the broker; unacknowledged deliveries come back and are deduplicated.")]
+    public static partial void Reconnected(ILogger logger, string consumer);
+
+    [LoggerMessage(2008, LogLevel.Information, "Consumer {Consumer} is stopping: no new deliveries; {Pending} in progress.")]
+    public static partial void Stopping(ILogger logger, string consumer, int pending);
+
+    [LoggerMessage(2009, LogLevel.Warning, "Consumer {Consumer}: shutdown time ran out; {Pending} unfinished deliveries are returned to the queue.")]
+    public static partial void Requeuing(ILogger logger, string consumer, int pending);
+
+    [LoggerMessage(2010, LogLevel.Information, "Consumer {Consumer} stopped.")]
+    public static partial void Stopped(ILogger logger, string consumer);
+
+    [LoggerMessage(2011, LogLevel.Warning, "Consumer {Consumer}: could not send the reply for key {Key} to {ReplyTo}.")]
+    public static partial void ReplyFailed(ILogger logger, string consumer, string key, string replyTo, Exception exception);
+
+    [LoggerMessage(2012, LogLevel.Error, "Publisher {Publisher}: could not publish a message with key {Key}.")]
+    public static partial void PublishFailed(ILogger logger, string publisher, string key, Exception exception);
+}
