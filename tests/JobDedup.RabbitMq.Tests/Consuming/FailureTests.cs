@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Text;
+using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace JobDedup.RabbitMq.Tests.Consuming;
+
+[Collection(BrokerCollection.Name)]
+public sealed class FailureTests(Broker broker)
+{
+    [Fact]
+    public async Task Consumer_HandlerFailsTwiceThenSucceeds_GoesThroughTheRetryQueueAndSucceeds()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "retry");
+        using var settled = new Settlements(queue.Name);
+        var attempts = new ConcurrentQueue<int>();
+        await using var host = await ConsumerHost.StartAsync(queue, (message, context, ct) =>
+        {
+            attempts.Enqueue(message.Attempt);
+            return message.Attempt < 3
+                ? throw new TimeoutException($"gateway timeout on delivery {message.Attempt}")
+                : ValueTask.FromResult("paid");
+        });
+
+        await queue.PublishAsync("evt_1", "{}");
+        await Watchdog.Until(() => settled["ack"] == 1, "the third delivery succeeded");
+        await host.StopAsync();
+
+        Assert.Equal([1, 2, 3], attempts);
+        Assert.Equal(2, settled["retry"]);
+        Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+        Assert.Equal(0u, await queue.CountAsync($"{queue.Name}.retry.1"));
+    }
+
+    [Fact]
+    public async Task Consumer_HandlerAlwaysFails_DeadLettersWithReasonAfterMaxDeliveryAttempts()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "always-fails");
+        using var settled = new Settlements(queue.Name);
+        var runs = new ConcurrentDictionary<string, int>();
+        await queue.DeclareAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await queue.PublishAsync($"evt_{i}", "{}", messageId: $"msg-{i}");
+        }
+
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (message, context, ct) =>
+            {
+                runs.AddOrUpdate(context.Key, 1, (_, n) => n + 1);
+                return context.Key.EndsWith('7') || context.Key.EndsWith('3')
+                    ? throw new InvalidOperationException("card declined")
+                    : ValueTask.FromResult("ok");
+            },
+            consumer: o => o.MaxDeliveryAttempts = 3);
+
+        await Watchdog.Until(() => settled["ack"] + settled["dead-letter"] == 10, "every message acked or dead-lettered");
+        await host.StopAsync();
+
+        Assert.Equal(8, settled["ack"]);
+        Assert.Equal(2, settled["dead-letter"]);
+        Assert.Equal(3, runs["evt_3"]);
+        Assert.Equal(3, runs["evt_7"]);
+        Assert.Equal(1, runs["evt_0"]);
+        var dead = await queue.DrainAsync(queue.DeadLetterQueue);
+        Assert.Equal(["msg-3", "msg-7"], dead.Select(m => m.BasicProperties.MessageId).Order());
+        foreach (var letter in dead)
+        {
+            var headers = letter.BasicProperties.Headers!;
+            Assert.Equal(DeadLetterReasons.HandlerFailed, Text(headers[JobDedupHeaders.Reason]));
+            Assert.Equal(typeof(InvalidOperationException).FullName, Text(headers[JobDedupHeaders.ExceptionType]));
+            Assert.Equal("card declined", Text(headers[JobDedupHeaders.ExceptionMessage]));
+            Assert.Equal(3L, headers[JobDedupHeaders.Attempt]);
+            Assert.True((long)headers[JobDedupHeaders.FirstSeen]! > 0);
+            Assert.Equal(queue.Name, Text(headers[JobDedupHeaders.SourceQueue]));
+        }
+
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Consumer_PermanentFailure_IsDeadLetteredWithoutRetry()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "permanent");
+        using var settled = new Settlements(queue.Name);
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (message, context, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                throw new ArgumentException("bad request");
+            },
+            consumer: o =>
+            {
+                o.MaxDeliveryAttempts = 5;
+                o.IsPermanentFailure = ex => ex is ArgumentException;
+            });
+
+        await queue.PublishAsync("evt_1", "{}");
+        await Watchdog.Until(() => settled["dead-letter"] == 1, "dead-lettered");
+
+        Assert.Equal(1, runs);
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(DeadLetterReasons.PermanentFailure, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
+    }
+
+    [Theory]
+    [InlineData("missing-key")]
+    [InlineData("unreadable-body")]
+    [InlineData("oversize")]
+    public async Task Consumer_BadInput_IsDeadLetteredAtOnceAndNeverReachesTheHandler(string reason)
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, reason);
+        using var settled = new Settlements(queue.Name);
+        var amounts = new ConcurrentQueue<int>();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services
+            .AddJobDedup<Payment, string>(queue.Name, o => o.MaxRetryAttempts = 0)
+            .UseHandler((payment, _, _) =>
+            {
+                amounts.Enqueue(payment.Amount);
+                return ValueTask.FromResult("ok");
+            })
+            .AddRabbitMqConsumer(o =>
+            {
+                o.ConnectionUri = Broker.Uri;
+                o.Queue = queue.Name;
+                o.MaxMessageBytes = 1024;
+            });
+        using var host = builder.Build();
+        await host.StartAsync().Within();
+
+        switch (reason)
+        {
+            case "missing-key":
+                await queue.PublishAsync(key: null, "{\"amount\":10}");
+                break;
+            case "unreadable-body":
+                await queue.PublishAsync("evt_1", "{ this is not json");
+                break;
+            default:
+                await queue.PublishAsync("evt_1", Encoding.UTF8.GetBytes($"{{\"amount\":1,\"pad\":\"{new string('x', 2048)}\"}}"));
+                break;
+        }
+
+        await queue.PublishAsync("evt_ok", "{\"amount\":5}");
+        await Watchdog.Until(() => settled["dead-letter"] == 1 && settled["ack"] == 1, "bad message dead-lettered, good one acked");
+        await host.StopAsync().Within();
+
+        Assert.Equal([5], amounts);
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(reason, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
+        Assert.NotEmpty(Text(letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]));
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+    }
+
+    public sealed record Payment(int Amount);
+
+    private static string Text(object? value) => value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value?.ToString() ?? string.Empty;
+}

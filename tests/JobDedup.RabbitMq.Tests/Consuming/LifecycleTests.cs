@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace JobDedup.RabbitMq.Tests.Consuming;
+
+[Collection(BrokerCollection.Name)]
+public sealed class LifecycleTests(Broker broker)
+{
+    [Fact]
+    public async Task Consumer_BrokerClosesTheConnectionMidBurst_RecoversAndAccountsForEveryMessage()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "recovery");
+        using var settled = new Settlements(queue.Name);
+        await queue.DeclareAsync();
+        for (var i = 0; i < 300; i++)
+        {
+            await queue.PublishAsync($"key-{i % 30}", $"{{\"n\":{i}}}");
+        }
+
+        var handled = new ConcurrentDictionary<string, int>();
+        var firstHalf = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            async (message, context, ct) =>
+            {
+                await Task.Delay(20, ct);
+                if (handled.AddOrUpdate(context.Key, 1, (_, n) => n + 1) == 1 && handled.Count == 10)
+                {
+                    firstHalf.TrySetResult();
+                }
+
+                return "ok";
+            },
+            dedup: o => o.CompletedRetention = TimeSpan.FromMinutes(5),
+            consumer: o => o.Prefetch = 50);
+
+        await firstHalf.Task.Within();
+        await CloseAllConnectionsAsync();
+
+        // Work queue empty and every key handled: nothing was lost. Deliveries whose ack died with the old connection
+        // came back and were answered from the dedupe window.
+        await Watchdog.Until(async () => handled.Count == 30 && await queue.CountAsync(queue.Name) == 0 && IsIdle(host), "all 30 keys handled and the queue drained");
+        await host.StopAsync();
+
+        await queue.ReconnectAsync();
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+        Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+        Assert.Equal(30, handled.Count);
+        Assert.True(settled["ack"] >= 300, $"at least 300 acks, got {settled["ack"]}");
+    }
+
+    [Fact]
+    public async Task Host_StopsWhileHandlersRun_UnfinishedDeliveriesGoBackToTheQueue()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "shutdown");
+        using var settled = new Settlements(queue.Name);
+        await queue.DeclareAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            await queue.PublishAsync($"key-{i % 3}", "{}");
+        }
+
+        var started = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            async (message, context, ct) =>
+            {
+                Interlocked.Increment(ref started);
+                await Task.Delay(Timeout.Infinite, ct);
+                return "never";
+            },
+            shutdownTimeout: TimeSpan.FromSeconds(1));
+        await Watchdog.Until(() => host.Deduplicator.GetStats().Hits == 27 && Volatile.Read(ref started) == 3, "30 deliveries held by 3 running flights");
+
+        await host.StopAsync();
+
+        Assert.Equal(30, settled["requeue"]);
+        Assert.Equal(0, settled["ack"]);
+        Assert.Equal(30u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Host_Start_WithAQueueOfAnotherType_FailsNamingTheOption()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "mismatch");
+        await queue.DeclareAsync(type: "quorum");
+        using var host = ConsumerHost.Build(queue, (_, _, _) => ValueTask.FromResult("x"));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync().Within());
+
+        Assert.Contains("QueueType", error.Message);
+        Assert.Contains(queue.Name, error.Message);
+    }
+
+    [Fact]
+    public async Task Host_Start_WithBadOptions_FailsNamingEachOption()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "bad-options");
+        using var host = ConsumerHost.Build(queue, (_, _, _) => ValueTask.FromResult("x"), consumer: o =>
+        {
+            o.Prefetch = 0;
+            o.RetryDelays = [];
+            o.ConnectionUri = "http://example";
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().Within());
+
+        Assert.Contains("Prefetch", error.Message);
+        Assert.Contains("RetryDelays", error.Message);
+        Assert.Contains("ConnectionUri", error.Message);
+    }
+
+    [Fact]
+    public async Task HealthCheck_ReportsRunningThenStopped()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "health");
+        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) => ValueTask.FromResult("x"));
+        var health = host.Host.Services.GetRequiredService<HealthCheckService>();
+
+        var running = await health.CheckHealthAsync();
+        await host.StopAsync();
+        var stopped = await health.CheckHealthAsync();
+
+        Assert.Equal(HealthStatus.Healthy, running.Status);
+        Assert.Equal(HealthStatus.Healthy, running.Entries[$"rabbitmq-{queue.Name}"].Status);
+        Assert.Equal(HealthStatus.Unhealthy, stopped.Entries[$"rabbitmq-{queue.Name}"].Status);
+    }
+
+    private static bool IsIdle(ConsumerHost host) => host.Deduplicator.GetStats() is { Active: 0, Queued: 0 };
+
+    private static async Task CloseAllConnectionsAsync()
+    {
+        var node = Environment.GetEnvironmentVariable("RABBITMQ_NODENAME") ?? "rabbit@localhost";
+        using var process = Process.Start(new ProcessStartInfo("rabbitmqctl", ["-n", node, "close_all_connections", "test: connection loss"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        await process.WaitForExitAsync().Within();
+        Assert.True(process.ExitCode == 0, $"rabbitmqctl close_all_connections failed: {await process.StandardError.ReadToEndAsync()}");
+    }
+}

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using JobDedup.RabbitMq.Tests.Support;
+
+namespace JobDedup.RabbitMq.Tests.Publishing;
+
+[Collection(BrokerCollection.Name)]
+public sealed class PublisherTests(Broker broker)
+{
+    [Fact]
+    public async Task Publisher_SetsTheKeyHeader_SoTheConsumerCoalescesByIt()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "publisher");
+        using var settled = new Settlements(queue.Name);
+        await queue.DeclareAsync();
+        await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions { ConnectionUri = Broker.Uri, RoutingKey = queue.Name });
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => publisher.PublishAsync($"refund-{i % 4}", new Refund(i))));
+
+        var gate = new Gate();
+        var keys = new ConcurrentBag<string>();
+        await using var host = await ConsumerHost.StartAsync(queue, async (message, context, ct) =>
+        {
+            keys.Add(context.Key);
+            await gate.WaitAsync(ct);
+            return "refunded";
+        });
+        await Watchdog.Until(() => host.Deduplicator.GetStats().Hits == 36, "40 deliveries in 4 flights");
+        gate.Open();
+        await Watchdog.Until(() => settled["ack"] == 40, "40 acks");
+
+        Assert.Equal(["refund-0", "refund-1", "refund-2", "refund-3"], keys.Order());
+    }
+
+    [Fact]
+    public async Task Publisher_UnroutableMessage_ThrowsAClearError()
+    {
+        await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions
+        {
+            ConnectionUri = Broker.Uri,
+            RoutingKey = $"no-such-queue-{Guid.NewGuid():N}",
+        });
+
+        var error = await Assert.ThrowsAsync<JobPublishException>(() => publisher.PublishAsync("k", new Refund(1)).Within());
+
+        Assert.Contains("could not route", error.Message);
+    }
+
+    [Fact]
+    public async Task Publisher_EmptyKey_ThrowsArgumentExceptionNamingKey()
+    {
+        await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions { ConnectionUri = Broker.Uri, RoutingKey = "q" });
+
+        var error = await Assert.ThrowsAnyAsync<ArgumentException>(() => publisher.PublishAsync(string.Empty, new Refund(1)));
+
+        Assert.Equal("key", error.ParamName);
+    }
+
+    public sealed record Refund(int Amount);
+}
