@@ -17,7 +17,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 {
                     while (reader.TryRead(out var waiter))
                     {
-                        Metrics.QueueDepth.Add(-1, _nameTag);
+                        _metrics.Queued(-1);
                         Dispatch(waiter);
                     }
                 }
@@ -26,8 +26,8 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             }
             catch (Exception ex)
             {
-                // Rule: nothing escapes the loop. Log it and read on.
-                Log.DispatcherLoopFailed(_logger, Name, ex);
+                // Rule 8: nothing escapes the loop. Log it and read on.
+                LogSafely(static (logger, state) => Log.DispatcherLoopFailed(logger, state.Name, state.Error), (Name, Error: ex));
             }
         }
     }
@@ -40,8 +40,9 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
         catch (Exception ex)
         {
-            Log.DispatchFailed(_logger, Name, waiter.Key, ex);
+            // The caller first, then the log: a failing logger must not leave it waiting.
             waiter.Complete(JobOutcome<TResult>.Failed(waiter.Key, ex, JobRole.None, 0));
+            LogSafely(static (logger, state) => Log.DispatchFailed(logger, state.Name, state.Key, state.Error), (Name, waiter.Key, Error: ex));
         }
     }
 
@@ -69,9 +70,9 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 return;
             }
 
-            flight.AddJoiner(waiter);
+            flight.AddJoiner(waiter, _options.MaxWaitersPerKey);
             _counters.Hit();
-            Metrics.JobsEnqueued.Add(1, _nameTag, new("jobdedup.role", "joined"));
+            _metrics.Enqueued(JobRole.Joined);
             return;
         }
 
@@ -81,15 +82,21 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             var lookup = _store.TryGetAsync(Name, waiter.Key, CancellationToken.None);
             if (!lookup.IsCompletedSuccessfully)
             {
-                // A store that answers later: the flight waits for it, and callers arriving meanwhile join.
+                // A store that answers later: the flight waits for it, and callers arriving meanwhile join. If the
+                // flight is canceled first, a later failure of the lookup is still observed.
                 pendingLookup = lookup.AsTask();
+                _ = pendingLookup.ContinueWith(
+                    static t => _ = t.Exception,
+                    CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
             }
             else if (lookup.Result is { } stored)
             {
                 if (waiter.Complete(Replay(waiter.Key, stored)))
                 {
                     _counters.Hit();
-                    Metrics.JobsEnqueued.Add(1, _nameTag, new("jobdedup.role", "replayed"));
+                    _metrics.Enqueued(JobRole.Replayed);
                 }
 
                 return;

@@ -8,43 +8,39 @@ namespace JobDedup;
 /// <content>One flight's run: the dedupe window, a handler slot, the attempts, and the outcome to every caller.</content>
 public sealed partial class JobDeduplicator<TJob, TResult>
 {
+    // The key travels in the resilience context's properties, which Polly's telemetry never exports as tags.
+    private static readonly ResiliencePropertyKey<string> KeyProperty = new("jobdedup.key");
+
     internal async Task RunFlightAsync(JobFlight<TJob, TResult> flight, Task<StoredOutcome<TResult>?>? pendingLookup)
     {
         var token = flight.HandlerToken;
-        Metrics.ActiveFlights.Add(1, _nameTag);
+        var holdsSlot = false;
         try
         {
+            _metrics.Active(1);
             if (pendingLookup is not null && await pendingLookup.WaitAsync(token).ConfigureAwait(false) is { } stored)
             {
                 if (flight.TryComplete(Replay(flight.Key, stored), replayed: true, out _))
                 {
                     _counters.Hit();
-                    Metrics.JobsEnqueued.Add(1, _nameTag, new("jobdedup.role", "replayed"));
+                    _metrics.Enqueued(JobRole.Replayed);
                 }
 
                 return;
             }
 
             await _handlerSlots.WaitAsync(token).ConfigureAwait(false);
-            JobOutcome<TResult> outcome;
-            try
+            holdsSlot = true;
+            flight.MarkRunning();
+            if (IsStopping)
             {
-                flight.MarkRunning();
-                if (IsStopping)
-                {
-                    throw new OperationCanceledException(token);
-                }
-
-                _counters.Miss();
-                Metrics.JobsEnqueued.Add(1, _nameTag, new("jobdedup.role", "leader"));
-                outcome = await ExecuteAsync(flight).ConfigureAwait(false);
-            }
-            finally
-            {
-                _handlerSlots.Release();
+                throw new OperationCanceledException(token);
             }
 
-            if (outcome.IsSucceeded && _store is not null)
+            _counters.Miss();
+            _metrics.Enqueued(JobRole.Leader);
+            var outcome = await ExecuteAsync(flight).ConfigureAwait(false);
+            if (outcome.IsSucceeded && _store is not null && !flight.IsForgotten)
             {
                 // Kept before the key leaves the map, so no arrival can fall in between and run the job again.
                 await SaveOutcomeAsync(flight, outcome).ConfigureAwait(false);
@@ -58,19 +54,42 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
         catch (Exception ex)
         {
-            // A store lookup that failed lands here: without it, running the handler could repeat a completed job.
+            // A failed store lookup lands here: without it, running the handler could repeat a completed job.
             CompleteFlight(flight, JobOutcome<TResult>.Failed(flight.Key, ex, JobRole.Leader, flight.Attempts));
         }
         finally
         {
-            Metrics.ActiveFlights.Add(-1, _nameTag);
+            if (holdsSlot)
+            {
+                ReleaseSlot(flight);
+            }
+
+            _metrics.Active(-1);
             Untrack(flight);
         }
     }
 
+    private void ReleaseSlot(JobFlight<TJob, TResult> flight)
+    {
+        if (flight.LeftBehind is { } stillRunning)
+        {
+            // The slot belongs to the handler that would not stop, until it ends: the cap stays true.
+            _ = stillRunning.ContinueWith(
+                static (_, slots) => ((SemaphoreSlim)slots!).Release(),
+                _handlerSlots,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return;
+        }
+
+        _handlerSlots.Release();
+    }
+
     private async ValueTask<JobOutcome<TResult>> ExecuteAsync(JobFlight<TJob, TResult> flight)
     {
-        var context = ResilienceContextPool.Shared.Get(flight.Key, flight.HandlerToken);
+        var context = ResilienceContextPool.Shared.Get(Name, flight.HandlerToken);
+        context.Properties.Set(KeyProperty, flight.Key);
         try
         {
             var result = await _pipeline.ExecuteOutcomeAsync(
@@ -96,24 +115,31 @@ public sealed partial class JobDeduplicator<TJob, TResult>
 
     private async ValueTask<Outcome<TResult>> RunAttemptAsync(JobFlight<TJob, TResult> flight, CancellationToken cancellationToken)
     {
-        var (job, context, elected) = flight.BeginAttempt();
-        if (elected)
-        {
-            _counters.LeaderElection();
-            Metrics.LeaderElections.Add(1, _nameTag);
-            Log.LeaderElected(_logger, Name, flight.Key, context.Attempt);
-        }
-
-        using var activity = Metrics.ActivitySource.StartActivity("jobdedup.handle", ActivityKind.Internal);
-        activity?.SetTag(JobDedupTelemetry.DeduplicatorTag, Name);
-        activity?.SetTag("jobdedup.attempt", context.Attempt);
+        Activity? activity = null;
         var started = _timeProvider.GetTimestamp();
         try
         {
+            var (job, context, elected) = flight.BeginAttempt();
+            if (elected)
+            {
+                _counters.LeaderElection();
+                _metrics.LeaderElected();
+                LogSafely(static (logger, s) => Log.LeaderElected(logger, s.Name, s.Key, s.Attempt), (Name, flight.Key, context.Attempt));
+            }
+
+            if (_leftBehind.TryGetValue(flight.Key, out var previous))
+            {
+                // Rule 1: a run of this key that ignored its timeout must end before another starts.
+                await WaitForLeftBehindAsync(flight.Key, previous, cancellationToken).ConfigureAwait(false);
+            }
+
+            activity = Metrics.ActivitySource.StartActivity("jobdedup.handle", ActivityKind.Internal);
+            activity?.SetTag(JobDedupTelemetry.DeduplicatorTag, Name);
+            activity?.SetTag("jobdedup.attempt", context.Attempt);
             var pending = _handler.HandleAsync(job, context, cancellationToken);
             var value = pending.IsCompletedSuccessfully
                 ? pending.Result
-                : await WaitForHandlerAsync(flight, pending, cancellationToken).ConfigureAwait(false);
+                : await WaitForHandlerAsync(flight, context.Attempt, pending, cancellationToken).ConfigureAwait(false);
             return Outcome.FromResult(value);
         }
         catch (Exception ex)
@@ -124,30 +150,59 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
         finally
         {
-            Metrics.HandlerDuration.Record(_timeProvider.GetElapsedTime(started).TotalSeconds, _nameTag);
+            activity?.Dispose();
+            _metrics.HandlerDuration(_timeProvider.GetElapsedTime(started));
         }
     }
 
     /// <summary>
-    /// Waits for a handler, but no longer than its token allows: a handler that ignores cancellation is left behind
-    /// (its late result ignored, its exception observed) so that no caller waits on it forever.
+    /// Waits for a handler, but no longer than its token allows. A handler that ignores a timeout is left behind: its
+    /// callers get <see cref="HandlerStuckException"/> at once, it keeps its slot and its key until it ends, and its
+    /// late result is ignored (its exception observed).
     /// </summary>
-    private async Task<TResult> WaitForHandlerAsync(JobFlight<TJob, TResult> flight, ValueTask<TResult> pending, CancellationToken cancellationToken)
+    private async Task<TResult> WaitForHandlerAsync(JobFlight<TJob, TResult> flight, int attempt, ValueTask<TResult> pending, CancellationToken cancellationToken)
     {
         var task = pending.AsTask();
         try
         {
             return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!task.IsCompleted)
+        catch (OperationCanceledException canceled) when (!task.IsCompleted)
         {
-            Log.HandlerLeftBehind(_logger, Name, flight.Key);
-            _ = task.ContinueWith(
+            var ended = task.ContinueWith(
                 static t => _ = t.Exception,
                 CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
-            throw;
+            flight.LeftBehind = ended;
+            var key = flight.Key;
+            _leftBehind[key] = ended;
+            _ = ended.ContinueWith(
+                _ => _leftBehind.TryRemove(new KeyValuePair<string, Task>(key, ended)),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            LogSafely(static (logger, s) => Log.HandlerLeftBehind(logger, s.Name, s.key), (Name, key));
+            if (flight.HandlerToken.IsCancellationRequested)
+            {
+                throw; // every caller left, or shutdown: the flight is canceled anyway
+            }
+
+            throw new HandlerStuckException(
+                $"Attempt {attempt} for key '{key}' timed out and its handler did not stop; it is not retried while it may still be running.",
+                canceled);
+        }
+    }
+
+    private async Task WaitForLeftBehindAsync(string key, Task previous, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await previous.WaitAsync(_options.AttemptTimeout ?? Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new HandlerStuckException($"An earlier handler for key '{key}' timed out and is still running; the job does not start again until it ends.");
         }
     }
 
@@ -161,7 +216,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         catch (Exception ex)
         {
             // The job did run: its callers still get the value. Only the window is lost for this key.
-            Log.OutcomeSaveFailed(_logger, Name, flight.Key, ex);
+            LogSafely(static (logger, state) => Log.OutcomeSaveFailed(logger, state.Name, state.Key, state.Error), (Name, flight.Key, Error: ex));
         }
     }
 
@@ -172,15 +227,30 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             return;
         }
 
-        Metrics.FlightsCompleted.Add(1, _nameTag, new("jobdedup.status", Metrics.StatusName(outcome.Status)));
+        _metrics.Completed(outcome.Status);
         if (outcome.Status == JobStatus.Failed)
         {
             _counters.Error();
-            Log.FlightFailed(_logger, Name, flight.Key, outcome.Attempts, waiters, outcome.Exception!);
+            LogSafely(
+                static (logger, state) => Log.FlightFailed(logger, state.Name, state.Key, state.Attempts, state.Waiters, state.Error),
+                (Name, flight.Key, outcome.Attempts, Waiters: waiters, Error: outcome.Exception!));
         }
         else if (outcome.Status == JobStatus.Canceled && waiters == 0)
         {
-            Log.FlightAbandoned(_logger, Name, flight.Key);
+            LogSafely(static (logger, state) => Log.FlightAbandoned(logger, state.Name, state.Key), (Name, flight.Key));
+        }
+    }
+
+    /// <summary>Logs where a throwing logging provider must not stop an outcome from being delivered.</summary>
+    private void LogSafely<TState>(Action<Microsoft.Extensions.Logging.ILogger, TState> log, TState state)
+    {
+        try
+        {
+            log(_logger, state);
+        }
+        catch (Exception)
+        {
+            // The logging provider failed; the outcome was already delivered and the engine goes on.
         }
     }
 }

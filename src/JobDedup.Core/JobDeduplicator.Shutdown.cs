@@ -54,7 +54,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 }
             }
 
-            Log.Stopping(_logger, Name, flights.Length - waiting, waiting);
+            LogSafely(static (logger, s) => Log.Stopping(logger, s.Name, s.Running, s.waiting), (Name, Running: flights.Length - waiting, waiting));
             try
             {
                 await _drained.Task.WaitAsync(_options.ShutdownTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -64,7 +64,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 var late = ActiveFlights();
                 if (late.Length > 0)
                 {
-                    Log.ShutdownTimedOut(_logger, Name, late.Length);
+                    LogSafely(static (logger, s) => Log.ShutdownTimedOut(logger, s.Name, s.Length), (Name, late.Length));
                 }
 
                 foreach (var flight in late)
@@ -74,7 +74,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 }
             }
 
-            Log.Stopped(_logger, Name);
+            LogSafely(static (logger, name) => Log.Stopped(logger, name), Name);
         }
         finally
         {

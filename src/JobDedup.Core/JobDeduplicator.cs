@@ -29,7 +29,8 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
     private readonly IOutcomeStore<TResult>? _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly KeyValuePair<string, object?> _nameTag;
+    private readonly DeduplicatorMetrics _metrics;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _leftBehind = new(StringComparer.Ordinal);
     private readonly Task _dispatcher;
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class.</summary>
@@ -57,7 +58,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
         _keySelector = _options.KeySelector;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator");
-        _nameTag = Metrics.Deduplicator(_options.Name);
+        _metrics = new DeduplicatorMetrics(_options.Name);
         _handlerSlots = new SemaphoreSlim(_options.MaxConcurrentHandlers, _options.MaxConcurrentHandlers);
         _pipeline = HandlerPipeline.Create(_options, _timeProvider, OnRetry);
         if (_options.CompletedRetention > TimeSpan.Zero)
@@ -157,7 +158,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
         waiter.RegisterCancellation(cancellationToken);
         if (_queue.Writer.TryWrite(waiter))
         {
-            Metrics.QueueDepth.Add(1, _nameTag);
+            _metrics.Queued(1);
             return new(waiter.Task);
         }
 
@@ -182,7 +183,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
         try
         {
             await _queue.Writer.WriteAsync(waiter, cancellationToken).ConfigureAwait(false);
-            Metrics.QueueDepth.Add(1, _nameTag);
+            _metrics.Queued(1);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
@@ -200,8 +201,11 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
     private void OnRetry(OnRetryArguments<object> args)
     {
         _counters.Retry();
-        Metrics.Retries.Add(1, _nameTag);
-        Log.AttemptFailed(_logger, Name, args.Context.OperationKey ?? string.Empty, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception);
+        _metrics.Retried();
+        var key = args.Context.Properties.GetValue(KeyProperty, string.Empty);
+        LogSafely(
+            static (logger, s) => Log.AttemptFailed(logger, s.Name, s.key, s.Attempt, s.RetryDelay, s.Exception),
+            (Name, key, Attempt: args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception));
     }
 
     private void ObserveStoreCall(ValueTask pending, string key)
@@ -221,7 +225,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
             }
             catch (Exception ex)
             {
-                Log.OutcomeRemoveFailed(_logger, Name, forgotten, ex);
+                LogSafely(static (logger, s) => Log.OutcomeRemoveFailed(logger, s.Name, s.forgotten, s.ex), (Name, forgotten, ex));
             }
         }
     }

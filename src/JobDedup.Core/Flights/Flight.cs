@@ -24,6 +24,7 @@ internal abstract class Flight<TKey>
     private readonly CancellationTokenSource? _handlerCancellation;
     private readonly bool _runToCompletionWhenAbandoned;
     private int _attached;
+    private volatile bool _forgotten;
 
     /// <param name="key">The key.</param>
     /// <param name="attached">Callers attached at creation (1 when the leader is counted at once).</param>
@@ -53,6 +54,14 @@ internal abstract class Flight<TKey>
 
     /// <summary>Gets a value indicating whether the flight accepts no more callers.</summary>
     public bool IsClosed => Volatile.Read(ref _attached) == Closed;
+
+    /// <summary>
+    /// Gets a value indicating whether <c>Forget</c> took this flight out of the map: its outcome still goes to its
+    /// callers but is not kept for the dedupe window, where it could shadow a newer flight's.
+    /// </summary>
+    public bool IsForgotten => _forgotten;
+
+    public void MarkForgotten() => _forgotten = true;
 
     /// <summary>Attaches one more caller unless the flight is closed.</summary>
     /// <returns><see langword="true"/> when the caller is attached.</returns>

@@ -51,8 +51,26 @@ internal sealed class FlightTable<TKey, TFlight>
     public void Remove(TFlight flight) => _flights.TryRemove(new KeyValuePair<TKey, TFlight>(flight.Key, flight));
 
     /// <summary>Takes the key out of the map; the flight itself runs on for the callers it has.</summary>
-    public bool Forget(TKey key) => _flights.TryRemove(key, out _);
+    public bool Forget(TKey key)
+    {
+        if (!_flights.TryRemove(key, out var forgotten))
+        {
+            return false;
+        }
+
+        forgotten.MarkForgotten();
+        return true;
+    }
 
     /// <summary>Takes every key out of the map.</summary>
-    public void ForgetAll() => _flights.Clear();
+    public void ForgetAll()
+    {
+        foreach (var entry in _flights)
+        {
+            if (_flights.TryRemove(entry))
+            {
+                entry.Value.MarkForgotten();
+            }
+        }
+    }
 }

@@ -30,8 +30,10 @@ internal static class HandlerPipeline
                 Delay = options.RetryDelay,
                 MaxDelay = options.RetryMaxDelay,
 
-                // A cancellation means every caller left or the deduplicator is stopping: never worth a retry.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException && (shouldRetry?.Invoke(ex) ?? true)),
+                // A cancellation means every caller left or the deduplicator is stopping, and a stuck handler may still
+                // be running: neither is worth a retry.
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex =>
+                    ex is not OperationCanceledException and not HandlerStuckException && (shouldRetry?.Invoke(ex) ?? true)),
                 OnRetry = args =>
                 {
                     onRetry(args);

@@ -12,7 +12,8 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     private readonly List<JobWaiter<TJob, TResult>> _waiters;
     private readonly Lock _sync = new();
     private readonly Task<StoredOutcome<TResult>?>? _pendingLookup;
-    private int _leaderIndex;
+    private JobWaiter<TJob, TResult> _leader;
+    private bool _leaderChanged;
     private int _attempts;
     private bool _completed;
     private int _completing;
@@ -23,6 +24,7 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
         : base(leader.Key, attached: 1, cancellable: true, runToCompletionWhenAbandoned)
     {
         Owner = owner;
+        _leader = leader;
         _waiters = [leader];
         _pendingLookup = pendingLookup;
     }
@@ -34,10 +36,27 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     /// <summary>Gets a value indicating whether the handler has been started (a slot was taken).</summary>
     public bool IsRunning => Volatile.Read(ref _running) != 0;
 
+    /// <summary>Gets or sets the end of a handler that ignored its token after a timeout; it keeps the flight's slot until then.</summary>
+    public Task? LeftBehind { get; set; }
+
+    /// <summary>Gets the number of callers the flight holds, including ones that left and were not yet dropped.</summary>
+    public int HeldWaiters
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
     public void MarkRunning() => Volatile.Write(ref _running, 1);
 
     /// <summary>Adds a caller the flight already counted (see <see cref="Flight{TKey}.TryJoin"/>).</summary>
-    public void AddJoiner(JobWaiter<TJob, TResult> waiter)
+    /// <param name="waiter">The caller.</param>
+    /// <param name="maxWaiters">The key's waiter limit; callers that left are dropped before the list outgrows twice that.</param>
+    public void AddJoiner(JobWaiter<TJob, TResult> waiter, int maxWaiters)
     {
         bool added;
         lock (_sync)
@@ -45,6 +64,13 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
             added = !_completed;
             if (added)
             {
+                // Callers that left stay listed until here, so leaving costs nothing. Dropping them once the list
+                // reaches the limit (or twice the callers still waiting) keeps memory bounded at O(1) per join.
+                if (_waiters.Count >= Math.Max(maxWaiters, 2 * AttachedCount))
+                {
+                    _waiters.RemoveAll(static w => !w.IsWaiting);
+                }
+
                 _waiters.Add(waiter);
             }
         }
@@ -73,21 +99,22 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
         lock (_sync)
         {
             attempt = ++_attempts;
-            if (!_waiters[_leaderIndex].IsWaiting)
+            if (!_leader.IsWaiting)
             {
-                for (var i = _leaderIndex + 1; i < _waiters.Count; i++)
+                foreach (var waiter in _waiters)
                 {
-                    if (_waiters[i].IsWaiting)
+                    if (waiter.IsWaiting)
                     {
-                        _leaderIndex = i;
+                        _leader = waiter;
+                        _leaderChanged = true;
                         elected = true;
                         break;
                     }
                 }
             }
 
-            leader = _waiters[_leaderIndex];
-            changed = _leaderIndex != 0;
+            leader = _leader;
+            changed = _leaderChanged;
         }
 
         return (leader.Job, new JobContext(Owner.Name, Key, attempt, changed), elected);
@@ -109,19 +136,19 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
 
         Owner.RemoveFlight(this);
         Close();
-        int leaderIndex;
+        JobWaiter<TJob, TResult> leader;
         lock (_sync)
         {
             _final = outcome;
             _completed = true;
-            leaderIndex = _leaderIndex;
+            leader = _leader;
         }
 
         // No caller is added once _completed is set, so the list is read outside the lock.
-        for (var i = 0; i < _waiters.Count; i++)
+        foreach (var waiter in _waiters)
         {
-            var role = replayed ? JobRole.Replayed : i == leaderIndex ? JobRole.Leader : JobRole.Joined;
-            if (_waiters[i].Complete(outcome.WithRole(role)))
+            var role = replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
+            if (waiter.Complete(outcome.WithRole(role)))
             {
                 waiters++;
             }

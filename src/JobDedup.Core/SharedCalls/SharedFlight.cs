@@ -41,6 +41,9 @@ internal sealed class SharedFlight<TKey, TResult> : Flight<TKey>
         if (Interlocked.Exchange(ref _completion, finished) is TaskCompletionSource<TResult> waiting)
         {
             waiting.TrySetFromTask(finished);
+
+            // Every caller may have left already; the failure was counted, so mark it observed.
+            _ = waiting.Task.Exception;
         }
     }
 }

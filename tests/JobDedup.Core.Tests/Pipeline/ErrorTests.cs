@@ -68,7 +68,8 @@ public sealed class ErrorTests
         var outcomes = await Task.WhenAll(first, second).Within();
 
         Assert.All(outcomes, o => Assert.Equal(JobStatus.Failed, o.Status));
-        Assert.All(outcomes, o => Assert.IsType<TimeoutRejectedException>(o.Exception));
+        Assert.All(outcomes, o => Assert.IsType<HandlerStuckException>(o.Exception));
+        Assert.All(outcomes, o => Assert.IsAssignableFrom<TimeoutRejectedException>(o.Exception));
         Assert.Equal(0, dedup.GetStats().Active);
     }
 
