@@ -1,5 +1,3 @@
-using JobDedup.Core.Tests.Support;
-
 namespace JobDedup.Core.Tests.Pipeline;
 
 public sealed class MemoryTests

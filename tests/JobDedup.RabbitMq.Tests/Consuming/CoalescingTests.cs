@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using JobDedup.RabbitMq.Tests.Support;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -28,6 +27,7 @@ public sealed class CoalescingTests(Broker broker)
         });
 
         await Watchdog.Until(() => host.Deduplicator.GetStats().Hits == 195, "all 200 deliveries reached the 5 flights");
+        await Watchdog.Until(() => gate.Arrivals == 5, "the 5 handlers are running");
         Assert.Equal(5, runs.Count);
         gate.Open();
         await Watchdog.Until(() => settled["ack"] == 200, "200 acks");

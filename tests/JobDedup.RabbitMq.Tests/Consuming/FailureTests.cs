@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

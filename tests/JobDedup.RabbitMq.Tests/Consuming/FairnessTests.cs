@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using JobDedup.RabbitMq.Tests.Support;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 

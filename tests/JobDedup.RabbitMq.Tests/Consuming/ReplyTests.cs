@@ -1,5 +1,4 @@
 using System.Text;
-using JobDedup.RabbitMq.Tests.Support;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 

@@ -1,4 +1,4 @@
-namespace JobDedup.Core.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>Holds a handler open until the test opens it, and tells the test when the handler got there.</summary>
 public sealed class Gate

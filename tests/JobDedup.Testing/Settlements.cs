@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace JobDedup.RabbitMq.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>Counts how the consumer of one deduplicator settled its deliveries, from the library's own metric.</summary>
 public sealed class Settlements : IDisposable

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace JobDedup.RabbitMq.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>A real host running a deduplicator fed by the RabbitMQ consumer, as an application would.</summary>
 public sealed class ConsumerHost : IAsyncDisposable

@@ -1,9 +1,9 @@
-namespace JobDedup.Core.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>Turns a hang into a failure: every wait in these tests has a generous upper bound.</summary>
 public static class Watchdog
 {
-    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     public static Task<T> Within<T>(this Task<T> task) => task.WaitAsync(Limit);
 
@@ -26,6 +26,21 @@ public static class Watchdog
             }
 
             await Task.Delay(1);
+        }
+    }
+
+    /// <summary>Waits until an asynchronous condition holds, such as a queue on the broker being empty.</summary>
+    public static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Gave up waiting for: {what}");
+            }
+
+            await Task.Delay(10);
         }
     }
 }

@@ -1,4 +1,4 @@
-namespace JobDedup.Core.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>A clock that moves only when a test calls <see cref="Advance"/>; timers fire then, in due order.</summary>
 public sealed class FakeTimeProvider : TimeProvider

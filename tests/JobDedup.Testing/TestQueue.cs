@@ -1,7 +1,7 @@
 using System.Text;
 using RabbitMQ.Client;
 
-namespace JobDedup.RabbitMq.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>A uniquely named work queue (and its retry, dead-letter and reply queues) for one test, deleted afterwards.</summary>
 public sealed class TestQueue : IAsyncDisposable

@@ -1,6 +1,6 @@
 using RabbitMQ.Client;
 
-namespace JobDedup.RabbitMq.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>
 /// The real broker the tests run against: JOBDEDUP_RABBITMQ_URI, or the local one scripts/rabbitmq.sh starts.
@@ -36,11 +36,4 @@ public sealed class Broker : IAsyncLifetime
         Connection?.Dispose();
         return Task.CompletedTask;
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class BrokerCollection : ICollectionFixture<Broker>
-{
-    // Broker tests run one at a time: one of them closes every connection on the broker.
-    public const string Name = "broker";
 }

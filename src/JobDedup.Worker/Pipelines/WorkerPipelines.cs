@@ -1,0 +1,209 @@
+using JobDedup.RabbitMq;
+using JobDedup.Worker.Handlers;
+using JobDedup.Worker.Settings;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace JobDedup.Worker.Pipelines;
+
+/// <summary>
+/// Turns the worker's settings into deduplicators fed by RabbitMQ consumers. Every bad setting is reported before
+/// anything starts, by its configuration path.
+/// </summary>
+internal static class WorkerPipelines
+{
+    /// <summary>Reads the <c>JobDedup</c> section; an unknown key or a value of the wrong type is an error.</summary>
+    /// <exception cref="InvalidOperationException">A setting is unknown or cannot be read.</exception>
+    public static WorkerSettings Read(IConfiguration configuration)
+    {
+        var settings = new WorkerSettings();
+        configuration.GetSection(WorkerSettings.Section).Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
+        return settings;
+    }
+
+    /// <summary>Lists every problem with the settings, each starting with the setting's path.</summary>
+    public static List<string> Validate(WorkerSettings settings)
+    {
+        var problems = new List<string>();
+        if (settings.Pipelines.Count == 0)
+        {
+            problems.Add($"{WorkerSettings.Section}:Pipelines has no pipeline. Add one, e.g. {WorkerSettings.Section}__Pipelines__payments__Queue=payments (see docs/worker.md).");
+        }
+
+        if (settings.ShutdownTimeout < TimeSpan.Zero)
+        {
+            problems.Add($"{WorkerSettings.Section}:ShutdownTimeout must not be negative.");
+        }
+
+        foreach (var (name, pipeline) in settings.Pipelines)
+        {
+            var path = $"{WorkerSettings.Section}:Pipelines:{name}";
+            foreach (var problem in Dedup(name, pipeline).Validate())
+            {
+                problems.Add($"{path}:{Rename(problem)}");
+            }
+
+            foreach (var problem in Consumer(name, pipeline, settings.RabbitMq).Validate())
+            {
+                problems.Add(problem.StartsWith(nameof(RabbitMqConnectionOptions.ConnectionUri), StringComparison.Ordinal)
+                    ? $"{WorkerSettings.Section}:RabbitMq:Uri{problem[nameof(RabbitMqConnectionOptions.ConnectionUri).Length..]}"
+                    : $"{path}:{problem}");
+            }
+
+            ValidateKey(problems, path, pipeline.Key);
+            ValidateHandler(problems, path, pipeline.Handler);
+        }
+
+        return problems;
+    }
+
+    /// <summary>Registers every pipeline: a deduplicator named after it, its handler, and its consumer.</summary>
+    public static void Register(IServiceCollection services, WorkerSettings settings)
+    {
+        foreach (var (name, pipeline) in settings.Pipelines)
+        {
+            var dedup = Dedup(name, pipeline);
+            var consumer = Consumer(name, pipeline, settings.RabbitMq);
+            services.AddJobDedup<RabbitMqMessage, byte[]>(name, o => Copy(dedup, o))
+                .UseHandler(sp => Handler(sp, name, pipeline, settings.RabbitMq))
+                .AddRabbitMqConsumer(o => Copy(consumer, o));
+        }
+    }
+
+    private static JobDedupOptions<RabbitMqMessage> Dedup(string name, PipelineSettings pipeline) => new()
+    {
+        Name = name,
+        MaxRetryAttempts = pipeline.MaxRetryAttempts,
+        RetryDelay = pipeline.RetryDelay,
+        RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
+        AttemptTimeout = pipeline.AttemptTimeout,
+        CompletedRetention = pipeline.DedupeWindow,
+        MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
+        QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
+        ShouldRetry = static ex => ex is not HttpPermanentFailureException,
+    };
+
+    private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
+    {
+        var options = new RabbitMqConsumerOptions<RabbitMqMessage, byte[]>
+        {
+            ConnectionUri = broker.Uri,
+            ConnectionName = broker.ConnectionName ?? $"jobdedup-worker:{name}",
+            Queue = pipeline.Queue,
+            Prefetch = pipeline.Prefetch,
+            MaxDeliveryAttempts = pipeline.MaxDeliveryAttempts,
+            MaxHeldDuplicatesPerKey = pipeline.MaxHeldDuplicatesPerKey,
+            MaxMessageBytes = pipeline.MaxMessageBytes,
+            QueueType = pipeline.QueueType,
+            IsPermanentFailure = static ex => ex is HttpPermanentFailureException,
+            KeyRule = KeyRule(pipeline),
+        };
+        if (pipeline.RetryDelays is not null)
+        {
+            options.RetryDelays = pipeline.RetryDelays;
+        }
+
+        return options;
+    }
+
+    private static RabbitMqKeyRule KeyRule(PipelineSettings pipeline)
+    {
+        if (!pipeline.Deduplicate)
+        {
+            return RabbitMqKeyRule.From(static _ => Guid.NewGuid().ToString("N"), "a new key for every message (Deduplicate is false)");
+        }
+
+        var name = pipeline.Key.Name ?? string.Empty;
+        return pipeline.Key.Source switch
+        {
+            KeySource.MessageId => RabbitMqKeyRule.MessageId(),
+            KeySource.Header when name.Length > 0 => RabbitMqKeyRule.Header(name),
+            KeySource.JsonProperty when name.Length > 0 => RabbitMqKeyRule.JsonProperty(name),
+            _ => RabbitMqKeyRule.Default,
+        };
+    }
+
+    private static IJobHandler<RabbitMqMessage, byte[]> Handler(IServiceProvider services, string name, PipelineSettings pipeline, BrokerSettings broker)
+    {
+        if (pipeline.Handler.Type == HandlerType.Publish)
+        {
+            var publisher = new RabbitMqJobPublisher(
+                new RabbitMqPublisherOptions
+                {
+                    ConnectionUri = broker.Uri,
+                    ConnectionName = $"jobdedup-worker:{name}:relay",
+                    Exchange = pipeline.Handler.Exchange,
+                    RoutingKey = pipeline.Handler.RoutingKey,
+                },
+                services.GetService<ILogger<RabbitMqJobPublisher>>());
+            return new PublishRelayHandler(publisher, pipeline.Handler.RoutingKey!);
+        }
+
+        // The attempt timeout (through the handler's token) bounds each request, not the client.
+        var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        return new HttpForwardHandler(client, new Uri(pipeline.Handler.Url!), pipeline.Handler.ForwardHeaders);
+    }
+
+    private static void ValidateKey(List<string> problems, string path, KeySettings key)
+    {
+        if (key.Source is KeySource.Header or KeySource.JsonProperty && string.IsNullOrWhiteSpace(key.Name))
+        {
+            problems.Add($"{path}:Key:Name must name the {(key.Source == KeySource.Header ? "header" : "JSON property")} the key is read from.");
+        }
+    }
+
+    private static void ValidateHandler(List<string> problems, string path, HandlerSettings handler)
+    {
+        switch (handler.Type)
+        {
+            case HandlerType.Http when !Uri.TryCreate(handler.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps):
+                problems.Add($"{path}:Handler:Url must be an absolute http:// or https:// address, not '{handler.Url}'.");
+                break;
+            case HandlerType.Publish when string.IsNullOrWhiteSpace(handler.RoutingKey):
+                problems.Add($"{path}:Handler:RoutingKey must be set for a Publish handler.");
+                break;
+            case HandlerType.Publish when handler.Exchange is null:
+                problems.Add($"{path}:Handler:Exchange must not be null (leave it empty for the default exchange).");
+                break;
+            default:
+                break;
+        }
+    }
+
+    // The engine's option names, as the worker's settings call them.
+    private static string Rename(string problem) =>
+        problem.StartsWith(nameof(JobDedupOptions<RabbitMqMessage>.CompletedRetention), StringComparison.Ordinal)
+            ? "DedupeWindow" + problem[nameof(JobDedupOptions<RabbitMqMessage>.CompletedRetention).Length..]
+            : problem;
+
+    private static void Copy(JobDedupOptions<RabbitMqMessage> from, JobDedupOptions<RabbitMqMessage> to)
+    {
+        to.MaxRetryAttempts = from.MaxRetryAttempts;
+        to.RetryDelay = from.RetryDelay;
+        to.RetryMaxDelay = from.RetryMaxDelay;
+        to.AttemptTimeout = from.AttemptTimeout;
+        to.CompletedRetention = from.CompletedRetention;
+        to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
+        to.QueueCapacity = from.QueueCapacity;
+        to.ShouldRetry = from.ShouldRetry;
+    }
+
+    private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)
+    {
+        to.ConnectionUri = from.ConnectionUri;
+        to.ConnectionName = from.ConnectionName;
+        to.Queue = from.Queue;
+        to.Prefetch = from.Prefetch;
+        to.MaxDeliveryAttempts = from.MaxDeliveryAttempts;
+        to.MaxHeldDuplicatesPerKey = from.MaxHeldDuplicatesPerKey;
+        to.MaxMessageBytes = from.MaxMessageBytes;
+        to.QueueType = from.QueueType;
+        to.IsPermanentFailure = from.IsPermanentFailure;
+        to.KeyRule = from.KeyRule;
+        to.RetryDelays = from.RetryDelays;
+    }
+}

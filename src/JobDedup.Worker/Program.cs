@@ -1,0 +1,69 @@
+using JobDedup.Worker.Pipelines;
+using JobDedup.Worker.Settings;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+// The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
+// environment variables (JobDedup__Pipelines__payments__Queue=payments). SIGTERM or Ctrl+C stops it gracefully.
+var builder = Host.CreateApplicationBuilder(args);
+
+WorkerSettings settings;
+try
+{
+    settings = WorkerPipelines.Read(builder.Configuration);
+}
+catch (InvalidOperationException ex)
+{
+    // The binder wraps the useful part (which key, which value) in the inner exceptions.
+    var reason = ex;
+    while (reason.InnerException is InvalidOperationException inner)
+    {
+        reason = inner;
+    }
+
+    await Console.Error.WriteLineAsync($"JobDedup worker cannot start: a setting could not be read. {reason.Message}");
+    return 2;
+}
+
+var problems = WorkerPipelines.Validate(settings);
+if (problems.Count > 0)
+{
+    await Console.Error.WriteLineAsync("JobDedup worker cannot start; fix these settings:");
+    foreach (var problem in problems)
+    {
+        await Console.Error.WriteLineAsync($"  - {problem}");
+    }
+
+    return 2;
+}
+
+builder.Logging.ClearProviders();
+if (settings.Logging.Json)
+{
+    builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+}
+else
+{
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    });
+}
+
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+WorkerPipelines.Register(builder.Services, settings);
+
+using var host = builder.Build();
+try
+{
+    await host.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    // A broker that cannot be reached, or queues that exist with other settings: say so plainly and stop.
+    await Console.Error.WriteLineAsync($"JobDedup worker stopped: {ex.Message}");
+    return 1;
+}

@@ -1,0 +1,117 @@
+namespace JobDedup.Worker.Settings;
+
+/// <summary>One pipeline: a queue, how its messages are keyed, how long outcomes are remembered, and the handler.</summary>
+public sealed class PipelineSettings
+{
+    /// <summary>Gets or sets the queue to consume. Required.</summary>
+    public string Queue { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets where a message's dedupe key comes from.</summary>
+    public KeySettings Key { get; set; } = new();
+
+    /// <summary>Gets or sets a value indicating whether duplicates are coalesced at all (false gives every message its own key).</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool Deduplicate { get; set; } = true;
+
+    /// <summary>Gets or sets how long a successful outcome answers later duplicates without a new run.</summary>
+    /// <value>The default is zero: only messages in flight are coalesced.</value>
+    public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Gets or sets the retries inside one delivery.</summary>
+    /// <value>The default is 2.</value>
+    public int MaxRetryAttempts { get; set; } = 2;
+
+    /// <summary>Gets or sets the delay before the first in-process retry (exponential after it).</summary>
+    /// <value>The default is 200 milliseconds.</value>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Gets or sets how long one handler attempt may take.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how many deliveries a message gets before it is dead-lettered.</summary>
+    /// <value>The default is 5.</value>
+    public int MaxDeliveryAttempts { get; set; } = 5;
+
+    /// <summary>Gets or sets the waits before a failed message comes back (one retry queue each).</summary>
+    /// <value>The default is 1 s, 10 s and 60 s.</value>
+    public TimeSpan[]? RetryDelays { get; set; }
+
+    /// <summary>Gets or sets how many unacknowledged messages the broker sends ahead.</summary>
+    /// <value>The default is 200.</value>
+    public int Prefetch { get; set; } = 200;
+
+    /// <summary>Gets or sets how many handler runs may go on at once.</summary>
+    /// <value>The default is 64.</value>
+    public int MaxConcurrentHandlers { get; set; } = 64;
+
+    /// <summary>Gets or sets how many deliveries one key in flight may hold before more are parked.</summary>
+    /// <value>The default is 64.</value>
+    public int MaxHeldDuplicatesPerKey { get; set; } = 64;
+
+    /// <summary>Gets or sets the largest body handled; larger ones are dead-lettered.</summary>
+    /// <value>The default is 1 MiB.</value>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the type of the queues declared (classic or quorum).</summary>
+    /// <value>The default is classic.</value>
+    public string QueueType { get; set; } = "classic";
+
+    /// <summary>Gets or sets what runs once per key.</summary>
+    public HandlerSettings Handler { get; set; } = new();
+}
+
+/// <summary>Where a message's dedupe key comes from.</summary>
+public sealed class KeySettings
+{
+    /// <summary>Gets or sets the source: Default (the x-dedupe-key header, else the message id), MessageId, Header or JsonProperty.</summary>
+    public KeySource Source { get; set; } = KeySource.Default;
+
+    /// <summary>Gets or sets the header name (Header) or the dotted property path (JsonProperty).</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>Where a message's dedupe key comes from.</summary>
+public enum KeySource
+{
+    /// <summary>The x-dedupe-key header, else the message id.</summary>
+    Default,
+
+    /// <summary>The message id property.</summary>
+    MessageId,
+
+    /// <summary>A header, named by <see cref="KeySettings.Name"/>.</summary>
+    Header,
+
+    /// <summary>A property of the JSON body, named by a dotted path in <see cref="KeySettings.Name"/>.</summary>
+    JsonProperty,
+}
+
+/// <summary>What runs once per key.</summary>
+public sealed class HandlerSettings
+{
+    /// <summary>Gets or sets the kind of handler.</summary>
+    public HandlerType Type { get; set; } = HandlerType.Http;
+
+    /// <summary>Gets or sets the address messages are POSTed to (Http).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Gets the message headers copied onto the HTTP request (Http).</summary>
+    public List<string> ForwardHeaders { get; } = [];
+
+    /// <summary>Gets or sets the exchange the message is republished to (Publish); empty for the default exchange.</summary>
+    public string Exchange { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the routing key of the republished message (Publish).</summary>
+    public string? RoutingKey { get; set; }
+}
+
+/// <summary>The built-in handlers.</summary>
+public enum HandlerType
+{
+    /// <summary>POST the message body to a URL; a 2xx response body is the outcome.</summary>
+    Http,
+
+    /// <summary>Republish one message per key to an exchange and routing key.</summary>
+    Publish,
+}

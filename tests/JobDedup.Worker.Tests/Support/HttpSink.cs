@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace JobDedup.Worker.Tests.Support;
+
+/// <summary>
+/// An HTTP endpoint on 127.0.0.1 that counts the worker's calls per dedupe key and answers as the test says
+/// (by default 200 with a body naming the key).
+/// </summary>
+public sealed class HttpSink : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _calls = new();
+
+    private HttpSink(WebApplication app) => _app = app;
+
+    public Func<string, int, CancellationToken, Task<(int Status, string Body)>> Respond { get; set; } =
+        (key, _, _) => Task.FromResult((200, $"handled {key}"));
+
+    public IReadOnlyDictionary<string, int> Calls => _calls;
+
+    public int TotalCalls => _calls.Values.Sum();
+
+    public Uri Url { get; private set; } = null!;
+
+    public static async Task<HttpSink> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var sink = new HttpSink(app);
+        app.MapPost("/{**path}", async (HttpContext context) =>
+        {
+            var key = context.Request.Headers["X-Dedupe-Key"].ToString();
+            var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+            var (status, body) = await sink.Respond(key, call, context.RequestAborted);
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsync(body, context.RequestAborted);
+        });
+        await app.StartAsync().Within();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        sink.Url = new Uri(new Uri(address), "/webhooks");
+        return sink;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

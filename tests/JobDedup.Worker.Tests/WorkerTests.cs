@@ -1,0 +1,184 @@
+using System.Text;
+using JobDedup.RabbitMq;
+using JobDedup.Worker.Tests.Support;
+
+namespace JobDedup.Worker.Tests;
+
+[Collection(BrokerCollection.Name)]
+public sealed class WorkerTests(Broker broker)
+{
+    [Fact]
+    public async Task Worker_DuplicatesOfFiveEvents_PostsOncePerEventAndAnswersEveryMessage()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-http");
+        await using var sink = await HttpSink.StartAsync();
+        var replies = await queue.DeclareReplyQueueAsync();
+        await queue.DeclareAsync();
+        for (var i = 0; i < 100; i++)
+        {
+            await queue.PublishAsync(key: null, $"{{\"id\":\"evt_{i % 5}\",\"amount\":{i}}}", replyTo: replies, correlationId: $"c{i}");
+        }
+
+        await using var worker = WorkerProcess.Start(Pipeline(queue, sink, ("DedupeWindow", "00:05:00")));
+        await worker.Consuming.Within();
+        await Watchdog.Until(async () => await queue.CountAsync(replies) == 100, "a reply for each of the 100 messages");
+        var exit = await worker.TerminateAsync();
+
+        Assert.Equal(0, exit);
+        Assert.Equal(5, sink.TotalCalls);
+        Assert.All(sink.Calls.Values, calls => Assert.Equal(1, calls));
+        var answers = await queue.DrainAsync(replies);
+        Assert.Equal(100, answers.Select(a => a.BasicProperties.CorrelationId).Distinct().Count());
+        Assert.All(answers, a => Assert.StartsWith("handled evt_", Encoding.UTF8.GetString(a.Body.Span)));
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+        Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task Worker_SigtermMidFlight_ExitsCleanlyAndUnfinishedDeliveriesAreBackInTheQueue()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-sigterm");
+        await using var sink = await HttpSink.StartAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        sink.Respond = async (key, _, ct) =>
+        {
+            await release.Task.WaitAsync(ct);
+            return (200, "late");
+        };
+        await queue.DeclareAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            await queue.PublishAsync(key: null, $"{{\"id\":\"evt_{i % 3}\"}}");
+        }
+
+        await using var worker = WorkerProcess.Start(Pipeline(queue, sink, ("MaxRetryAttempts", "0")));
+        await worker.Consuming.Within();
+        await Watchdog.Until(() => sink.TotalCalls == 3, "one held call per event");
+
+        var exit = await worker.TerminateAsync();
+        release.TrySetResult();
+
+        Assert.Equal(0, exit);
+        Assert.Contains("returned to the queue", worker.Output, StringComparison.Ordinal);
+        Assert.Equal(30u, await queue.CountAsync(queue.Name));
+        Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task Worker_EndpointFailsWith5xxTwice_RetriesAndSucceeds()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-5xx");
+        await using var sink = await HttpSink.StartAsync();
+        sink.Respond = (key, call, _) => Task.FromResult(call <= 2 ? (503, "busy") : (200, "ok"));
+        var replies = await queue.DeclareReplyQueueAsync();
+        await using var worker = WorkerProcess.Start(Pipeline(queue, sink, ("MaxRetryAttempts", "0")));
+        await worker.Consuming.Within();
+
+        await queue.PublishAsync(key: null, "{\"id\":\"evt_1\"}", replyTo: replies, correlationId: "c1");
+        await Watchdog.Until(async () => await queue.CountAsync(replies) == 1, "the reply");
+        await worker.TerminateAsync();
+
+        Assert.Equal(3, sink.Calls["evt_1"]);
+        Assert.Equal("ok", Encoding.UTF8.GetString(Assert.Single(await queue.DrainAsync(replies)).Body.Span));
+        Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task Worker_EndpointAnswers4xx_DeadLettersAtOnceWithoutRetry()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-4xx");
+        await using var sink = await HttpSink.StartAsync();
+        sink.Respond = (_, _, _) => Task.FromResult((422, "invalid payment"));
+        await using var worker = WorkerProcess.Start(Pipeline(queue, sink));
+        await worker.Consuming.Within();
+
+        await queue.PublishAsync(key: null, "{\"id\":\"evt_1\"}");
+        await Watchdog.Until(async () => await queue.CountAsync(queue.DeadLetterQueue) == 1, "the dead letter");
+        await worker.TerminateAsync();
+
+        Assert.Equal(1, sink.Calls["evt_1"]);
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(DeadLetterReasons.PermanentFailure, Encoding.UTF8.GetString((byte[])letter.BasicProperties.Headers![JobDedupHeaders.Reason]!));
+        Assert.Contains("422", Encoding.UTF8.GetString((byte[])letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]!));
+    }
+
+    [Fact]
+    public async Task Worker_PublishHandler_RelaysOneMessagePerKey()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-relay");
+        var target = await queue.DeclareReplyQueueAsync();
+        await queue.DeclareAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            await queue.PublishAsync($"order-{i % 2}", $"{{\"copy\":{i}}}");
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__RabbitMq__Uri"] = Broker.Uri,
+            ["JobDedup__Pipelines__relay__Queue"] = queue.Name,
+            ["JobDedup__Pipelines__relay__DedupeWindow"] = "00:05:00",
+            ["JobDedup__Pipelines__relay__Handler__Type"] = "Publish",
+            ["JobDedup__Pipelines__relay__Handler__RoutingKey"] = target,
+        };
+        await using var worker = WorkerProcess.Start(environment);
+        await worker.Consuming.Within();
+        await Watchdog.Until(async () => await queue.CountAsync(queue.Name) == 0 && await queue.CountAsync(target) == 2, "two relayed messages");
+        await worker.TerminateAsync();
+
+        var relayed = await queue.DrainAsync(target);
+        Assert.Equal(["order-0", "order-1"], relayed.Select(m => Encoding.UTF8.GetString((byte[])m.BasicProperties.Headers![JobDedupHeaders.Key]!)).Order());
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Worker_BadSettings_ExitsAtOnceNamingEachSetting()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__Prefetch"] = "0",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "not a url",
+            ["JobDedup__RabbitMq__Uri"] = "http://broker",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("JobDedup:Pipelines:orders:Prefetch", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:Handler:Url", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:RabbitMq:Uri", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_UnknownSetting_ExitsNamingIt()
+    {
+        await using var worker = WorkerProcess.Start(new Dictionary<string, string> { ["JobDedup__Pipelines__orders__Queu"] = "orders" });
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("'Queu'", worker.Output, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string> Pipeline(TestQueue queue, HttpSink sink, params (string Name, string Value)[] extra)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__RabbitMq__Uri"] = Broker.Uri,
+            ["JobDedup__ShutdownTimeout"] = "00:00:01",
+            ["JobDedup__Pipelines__orders__Queue"] = queue.Name,
+            ["JobDedup__Pipelines__orders__Key__Source"] = "JsonProperty",
+            ["JobDedup__Pipelines__orders__Key__Name"] = "id",
+            ["JobDedup__Pipelines__orders__RetryDelays__0"] = "00:00:00.050",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = sink.Url.ToString(),
+        };
+        foreach (var (name, value) in extra)
+        {
+            environment[$"JobDedup__Pipelines__orders__{name}"] = value;
+        }
+
+        return environment;
+    }
+}
