@@ -29,14 +29,14 @@ public class RabbitMqConnectionOptions
 
         if (RecoveryInterval <= TimeSpan.Zero || RecoveryInterval > TimeSpan.FromMinutes(10))
         {
-            errors.Add($"{nameof(RecoveryInterval)} must be between 0 and 10 minutes, not {RecoveryInterval}.");
+            errors.Add($"{nameof(RecoveryInterval)} must be more than 0 and at most 10 minutes, not {RecoveryInterval}.");
         }
     }
 
-    internal ConnectionFactory CreateConnectionFactory(string defaultName) => new()
+    internal ConnectionFactory CreateConnectionFactory(string defaultName, string suffix = "") => new()
     {
         Uri = new Uri(ConnectionUri),
-        ClientProvidedName = ConnectionName ?? $"jobdedup:{defaultName}",
+        ClientProvidedName = (ConnectionName ?? $"jobdedup:{defaultName}") + suffix,
         AutomaticRecoveryEnabled = true,
         TopologyRecoveryEnabled = true,
         NetworkRecoveryInterval = RecoveryInterval,

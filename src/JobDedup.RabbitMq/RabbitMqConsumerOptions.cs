@@ -65,7 +65,7 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
     /// Gets or sets how many deliveries one key in flight may hold. More duplicates of a key that is still running are
     /// parked on the first retry queue (and come back after its delay), so one slow key cannot fill the prefetch window.
     /// </summary>
-    /// <value>The default is 64.</value>
+    /// <value>The default is 64. It must be less than <see cref="Prefetch"/>.</value>
     public int MaxHeldDuplicatesPerKey { get; set; } = 64;
 
     /// <summary>Gets or sets the prefix of the retry queues, which are named <c>{prefix}.1</c>, <c>{prefix}.2</c>, ...</summary>
@@ -146,6 +146,12 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
         if (MaxHeldDuplicatesPerKey < 1)
         {
             errors.Add($"{nameof(MaxHeldDuplicatesPerKey)} must be greater than 0, not {MaxHeldDuplicatesPerKey}.");
+        }
+        else if (MaxHeldDuplicatesPerKey >= Prefetch)
+        {
+            errors.Add(
+                $"{nameof(MaxHeldDuplicatesPerKey)} ({MaxHeldDuplicatesPerKey}) must be less than {nameof(Prefetch)} ({Prefetch}), " +
+                "or one slow key could hold every delivery the broker sends ahead and starve the others.");
         }
 
         if (QueueType is not ("classic" or "quorum"))

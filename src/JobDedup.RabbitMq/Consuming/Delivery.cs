@@ -1,9 +1,20 @@
+using RabbitMQ.Client;
+
 namespace JobDedup.RabbitMq.Consuming;
 
 /// <summary>One delivery held by the consumer until it is settled exactly once (ack, retry, dead letter, park or requeue).</summary>
-internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
+/// <param name="channel">The channel it arrived on: its tag means something only there.</param>
+/// <param name="generation">The consumer's connection generation when it arrived; a later one means the broker already took it back.</param>
+/// <param name="deliveryTag">The broker's tag for it on <paramref name="channel"/>.</param>
+/// <param name="message">The message.</param>
+internal sealed class Delivery(IChannel channel, int generation, ulong deliveryTag, RabbitMqMessage message)
 {
     private int _claimed;
+    private int _finished;
+
+    public IChannel Channel { get; } = channel;
+
+    public int Generation { get; } = generation;
 
     public ulong DeliveryTag { get; } = deliveryTag;
 
@@ -14,4 +25,7 @@ internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
 
     /// <summary>Claims the right to settle; only the first caller gets it.</summary>
     public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+    /// <summary>Marks the ack or nack as sent (or no longer possible); true only the first time, so none is sent twice.</summary>
+    public bool TryFinish() => Interlocked.Exchange(ref _finished, 1) == 0;
 }

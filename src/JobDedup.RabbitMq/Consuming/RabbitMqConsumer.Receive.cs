@@ -1,3 +1,4 @@
+using System.Text.Json;
 using JobDedup.RabbitMq.Telemetry;
 using RabbitMQ.Client.Events;
 
@@ -8,7 +9,15 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 {
     private Task OnReceivedAsync(object sender, BasicDeliverEventArgs args)
     {
-        var delivery = new Delivery(args.DeliveryTag, RabbitMqMessage.FromDelivery(args));
+        if (_state != ConsumerState.Running)
+        {
+            // Stopping: leave it unacknowledged. Closing the channel hands it back to the broker, without the immediate
+            // redelivery a requeue would cause while the consumer is still registered.
+            return Task.CompletedTask;
+        }
+
+        var channel = ((AsyncEventingBasicConsumer)sender).Channel;
+        var delivery = new Delivery(channel, Volatile.Read(ref _generation), args.DeliveryTag, RabbitMqMessage.FromDelivery(args));
         Track(delivery);
         try
         {
@@ -17,8 +26,8 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
         catch (Exception ex)
         {
             // Never let a delivery vanish: anything unexpected sends it back to the queue.
-            Log.SettleFailed(_logger, Name, delivery.Key, ex);
-            _ = RequeueAsync(delivery);
+            Log.UnexpectedFailure(_logger, Name, delivery.Key, ex);
+            _ = SettleAsync(delivery, NackAsync);
         }
 
         return Task.CompletedTask;
@@ -27,43 +36,51 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
     private void Accept(Delivery delivery)
     {
         var message = delivery.Message;
-        if (_state != ConsumerState.Running)
-        {
-            _ = RequeueAsync(delivery);
-            return;
-        }
-
         if (message.Body.Length > _options.MaxMessageBytes)
         {
-            _ = DeadLetterAsync(delivery, DeadLetterReasons.Oversize, null,
-                $"The body is {message.Body.Length} bytes; {nameof(_options.MaxMessageBytes)} is {_options.MaxMessageBytes}.");
+            _ = SettleAsync(delivery, d => DeadLetterAsync(d, DeadLetterReasons.Oversize, null,
+                $"The body is {message.Body.Length} bytes; {nameof(_options.MaxMessageBytes)} is {_options.MaxMessageBytes}."));
             return;
         }
 
         string? key;
-        TJob job;
         try
         {
             key = _options.KeyRule.Extract(message);
-            if (key is null)
-            {
-                _ = DeadLetterAsync(delivery, DeadLetterReasons.MissingKey, null, $"No dedupe key in {_options.KeyRule.Description}.");
-                return;
-            }
+        }
+        catch (JsonException ex)
+        {
+            _ = SettleAsync(delivery, d => DeadLetterAsync(d, DeadLetterReasons.UnreadableBody, ex, $"The body is not the JSON {_options.KeyRule.Description} needs."));
+            return;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _ = SettleAsync(delivery, d => DeadLetterAsync(d, DeadLetterReasons.MissingKey, ex, $"The key rule ({_options.KeyRule.Description}) failed."));
+            return;
+        }
 
-            delivery.Key = key;
+        if (key is null)
+        {
+            _ = SettleAsync(delivery, d => DeadLetterAsync(d, DeadLetterReasons.MissingKey, null, $"No dedupe key in {_options.KeyRule.Description}."));
+            return;
+        }
+
+        delivery.Key = key;
+        TJob job;
+        try
+        {
             job = _deserialize(message) ?? throw new FormatException("The body reads as null.");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _ = DeadLetterAsync(delivery, DeadLetterReasons.UnreadableBody, ex, "The body could not be read as a job.");
+            _ = SettleAsync(delivery, d => DeadLetterAsync(d, DeadLetterReasons.UnreadableBody, ex, "The body could not be read as a job."));
             return;
         }
 
         if (!TryHold(key, out var held))
         {
             Log.Parked(_logger, Name, key, held, _options.RetryQueueName(0));
-            _ = ParkAsync(delivery);
+            _ = SettleAsync(delivery, ParkAsync);
             return;
         }
 

@@ -7,16 +7,20 @@ using RabbitMQ.Client;
 namespace JobDedup.RabbitMq.Consuming;
 
 /// <content>
-/// Settling a delivery, exactly once: ack after success; after a failure, through a retry queue or into the
-/// dead-letter queue (republished with publisher confirms before the original is acked, so nothing is lost between
-/// the two); back to the work queue when the consumer stops.
+/// Settling a delivery, exactly once: ack after success (then the reply); after a failure, through a retry queue or
+/// into the dead-letter queue, republished with publisher confirms before the original is acked, so nothing is lost
+/// between the two. A republish that fails is tried again after a growing pause while the delivery stays held,
+/// never requeued into a hot loop. A delivery the broker already took back (the connection dropped) is left to come
+/// back and is not republished.
 /// </content>
 internal sealed partial class RabbitMqConsumer<TJob, TResult>
 {
     private const int MaxHeaderText = 1000;
 
     private static readonly Counter<long> Settled = JobDedup.Telemetry.Metrics.Meter.CreateCounter<long>(
-        "jobdedup.rabbitmq.deliveries.settled", "{delivery}", "Deliveries settled, by how (ack, retry, dead-letter, park, requeue).");
+        "jobdedup.rabbitmq.deliveries.settled",
+        "{delivery}",
+        "Deliveries settled, by how: ack, retry, dead-letter, park, requeue, stale (taken back by the broker), deferred (a settlement to try again).");
 
     private async Task SettleWhenDoneAsync(Delivery delivery, string key, ValueTask<JobOutcome<TResult>> pending)
     {
@@ -27,8 +31,8 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
         }
         catch (Exception ex)
         {
-            Log.SettleFailed(_logger, Name, key, ex);
-            await RequeueAsync(delivery).ConfigureAwait(false);
+            Log.UnexpectedFailure(_logger, Name, key, ex);
+            await SettleAsync(delivery, NackAsync).ConfigureAwait(false);
             return;
         }
         finally
@@ -36,44 +40,93 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
             Release(key);
         }
 
-        switch (outcome.Status)
+        Func<Delivery, Task> settle = outcome.Status switch
         {
-            case JobStatus.Succeeded:
-                await CompleteAsync(delivery, outcome).ConfigureAwait(false);
-                break;
-            case JobStatus.Failed:
-                await FailAsync(delivery, outcome.Exception!).ConfigureAwait(false);
-                break;
-            case JobStatus.Rejected:
-                // The key's waiter limit or the deduplicator's queue is full: come back later.
-                await ParkAsync(delivery).ConfigureAwait(false);
-                break;
-            default:
-                // Canceled: the consumer or the deduplicator is stopping.
-                await RequeueAsync(delivery).ConfigureAwait(false);
-                break;
-        }
+            JobStatus.Succeeded => d => CompleteAsync(d, outcome),
+            JobStatus.Failed => d => FailAsync(d, outcome.Exception!),
+
+            // The key's waiter limit or the deduplicator's queue is full: come back later.
+            JobStatus.Rejected => ParkAsync,
+
+            // Canceled: the consumer or the deduplicator is stopping.
+            _ => NackAsync,
+        };
+        await SettleAsync(delivery, settle).ConfigureAwait(false);
     }
 
-    private async Task CompleteAsync(Delivery delivery, JobOutcome<TResult> outcome)
+    /// <summary>
+    /// Settles a delivery once: the first caller claims it, runs <paramref name="settle"/> (reply included), and only
+    /// then lets it go from the pending set, so shutdown waits for it. If the settlement fails unexpectedly, the
+    /// delivery goes back to the queue rather than vanish.
+    /// </summary>
+    private async Task SettleAsync(Delivery delivery, Func<Delivery, Task> settle)
     {
         if (!delivery.TryClaim())
         {
             return;
         }
 
+        try
+        {
+            await settle(delivery).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                Log.UnexpectedFailure(_logger, Name, delivery.Key, ex);
+            }
+            catch (Exception)
+            {
+                // The logger failed too; the delivery still must not be lost.
+            }
+
+            await NackAsync(delivery).ConfigureAwait(false);
+        }
+        finally
+        {
+            Untrack(delivery);
+        }
+    }
+
+    private async Task CompleteAsync(Delivery delivery, JobOutcome<TResult> outcome)
+    {
+        byte[]? reply = null;
         if (delivery.Message.ReplyTo is { Length: > 0 })
         {
-            await ReplyAsync(delivery, outcome.Role, _serializeReply(outcome.Value!), null).ConfigureAwait(false);
+            try
+            {
+                reply = _serializeReply(outcome.Value!);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The job is done either way: ack it, and say why no reply goes out.
+                Log.ReplyFailed(_logger, Name, delivery.Key ?? string.Empty, delivery.Message.ReplyTo, ex);
+            }
         }
 
-        await AckAsync(delivery, "ack").ConfigureAwait(false);
+        // Ack first: a reply that fails (or makes the broker drop the publishing connection) must not cost the ack.
+        if (await AckAsync(delivery, "ack").ConfigureAwait(false) && reply is not null)
+        {
+            await ReplyAsync(delivery, outcome.Role, reply, null).ConfigureAwait(false);
+        }
     }
 
     private Task FailAsync(Delivery delivery, Exception exception)
     {
+        bool permanent;
+        try
+        {
+            permanent = _options.IsPermanentFailure?.Invoke(exception) == true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.UnexpectedFailure(_logger, Name, delivery.Key, ex);
+            permanent = false;
+        }
+
         var attempt = delivery.Message.Attempt;
-        if (_options.IsPermanentFailure?.Invoke(exception) == true)
+        if (permanent)
         {
             return DeadLetterAsync(delivery, DeadLetterReasons.PermanentFailure, exception, "The handler's failure is permanent; it is not retried.");
         }
@@ -85,11 +138,6 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 
     private async Task RetryAsync(Delivery delivery, int nextAttempt)
     {
-        if (!delivery.TryClaim())
-        {
-            return;
-        }
-
         var level = _options.RetryLevel(nextAttempt);
         var queue = _options.RetryQueueName(level);
         var delay = _options.RetryDelays[level];
@@ -101,11 +149,6 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 
     private async Task ParkAsync(Delivery delivery)
     {
-        if (!delivery.TryClaim())
-        {
-            return;
-        }
-
         var headers = CopyHeaders(delivery.Message);
         headers[JobDedupHeaders.Parked] = (delivery.Message.GetHeaderInt64(JobDedupHeaders.Parked) ?? 0) + 1;
         await RepublishAsync(delivery, string.Empty, _options.RetryQueueName(0), headers, _options.RetryDelays[0], "park").ConfigureAwait(false);
@@ -113,11 +156,6 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 
     private async Task DeadLetterAsync(Delivery delivery, string reason, Exception? exception, string detail)
     {
-        if (!delivery.TryClaim())
-        {
-            return;
-        }
-
         var message = delivery.Message;
         var headers = CopyHeaders(message);
         headers[JobDedupHeaders.Reason] = reason;
@@ -125,27 +163,115 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
         headers[JobDedupHeaders.SourceQueue] = _options.Queue;
         headers[JobDedupHeaders.ExceptionType] = exception?.GetType().FullName ?? string.Empty;
         headers[JobDedupHeaders.ExceptionMessage] = Truncate(exception?.Message ?? detail);
-        Log.DeadLettered(_logger, Name, message.MessageId, delivery.Key, _options.DeadLetterQueueName, reason, detail);
+        if (!await RepublishAsync(delivery, _options.DeadLetterExchangeName, _options.Queue, headers, expiration: null, "dead-letter").ConfigureAwait(false))
+        {
+            return;
+        }
 
+        Log.DeadLettered(_logger, Name, message.MessageId, delivery.Key, _options.DeadLetterQueueName, reason, detail);
         if (message.ReplyTo is { Length: > 0 })
         {
             var error = JsonSerializer.SerializeToUtf8Bytes(new ReplyError(reason, exception?.GetType().FullName, exception?.Message ?? detail));
             await ReplyAsync(delivery, JobRole.None, error, exception ?? new InvalidOperationException(detail)).ConfigureAwait(false);
         }
-
-        await RepublishAsync(delivery, _options.DeadLetterExchangeName, _options.Queue, headers, expiration: null, "dead-letter").ConfigureAwait(false);
     }
 
-    private async Task RequeueAsync(Delivery delivery)
+    /// <summary>
+    /// Publishes a copy (confirmed by the broker), then acks the original. If the copy fails, the delivery stays held
+    /// and the publish is tried again after a growing pause; when the consumer stops, it is requeued instead.
+    /// </summary>
+    /// <returns><see langword="true"/> when the copy was published and the original acked.</returns>
+    private async Task<bool> RepublishAsync(Delivery delivery, string exchange, string routingKey, Dictionary<string, object?> headers, TimeSpan? expiration, string settlement)
     {
-        if (!delivery.TryClaim())
+        var properties = CopyProperties(delivery.Message, headers, expiration);
+        var pause = FirstRetryDelay;
+        while (true)
         {
+            if (IsStale(delivery))
+            {
+                if (delivery.TryFinish())
+                {
+                    Forget(delivery);
+                }
+
+                return false;
+            }
+
+            try
+            {
+                await _publisher!.PublishAsync(exchange, routingKey, mandatory: true, properties, delivery.Message.Body, _abandon.Token).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (_state != ConsumerState.Running)
+                {
+                    await NackAsync(delivery).ConfigureAwait(false);
+                    return false;
+                }
+
+                Settled.Add(1, Tags("deferred"));
+                Log.SettleDeferred(_logger, Name, delivery.Key, settlement, pause, ex);
+                try
+                {
+                    await Task.Delay(pause, _timeProvider, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    await NackAsync(delivery).ConfigureAwait(false);
+                    return false;
+                }
+
+                pause = Min(pause * 2, LongestRetryDelay);
+            }
+        }
+
+        return await AckAsync(delivery, settlement).ConfigureAwait(false);
+    }
+
+    /// <returns><see langword="true"/> when the ack was sent on the delivery's own channel.</returns>
+    private async Task<bool> AckAsync(Delivery delivery, string settlement)
+    {
+        if (!delivery.TryFinish())
+        {
+            return false;
+        }
+
+        if (IsStale(delivery))
+        {
+            Forget(delivery);
+            return false;
+        }
+
+        try
+        {
+            await delivery.Channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
+            Settled.Add(1, Tags(settlement));
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.SettleFailed(_logger, Name, delivery.Key, ex);
+            return false;
+        }
+    }
+
+    private async Task NackAsync(Delivery delivery)
+    {
+        if (!delivery.TryFinish())
+        {
+            return;
+        }
+
+        if (IsStale(delivery))
+        {
+            Forget(delivery);
             return;
         }
 
         try
         {
-            await _consumeChannel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
+            await delivery.Channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
             Settled.Add(1, Tags("requeue"));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -153,68 +279,10 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
             // Unacknowledged on a lost channel: the broker requeues it by itself.
             Log.SettleFailed(_logger, Name, delivery.Key, ex);
         }
-        finally
-        {
-            Untrack(delivery);
-        }
     }
 
-    /// <summary>Publishes a copy (confirmed by the broker), then acks the original; if the copy fails, requeues instead.</summary>
-    private async Task RepublishAsync(Delivery delivery, string exchange, string routingKey, Dictionary<string, object?> headers, TimeSpan? expiration, string settlement)
-    {
-        var message = delivery.Message;
-        var properties = new BasicProperties
-        {
-            MessageId = message.MessageId,
-            CorrelationId = message.CorrelationId,
-            ReplyTo = message.ReplyTo,
-            ContentType = message.ContentType,
-            Type = message.Type,
-            Persistent = true,
-            Headers = headers,
-            Expiration = expiration is { } ttl ? ((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) : null,
-        };
-
-        try
-        {
-            await _publishChannel!.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, message.Body).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            Log.SettleFailed(_logger, Name, delivery.Key, ex);
-            try
-            {
-                await _consumeChannel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
-                Settled.Add(1, Tags("requeue"));
-            }
-            catch (Exception nackFailure) when (nackFailure is not OutOfMemoryException)
-            {
-                Log.SettleFailed(_logger, Name, delivery.Key, nackFailure);
-            }
-
-            Untrack(delivery);
-            return;
-        }
-
-        await AckAsync(delivery, settlement).ConfigureAwait(false);
-    }
-
-    private async Task AckAsync(Delivery delivery, string settlement)
-    {
-        try
-        {
-            await _consumeChannel!.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
-            Settled.Add(1, Tags(settlement));
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            Log.SettleFailed(_logger, Name, delivery.Key, ex);
-        }
-        finally
-        {
-            Untrack(delivery);
-        }
-    }
+    /// <summary>A delivery the broker already took back: nothing to ack, nothing to republish; it comes back by itself.</summary>
+    private void Forget(Delivery delivery) => Settled.Add(1, Tags("stale"));
 
     private async Task ReplyAsync(Delivery delivery, JobRole role, byte[] body, Exception? error)
     {
@@ -233,12 +301,23 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
         var properties = new BasicProperties { CorrelationId = message.CorrelationId, Headers = headers };
         try
         {
-            await _publishChannel!.BasicPublishAsync(string.Empty, message.ReplyTo!, mandatory: false, properties, body).ConfigureAwait(false);
+            await _publisher!.PublishAsync(string.Empty, message.ReplyTo!, mandatory: false, properties, body, _abandon.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Log.ReplyFailed(_logger, Name, delivery.Key ?? string.Empty, message.ReplyTo!, ex);
         }
+    }
+
+    /// <summary>Every property of the original, with new headers and expiry; the user id is left out (the broker checks it).</summary>
+    private static BasicProperties CopyProperties(RabbitMqMessage message, Dictionary<string, object?> headers, TimeSpan? expiration)
+    {
+        var properties = message.Properties is { } original ? new BasicProperties(original) : new BasicProperties();
+        properties.Headers = headers;
+        properties.Persistent = true;
+        properties.UserId = null;
+        properties.Expiration = expiration is { } ttl ? ((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) : null;
+        return properties;
     }
 
     private Dictionary<string, object?> CopyHeaders(RabbitMqMessage message)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using JobDedup.RabbitMq.Publishing;
 using JobDedup.RabbitMq.Telemetry;
 using JobDedup.RabbitMq.Topology;
 using Microsoft.Extensions.Hosting;
@@ -12,8 +13,18 @@ namespace JobDedup.RabbitMq.Consuming;
 /// Feeds one deduplicator from one queue. Every delivery is enqueued without waiting for the others, so the
 /// duplicates within the prefetch window meet in one flight; each is settled once its flight's outcome is known.
 /// </summary>
+/// <remarks>
+/// Consuming and publishing (retries, dead letters, replies) use separate connections, as RabbitMQ advises. A
+/// connection loss is survived by the client's recovery; a consumer the broker cancels, or a consuming channel it
+/// closes, is re-created here with backoff. Deliveries taken back by the broker meanwhile are recognised by their
+/// generation and left to come back, never republished twice.
+/// </remarks>
 internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDisposable
 {
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(30);
+
     private readonly RabbitMqConsumerOptions<TJob, TResult> _options;
     private readonly IJobDeduplicator<TJob, TResult> _deduplicator;
     private readonly ILogger _logger;
@@ -23,13 +34,18 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
     private readonly ConcurrentDictionary<Delivery, byte> _pending = new();
     private readonly Dictionary<string, int> _heldPerKey = new(StringComparer.Ordinal);
     private readonly Lock _heldSync = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abandon = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection? _connection;
+    private ConfirmedChannel? _publisher;
     private IChannel? _consumeChannel;
-    private IChannel? _publishChannel;
     private string? _consumerTag;
+    private volatile bool _consuming;
+    private volatile bool _consumerCancelled;
     private volatile ConsumerState _state;
+    private int _generation;
+    private int _resuming;
 
     public RabbitMqConsumer(
         string name,
@@ -51,7 +67,11 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
 
     public ConsumerState State => _state;
 
-    public bool IsConnected => _connection?.IsOpen == true && _consumeChannel?.IsOpen == true;
+    /// <summary>Gets a value indicating whether both connections and the consuming channel are open.</summary>
+    public bool IsConnected => _connection?.IsOpen == true && _consumeChannel?.IsOpen == true && _publisher?.IsOpen == true;
+
+    /// <summary>Gets a value indicating whether deliveries are flowing: connected, and the consumer registered with the broker.</summary>
+    public bool IsConsuming => _consuming && IsConnected;
 
     /// <summary>Gets the number of deliveries received and not yet settled.</summary>
     public int Pending => _pending.Count;
@@ -59,38 +79,42 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _state = ConsumerState.Starting;
-        var factory = _options.CreateConnectionFactory(Name);
         try
         {
-            _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var factory = _options.CreateConnectionFactory(Name);
+            try
+            {
+                _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+                _publisher = new ConfirmedChannel(_options.CreateConnectionFactory(Name, suffix: ":publish"));
+                await _publisher.OpenAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new InvalidOperationException(
+                    $"Consumer '{Name}' could not connect to RabbitMQ at {_options.RedactedUri} ({ex.Message}). " +
+                    $"Check the option {nameof(_options.ConnectionUri)} and that the broker is running.",
+                    ex);
+            }
+
+            _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
+            _connection.RecoverySucceededAsync += OnRecoverySucceededAsync;
+            _connection.ConsumerTagChangeAfterRecoveryAsync += OnConsumerTagChangedAsync;
+            if (_options.DeclareTopology)
+            {
+                await RabbitMqTopology.DeclareAsync(_connection, _options, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Running before the consumer registers: the broker may deliver at once.
+            _state = ConsumerState.Running;
+            await ConsumeAsync(cancellationToken).ConfigureAwait(false);
+            Log.Consuming(_logger, Name, _options.Queue, _options.RedactedUri, _options.Prefetch);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch
         {
             _state = ConsumerState.Stopped;
-            throw new InvalidOperationException(
-                $"Consumer '{Name}' could not connect to RabbitMQ at {_options.RedactedUri} ({ex.Message}). " +
-                $"Check the option {nameof(_options.ConnectionUri)} and that the broker is running.",
-                ex);
+            await CloseAsync().ConfigureAwait(false);
+            throw;
         }
-
-        _connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
-        _connection.RecoverySucceededAsync += OnRecoverySucceededAsync;
-        if (_options.DeclareTopology)
-        {
-            await RabbitMqTopology.DeclareAsync(_connection, _options, cancellationToken).ConfigureAwait(false);
-        }
-
-        _publishChannel = await _connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
-            cancellationToken).ConfigureAwait(false);
-        _consumeChannel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await _consumeChannel.BasicQosAsync(0, (ushort)_options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
-
-        var consumer = new AsyncEventingBasicConsumer(_consumeChannel);
-        consumer.ReceivedAsync += OnReceivedAsync;
-        _consumerTag = await _consumeChannel.BasicConsumeAsync(_options.Queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
-        _state = ConsumerState.Running;
-        Log.Consuming(_logger, Name, _options.Queue, _options.RedactedUri, _options.Prefetch);
     }
 
     /// <summary>
@@ -105,8 +129,9 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         }
 
         _state = ConsumerState.Stopping;
+        await _stopping.CancelAsync().ConfigureAwait(false);
         Log.Stopping(_logger, Name, _pending.Count);
-        await CancelConsumerAsync().ConfigureAwait(false);
+        await CancelConsumerAsync(cancellationToken).ConfigureAwait(false);
         CheckDrained();
         try
         {
@@ -120,7 +145,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
             await _abandon.CancelAsync().ConfigureAwait(false);
             foreach (var delivery in _pending.Keys)
             {
-                await RequeueAsync(delivery).ConfigureAwait(false);
+                await SettleAsync(delivery, NackAsync).ConfigureAwait(false);
             }
         }
 
@@ -131,63 +156,161 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
 
     public async ValueTask DisposeAsync()
     {
-        if (_state != ConsumerState.Stopped)
+        if (_state is not (ConsumerState.Stopped or ConsumerState.Stopping))
         {
             using var expired = new CancellationTokenSource();
             await expired.CancelAsync().ConfigureAwait(false);
             await StopAsync(expired.Token).ConfigureAwait(false);
         }
 
+        _stopping.Dispose();
         _abandon.Dispose();
     }
 
-    private async Task CancelConsumerAsync()
+    /// <summary>Opens a consuming channel and registers the consumer on it; an earlier channel is closed (its deliveries go back).</summary>
+    private async Task ConsumeAsync(CancellationToken cancellationToken)
     {
-        if (_consumeChannel is { IsOpen: true } channel && _consumerTag is not null)
+        var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        channel.ChannelShutdownAsync += OnConsumeChannelShutdownAsync;
+        await channel.BasicQosAsync(0, (ushort)_options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += OnReceivedAsync;
+        consumer.UnregisteredAsync += OnUnregisteredAsync;
+
+        var previous = _consumeChannel;
+        if (previous is not null)
+        {
+            // Deliveries that arrived on the old channel can no longer be acked there; the broker takes them back.
+            Interlocked.Increment(ref _generation);
+        }
+
+        _consumeChannel = channel;
+        _consumerTag = await channel.BasicConsumeAsync(_options.Queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+        _consumerCancelled = false;
+        _consuming = true;
+        if (previous is not null)
+        {
+            await DisposeQuietlyAsync(previous).ConfigureAwait(false);
+        }
+    }
+
+    private void ResumeConsuming(string reason)
+    {
+        _consuming = false;
+        if (_state != ConsumerState.Running || Interlocked.Exchange(ref _resuming, 1) != 0)
+        {
+            return;
+        }
+
+        Log.ConsumerLost(_logger, Name, _options.Queue, reason);
+        _ = ResumeLoopAsync();
+    }
+
+    private async Task ResumeLoopAsync()
+    {
+        var delay = FirstRetryDelay;
+        try
+        {
+            while (_state == ConsumerState.Running && !_consuming)
+            {
+                try
+                {
+                    await Task.Delay(delay, _timeProvider, _stopping.Token).ConfigureAwait(false);
+                    if (_connection?.IsOpen != true)
+                    {
+                        continue; // the client's own recovery comes first
+                    }
+
+                    if (!_consumerCancelled && _consumeChannel?.IsOpen == true)
+                    {
+                        // The connection dropped and the client recovered the channel and the consumer with it.
+                        _consuming = true;
+                        break;
+                    }
+
+                    if (_options.DeclareTopology)
+                    {
+                        await RabbitMqTopology.DeclareAsync(_connection, _options, _stopping.Token).ConfigureAwait(false);
+                    }
+
+                    await ConsumeAsync(_stopping.Token).ConfigureAwait(false);
+                    Log.ConsumerResumed(_logger, Name, _options.Queue);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    Log.ResumeFailed(_logger, Name, _options.Queue, delay, ex);
+                    delay = Min(delay * 2, LongestRetryDelay);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _resuming, 0);
+        }
+    }
+
+    private async Task CancelConsumerAsync(CancellationToken cancellationToken)
+    {
+        if (_consumeChannel is { IsOpen: true } channel && _consumerTag is { } tag)
         {
             try
             {
-                await channel.BasicCancelAsync(_consumerTag).ConfigureAwait(false);
+                await channel.BasicCancelAsync(tag, noWait: false, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // The channel is gone: the broker stops delivering on it anyway.
-                Log.SettleFailed(_logger, Name, null, ex);
+                // The channel is gone or the broker is slow: the broker stops delivering when the channel closes anyway.
+                Log.CloseFailed(_logger, Name, ex);
             }
         }
     }
 
     private async Task CloseAsync()
     {
-        foreach (var channel in new[] { _consumeChannel, _publishChannel })
+        if (_consumeChannel is { } channel)
         {
-            if (channel is not null)
-            {
-                try
-                {
-                    await channel.CloseAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    Log.SettleFailed(_logger, Name, null, ex);
-                }
-
-                await channel.DisposeAsync().ConfigureAwait(false);
-            }
+            await DisposeQuietlyAsync(channel).ConfigureAwait(false);
         }
 
-        if (_connection is not null)
+        if (_publisher is not null)
+        {
+            await _publisher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_connection is { } connection)
         {
             try
             {
-                await _connection.CloseAsync().ConfigureAwait(false);
+                await connection.CloseAsync(CloseTimeout).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Log.SettleFailed(_logger, Name, null, ex);
+                Log.CloseFailed(_logger, Name, ex);
             }
 
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task DisposeQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            if (channel.IsOpen)
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                await channel.CloseAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            await channel.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.CloseFailed(_logger, Name, ex);
         }
     }
 
@@ -195,17 +318,60 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
     {
         if (args.Initiator != ShutdownInitiator.Application)
         {
+            // The broker requeues everything unacknowledged on this connection: those deliveries are stale from now on.
+            Interlocked.Increment(ref _generation);
             Log.ConnectionLost(_logger, Name, args.ReplyText);
         }
 
         return Task.CompletedTask;
     }
 
-    private Task OnRecoverySucceededAsync(object sender, AsyncEventArgs args)
+    private async Task OnRecoverySucceededAsync(object sender, AsyncEventArgs args)
     {
         Log.Reconnected(_logger, Name);
+        if (_state != ConsumerState.Running)
+        {
+            // Recovery registered the consumer again although we are stopping: take it back off.
+            await CancelConsumerAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private Task OnConsumerTagChangedAsync(object sender, ConsumerTagChangedAfterRecoveryEventArgs args)
+    {
+        if (args.TagBefore == _consumerTag)
+        {
+            _consumerTag = args.TagAfter;
+        }
+
         return Task.CompletedTask;
     }
+
+    private Task OnConsumeChannelShutdownAsync(object sender, ShutdownEventArgs args)
+    {
+        // After a connection loss the client recovers the channel and its consumer; a channel the broker closed on an
+        // open connection (a channel error, a consumer timeout) it does not. The resume loop tells the two apart once
+        // the connection is open again, and opens a new channel only in the second case.
+        if (args.Initiator != ShutdownInitiator.Application && ReferenceEquals(sender, _consumeChannel))
+        {
+            ResumeConsuming($"channel closed: {args.ReplyText}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnUnregisteredAsync(object sender, ConsumerEventArgs args)
+    {
+        // After our own cancel the state is no longer Running; otherwise the broker cancelled us (queue deleted, node down).
+        if (_state == ConsumerState.Running && ReferenceEquals(((AsyncEventingBasicConsumer)sender).Channel, _consumeChannel))
+        {
+            _consumerCancelled = true;
+            ResumeConsuming("the broker cancelled the consumer");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private bool IsStale(Delivery delivery) => delivery.Generation != Volatile.Read(ref _generation);
 
     private void Track(Delivery delivery) => _pending.TryAdd(delivery, 0);
 
@@ -222,6 +388,8 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
             _drained.TrySetResult();
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }
 
 /// <summary>Where a consumer is in its life.</summary>

@@ -31,6 +31,12 @@ public static class RabbitMqJobDedupBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         var name = builder.Name;
         var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(RabbitMqConsumer<TJob, TResult>) && Equals(d.ServiceKey, name)))
+        {
+            throw new InvalidOperationException(
+                $"Deduplicator '{name}' already has a RabbitMQ consumer. Each deduplicator consumes one queue; " +
+                "register another deduplicator (AddJobDedup with its own name) for another queue.");
+        }
 
         services.AddOptions<RabbitMqConsumerOptions<TJob, TResult>>(name).Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConsumerOptions<TJob, TResult>>, ConsumerOptionsValidator<TJob, TResult>>());

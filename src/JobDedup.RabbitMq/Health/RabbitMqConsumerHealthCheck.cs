@@ -12,14 +12,15 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
         {
             ["state"] = consumer.State.ToString(),
             ["connected"] = consumer.IsConnected,
+            ["consuming"] = consumer.IsConsuming,
             ["pending"] = consumer.Pending,
         };
         var result = consumer.State switch
         {
-            ConsumerState.Running when consumer.IsConnected => HealthCheckResult.Healthy($"Consumer '{consumer.Name}' is consuming.", data),
+            ConsumerState.Running when consumer.IsConsuming => HealthCheckResult.Healthy($"Consumer '{consumer.Name}' is consuming.", data),
             ConsumerState.Running => new HealthCheckResult(
-                context.Registration.FailureStatus == HealthStatus.Unhealthy ? HealthStatus.Degraded : context.Registration.FailureStatus,
-                $"Consumer '{consumer.Name}' lost its connection and is reconnecting.",
+                context.Registration.FailureStatus,
+                $"Consumer '{consumer.Name}' is not receiving deliveries (connection or consumer lost); it is trying to consume again.",
                 data: data),
             _ => new HealthCheckResult(context.Registration.FailureStatus, $"Consumer '{consumer.Name}' is {consumer.State.ToString().ToLowerInvariant()}.", data: data),
         };

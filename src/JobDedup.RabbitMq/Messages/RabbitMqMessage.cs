@@ -51,6 +51,9 @@ public sealed class RabbitMqMessage
     /// <summary>Gets a value indicating whether the broker delivered it before (for example after a connection loss).</summary>
     public bool Redelivered { get; init; }
 
+    /// <summary>Gets a copy of every property the message arrived with, kept when it is retried or dead-lettered.</summary>
+    internal IReadOnlyBasicProperties? Properties { get; init; }
+
     /// <summary>Gets the delivery attempt (1 for the first; raised each time the message goes through the retry queue).</summary>
     public int Attempt => GetHeaderInt64(JobDedupHeaders.Attempt) is { } attempt and > 0 and < int.MaxValue ? (int)attempt : 1;
 
@@ -101,6 +104,7 @@ public sealed class RabbitMqMessage
             Exchange = delivery.Exchange,
             RoutingKey = delivery.RoutingKey,
             Redelivered = delivery.Redelivered,
+            Properties = new BasicProperties(properties),
         };
     }
 }

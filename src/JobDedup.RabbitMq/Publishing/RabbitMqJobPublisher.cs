@@ -2,6 +2,7 @@ using System.Text.Json;
 using JobDedup.RabbitMq.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using JobDedup.RabbitMq.Publishing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -15,9 +16,7 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
 {
     private readonly RabbitMqPublisherOptions _options;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private IConnection? _connection;
-    private IChannel? _channel;
+    private readonly ConfirmedChannel _channel;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="RabbitMqJobPublisher"/> class.</summary>
@@ -35,6 +34,7 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
 
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _channel = new ConfirmedChannel(options.CreateConnectionFactory("publisher"));
     }
 
     /// <inheritdoc/>
@@ -56,17 +56,7 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _disposed = true;
-        if (_channel is not null)
-        {
-            await _channel.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _connectLock.Dispose();
+        await _channel.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task PublishCoreAsync(string key, ReadOnlyMemory<byte> body, JobPublishProperties? properties, string? contentType, CancellationToken cancellationToken)
@@ -94,48 +84,17 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
             Headers = headers,
         };
 
-        var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await channel.BasicPublishAsync(_options.Exchange, routingKey, mandatory: true, basic, body, cancellationToken).ConfigureAwait(false);
+            await _channel.PublishAsync(_options.Exchange, routingKey, mandatory: true, basic, body, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is PublishException or AlreadyClosedException or OperationInterruptedException)
+        catch (Exception ex) when (ex is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException)
         {
             Log.PublishFailed(_logger, _options.ConnectionName ?? "publisher", key, ex);
             var why = ex is PublishException { IsReturn: true }
                 ? $"the broker could not route it to a queue (exchange '{_options.Exchange}', routing key '{routingKey}')"
                 : ex.Message;
             throw new JobPublishException($"The message with key '{key}' was not published: {why}.", ex);
-        }
-    }
-
-    private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)
-    {
-        if (_channel is { } ready)
-        {
-            return ready;
-        }
-
-        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_channel is null)
-            {
-                _connection = await _options.CreateConnectionFactory("publisher").CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
-                _channel = await _connection.CreateChannelAsync(
-                    new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
-                    cancellationToken).ConfigureAwait(false);
-            }
-
-            return _channel;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not JobPublishException)
-        {
-            throw new JobPublishException($"Could not connect to RabbitMQ at {_options.RedactedUri}: {ex.Message}", ex);
-        }
-        finally
-        {
-            _connectLock.Release();
         }
     }
 }

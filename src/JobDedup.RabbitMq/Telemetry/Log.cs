@@ -40,4 +40,22 @@ internal static partial class Log
 
     [LoggerMessage(2012, LogLevel.Error, "Publisher {Publisher}: could not publish a message with key {Key}.")]
     public static partial void PublishFailed(ILogger logger, string publisher, string key, Exception exception);
+
+    [LoggerMessage(2013, LogLevel.Warning, "Consumer {Consumer}: could not close its connection cleanly.")]
+    public static partial void CloseFailed(ILogger logger, string consumer, Exception exception);
+
+    [LoggerMessage(2014, LogLevel.Error, "Consumer {Consumer}: could not settle a delivery of key {Key} ({Settlement}); it is kept and tried again in {Delay}.")]
+    public static partial void SettleDeferred(ILogger logger, string consumer, string? key, string settlement, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2015, LogLevel.Warning, "Consumer {Consumer}: the broker stopped delivering from queue {Queue} ({Reason}); trying to consume again.")]
+    public static partial void ConsumerLost(ILogger logger, string consumer, string queue, string reason);
+
+    [LoggerMessage(2016, LogLevel.Information, "Consumer {Consumer} is consuming queue {Queue} again.")]
+    public static partial void ConsumerResumed(ILogger logger, string consumer, string queue);
+
+    [LoggerMessage(2017, LogLevel.Warning, "Consumer {Consumer}: could not consume queue {Queue} again yet; next try in {Delay}.")]
+    public static partial void ResumeFailed(ILogger logger, string consumer, string queue, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2018, LogLevel.Error, "Consumer {Consumer}: a delivery of key {Key} failed in a way that was not expected; it goes back to the queue.")]
+    public static partial void UnexpectedFailure(ILogger logger, string consumer, string? key, Exception exception);
 }

@@ -35,7 +35,11 @@ public sealed class LifecycleTests(Broker broker)
                 return "ok";
             },
             dedup: o => o.CompletedRetention = TimeSpan.FromMinutes(5),
-            consumer: o => o.Prefetch = 50);
+            consumer: o =>
+            {
+                o.Prefetch = 50;
+                o.MaxHeldDuplicatesPerKey = 16;
+            });
 
         await firstHalf.Task.Within();
         await CloseAllConnectionsAsync();
