@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The main JobDedup demo: starts a local RabbitMQ if none runs (installing Debian's package when needed), builds the
+# worker, and sends a burst of 1,000 duplicate payment webhooks over 10 event ids through it, with deduplication on
+# and then off, printing what reached the payment service side by side. Cleans up its queues and processes.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+start=$(date +%s)
+echo "== broker"
+scripts/rabbitmq.sh start
+
+echo "== build (Release)"
+mkdir -p artifacts
+for project in src/JobDedup.Worker/JobDedup.Worker.csproj samples/JobDedup.WorkerDemo/JobDedup.WorkerDemo.csproj; do
+  if ! dotnet build "$project" -c Release -nologo > artifacts/demo-build.log 2>&1; then
+    cat artifacts/demo-build.log
+    echo "build failed: $project"
+    exit 1
+  fi
+done
+built=$(date +%s)
+
+echo "== demo"
+status=0
+dotnet samples/JobDedup.WorkerDemo/bin/Release/net10.0/JobDedup.WorkerDemo.dll \
+  --worker src/JobDedup.Worker/bin/Release/net10.0/JobDedup.Worker.dll "$@" || status=$?
+end=$(date +%s)
+echo
+echo "demo: $((end - built)) s (build $((built - start)) s)"
+exit $status
