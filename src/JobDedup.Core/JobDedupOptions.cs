@@ -81,6 +81,17 @@ public sealed class JobDedupOptions<TJob>
     /// <value>The default is 10,000.</value>
     public int MaxRetainedOutcomes { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets or sets how long a claim on a key holds in a claiming (durable) outcome store before another instance may
+    /// take the key over; it is renewed every third of this while the handler runs.
+    /// </summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets what a flight does when another instance holds its key in a claiming outcome store.</summary>
+    /// <value>The default is <see cref="ClaimedElsewhereMode.Wait"/>.</value>
+    public ClaimedElsewhereMode WhenClaimedElsewhere { get; set; } = ClaimedElsewhereMode.Wait;
+
     /// <summary>Gets or sets how long shutdown lets running handlers finish before canceling them.</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -127,6 +138,16 @@ public sealed class JobDedupOptions<TJob>
         if (CompletedRetention < TimeSpan.Zero)
         {
             errors.Add($"{nameof(CompletedRetention)} must not be negative, not {CompletedRetention}.");
+        }
+
+        if (ClaimLease < TimeSpan.FromSeconds(1) || ClaimLease > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{nameof(ClaimLease)} must be between 1 second and 1 day, not {ClaimLease}.");
+        }
+
+        if (!Enum.IsDefined(WhenClaimedElsewhere))
+        {
+            errors.Add($"{nameof(WhenClaimedElsewhere)} must be Wait or Reject, not {WhenClaimedElsewhere}.");
         }
 
         if (ShutdownTimeout < TimeSpan.Zero)

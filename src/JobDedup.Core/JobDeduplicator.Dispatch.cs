@@ -77,8 +77,9 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
 
         Task<StoredOutcome<TResult>?>? pendingLookup = null;
-        if (_store is not null)
+        if (_store is not null && _claims is null)
         {
+            // (A claiming store answers in the flight's claim instead, in one round trip.)
             var lookup = _store.TryGetAsync(Name, waiter.Key, CancellationToken.None);
             if (!lookup.IsCompletedSuccessfully)
             {

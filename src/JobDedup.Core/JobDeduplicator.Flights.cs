@@ -15,18 +15,23 @@ public sealed partial class JobDeduplicator<TJob, TResult>
     {
         var token = flight.HandlerToken;
         var holdsSlot = false;
+        long? claim = null;
         try
         {
             _metrics.Active(1);
             if (pendingLookup is not null && await pendingLookup.WaitAsync(token).ConfigureAwait(false) is { } stored)
             {
-                if (flight.TryComplete(Replay(flight.Key, stored), replayed: true, out _))
-                {
-                    _counters.Hit();
-                    _metrics.Enqueued(JobRole.Replayed);
-                }
-
+                ReplayFlight(flight, stored);
                 return;
+            }
+
+            if (_claims is not null)
+            {
+                claim = await ClaimAsync(flight, token).ConfigureAwait(false);
+                if (claim is null)
+                {
+                    return; // replayed, or rejected because another instance holds the key
+                }
             }
 
             await _handlerSlots.WaitAsync(token).ConfigureAwait(false);
@@ -39,11 +44,20 @@ public sealed partial class JobDeduplicator<TJob, TResult>
 
             _counters.Miss();
             _metrics.Enqueued(JobRole.Leader);
-            var outcome = await ExecuteAsync(flight).ConfigureAwait(false);
-            if (outcome.IsSucceeded && _store is not null && !flight.IsForgotten)
+            JobOutcome<TResult> outcome;
+            if (claim is { } fencing)
             {
-                // Kept before the key leaves the map, so no arrival can fall in between and run the job again.
-                await SaveOutcomeAsync(flight, outcome).ConfigureAwait(false);
+                outcome = await ExecuteClaimedAsync(flight, fencing).ConfigureAwait(false);
+                claim = null; // completed or released inside
+            }
+            else
+            {
+                outcome = await ExecuteAsync(flight).ConfigureAwait(false);
+                if (outcome.IsSucceeded && _store is not null && !flight.IsForgotten)
+                {
+                    // Kept before the key leaves the map, so no arrival can fall in between and run the job again.
+                    await SaveOutcomeAsync(flight, outcome).ConfigureAwait(false);
+                }
             }
 
             CompleteFlight(flight, outcome);
@@ -59,6 +73,12 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
         finally
         {
+            if (claim is { } unused)
+            {
+                // Canceled or failed before the handler ran: let another caller (here or elsewhere) have the key.
+                await ReleaseClaimAsync(flight.Key, unused).ConfigureAwait(false);
+            }
+
             if (holdsSlot)
             {
                 ReleaseSlot(flight);

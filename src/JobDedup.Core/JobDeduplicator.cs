@@ -27,6 +27,8 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
     private readonly SemaphoreSlim _handlerSlots;
     private readonly ResiliencePipeline _pipeline;
     private readonly IOutcomeStore<TResult>? _store;
+    private readonly IClaimingOutcomeStore<TResult>? _claims;
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly DeduplicatorMetrics _metrics;
@@ -64,6 +66,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
         if (_options.CompletedRetention > TimeSpan.Zero)
         {
             _store = outcomeStore ?? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, _timeProvider);
+            _claims = _store as IClaimingOutcomeStore<TResult>;
         }
 
         _queue = Channel.CreateBounded<JobWaiter<TJob, TResult>>(new BoundedChannelOptions(_options.QueueCapacity)

@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(1012, LogLevel.Warning, "Deduplicator {Deduplicator}: a handler for key {Key} kept running after its attempt was canceled; it is left behind and its result ignored.")]
     public static partial void HandlerLeftBehind(ILogger logger, string deduplicator, string key);
+
+    [LoggerMessage(1013, LogLevel.Warning, "Deduplicator {Deduplicator}: the claim on key {Key} (fencing token {FencingToken}) lapsed and another instance took the key; this run's outcome is not kept.")]
+    public static partial void ClaimLost(ILogger logger, string deduplicator, string key, long fencingToken);
 }

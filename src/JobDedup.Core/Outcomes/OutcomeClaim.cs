@@ -1,0 +1,44 @@
+namespace JobDedup;
+
+/// <summary>What a claim on a key found.</summary>
+public enum ClaimState
+{
+    /// <summary>The key is this caller's to run; use <see cref="OutcomeClaim{TResult}.FencingToken"/> to renew and complete it.</summary>
+    Claimed,
+
+    /// <summary>The key has a kept outcome: <see cref="OutcomeClaim{TResult}.Outcome"/>.</summary>
+    Completed,
+
+    /// <summary>Another live claim holds the key until <see cref="OutcomeClaim{TResult}.LeaseExpiresAt"/>.</summary>
+    Busy,
+}
+
+/// <summary>The result of <see cref="IClaimingOutcomeStore{TResult}.TryClaimAsync"/>.</summary>
+/// <typeparam name="TResult">The handler's result type.</typeparam>
+/// <param name="State">What the claim found.</param>
+/// <param name="FencingToken">For <see cref="ClaimState.Claimed"/>: the claim's token, larger than any earlier claim's on the key.</param>
+/// <param name="Outcome">For <see cref="ClaimState.Completed"/>: the kept outcome.</param>
+/// <param name="LeaseExpiresAt">For <see cref="ClaimState.Busy"/>: when the other claim expires unless renewed.</param>
+public readonly record struct OutcomeClaim<TResult>(ClaimState State, long FencingToken, StoredOutcome<TResult>? Outcome, DateTimeOffset? LeaseExpiresAt);
+
+/// <summary>Builds <see cref="OutcomeClaim{TResult}"/> values.</summary>
+public static class OutcomeClaim
+{
+    /// <summary>A granted claim.</summary>
+    /// <typeparam name="TResult">The handler's result type.</typeparam>
+    /// <param name="fencingToken">The claim's token.</param>
+    /// <returns>The claim.</returns>
+    public static OutcomeClaim<TResult> Granted<TResult>(long fencingToken) => new(ClaimState.Claimed, fencingToken, null, null);
+
+    /// <summary>A key with a kept outcome.</summary>
+    /// <typeparam name="TResult">The handler's result type.</typeparam>
+    /// <param name="outcome">The outcome.</param>
+    /// <returns>The claim.</returns>
+    public static OutcomeClaim<TResult> Done<TResult>(StoredOutcome<TResult> outcome) => new(ClaimState.Completed, 0, outcome, null);
+
+    /// <summary>A key another claim holds.</summary>
+    /// <typeparam name="TResult">The handler's result type.</typeparam>
+    /// <param name="leaseExpiresAt">When that claim expires unless renewed.</param>
+    /// <returns>The claim.</returns>
+    public static OutcomeClaim<TResult> HeldElsewhere<TResult>(DateTimeOffset leaseExpiresAt) => new(ClaimState.Busy, 0, null, leaseExpiresAt);
+}
