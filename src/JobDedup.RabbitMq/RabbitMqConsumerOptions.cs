@@ -1,4 +1,5 @@
 using System.Text.Json;
+using JobDedup.RabbitMq.Topology;
 
 namespace JobDedup.RabbitMq;
 
@@ -84,6 +85,17 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
     /// <value>The default is <c>classic</c>.</value>
     public string QueueType { get; set; } = "classic";
 
+    /// <summary>
+    /// Gets or sets the number of partitions for running several instances: when above 0, messages are published to a
+    /// consistent-hash exchange <c>{Queue}.partitions</c> that hashes the <c>x-dedupe-key</c> header onto this many
+    /// partition queues <c>{Queue}.partition.{i}</c>, each with a single active consumer. Every key then reaches one
+    /// live instance at a time, so in-flight coalescing holds across instances. Needs the broker plugin
+    /// rabbitmq_consistent_hash_exchange, and publishers that set the key header (<see cref="IJobPublisher"/> does,
+    /// with <see cref="RabbitMqPublisherOptions.PartitionedQueue"/> set).
+    /// </summary>
+    /// <value>The default is 0: one work queue.</value>
+    public int Partitions { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the consumer declares its queues and exchange at start.</summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool DeclareTopology { get; set; } = true;
@@ -95,6 +107,15 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
     internal string DeadLetterQueueName => DeadLetterQueue ?? $"{Queue}.dead";
 
     internal string RetryQueueName(int level) => $"{RetryPrefix}.{level + 1}";
+
+    internal string PartitionExchangeName => RabbitMqNames.PartitionExchange(Queue);
+
+    internal string PartitionQueueName(int partition) => RabbitMqNames.PartitionQueue(Queue, partition);
+
+    /// <summary>The queues this consumer takes deliveries from: the work queue, or every partition queue.</summary>
+    internal IReadOnlyList<string> ConsumedQueues =>
+        Partitions > 0 ? [.. Enumerable.Range(0, Partitions).Select(PartitionQueueName)] : [Queue];
+
 
     /// <summary>The retry level (index into <see cref="RetryDelays"/>) for a delivery about to make attempt <paramref name="nextAttempt"/>.</summary>
     internal int RetryLevel(int nextAttempt) => Math.Clamp(nextAttempt - 2, 0, RetryDelays.Length - 1);
@@ -152,6 +173,11 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
             errors.Add(
                 $"{nameof(MaxHeldDuplicatesPerKey)} ({MaxHeldDuplicatesPerKey}) must be less than {nameof(Prefetch)} ({Prefetch}), " +
                 "or one slow key could hold every delivery the broker sends ahead and starve the others.");
+        }
+
+        if (Partitions is < 0 or > 1024)
+        {
+            errors.Add($"{nameof(Partitions)} must be between 0 (off) and 1024, not {Partitions}.");
         }
 
         if (QueueType is not ("classic" or "quorum"))

@@ -59,6 +59,17 @@ public sealed class TestQueue : IAsyncDisposable
         return (connection, channel);
     }
 
+    /// <summary>Also deletes, at the end, the partition queues and exchange of a partitioned consumer on this queue.</summary>
+    public void UsesPartitions(int partitions)
+    {
+        for (var i = 0; i < partitions; i++)
+        {
+            _queues.Add($"{Name}.partition.{i}");
+        }
+
+        _exchanges.Add($"{Name}.partitions");
+    }
+
     /// <summary>Declares the work queue the way the consumer will, so messages can be published before it starts.</summary>
     public async Task DeclareAsync(string type = "classic") =>
         await _channel.QueueDeclareAsync(Name, durable: true, exclusive: false, autoDelete: false,

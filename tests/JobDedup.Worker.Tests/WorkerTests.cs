@@ -132,6 +132,58 @@ public sealed class WorkerTests(Broker broker)
     }
 
     [Fact]
+    public async Task TwoWorkers_PartitionedQueue_TwentyRunsInAllAndNothingLostWhenOneStopsMidBurst()
+    {
+        const int Partitions = 4;
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-partitions");
+        queue.UsesPartitions(Partitions);
+        await using var sink = await HttpSink.StartAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        sink.Respond = async (key, _, ct) =>
+        {
+            await release.Task.WaitAsync(ct);
+            return (200, $"charged {key}");
+        };
+        var replies = await queue.DeclareReplyQueueAsync();
+        var settings = Pipeline(queue, sink, ("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"));
+        await using var first = WorkerProcess.Start(settings);
+        await using var second = WorkerProcess.Start(settings);
+        await Task.WhenAll(first.Consuming, second.Consuming).Within();
+        await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions { ConnectionUri = Broker.Uri, PartitionedQueue = queue.Name });
+
+        // Phase 1: the handler is held, so every duplicate meets its key's one flight, whichever worker holds the partition.
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => publisher.PublishAsync(
+            $"evt_{i % 20}",
+            Encoding.UTF8.GetBytes($"{{\"id\":\"evt_{i % 20}\"}}"),
+            new JobPublishProperties { ReplyTo = replies, CorrelationId = $"a{i}" })));
+        await Watchdog.Until(() => sink.TotalCalls == 20, "one held call per key");
+        release.TrySetResult();
+        await Watchdog.Until(async () => await queue.CountAsync(replies) == 1000, "a reply for each of the 1,000 messages");
+        Assert.Equal(20, sink.TotalCalls);
+        Assert.All(sink.Calls.Values, calls => Assert.Equal(1, calls));
+
+        // Phase 2: twenty new keys; one worker is stopped mid-burst and its partitions move to the other.
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => publisher.PublishAsync(
+            $"evt_b{i % 20}",
+            Encoding.UTF8.GetBytes($"{{\"id\":\"evt_b{i % 20}\"}}"),
+            new JobPublishProperties { ReplyTo = replies, CorrelationId = $"b{i}" })));
+        await Watchdog.Until(async () => await queue.CountAsync(replies) >= 1200, "the second burst is under way");
+        Assert.Equal(0, await first.TerminateAsync());
+        await Watchdog.Until(async () => await queue.CountAsync(replies) >= 2000, "every message of both bursts answered");
+        Assert.Equal(0, await second.TerminateAsync());
+
+        var answers = await queue.DrainAsync(replies);
+        Assert.Equal(2000, answers.Select(a => a.BasicProperties.CorrelationId).Distinct().Count());
+        for (var i = 0; i < Partitions; i++)
+        {
+            Assert.Equal(0u, await queue.CountAsync($"{queue.Name}.partition.{i}"));
+        }
+
+        Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+        Assert.Equal(40, sink.Calls.Count);
+    }
+
+    [Fact]
     public async Task Worker_BadSettings_ExitsAtOnceNamingEachSetting()
     {
         var environment = new Dictionary<string, string>

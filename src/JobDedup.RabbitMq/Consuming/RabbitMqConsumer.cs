@@ -40,7 +40,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
     private IConnection? _connection;
     private ConfirmedChannel? _publisher;
     private IChannel? _consumeChannel;
-    private string? _consumerTag;
+    private string[] _consumerTags = [];
     private volatile bool _consuming;
     private volatile bool _consumerCancelled;
     private volatile ConsumerState _state;
@@ -107,7 +107,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
             // Running before the consumer registers: the broker may deliver at once.
             _state = ConsumerState.Running;
             await ConsumeAsync(cancellationToken).ConfigureAwait(false);
-            Log.Consuming(_logger, Name, _options.Queue, _options.RedactedUri, _options.Prefetch);
+            Log.Consuming(_logger, Name, string.Join(", ", _options.ConsumedQueues), _options.RedactedUri, _options.Prefetch);
         }
         catch
         {
@@ -173,10 +173,6 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         channel.ChannelShutdownAsync += OnConsumeChannelShutdownAsync;
         await channel.BasicQosAsync(0, (ushort)_options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += OnReceivedAsync;
-        consumer.UnregisteredAsync += OnUnregisteredAsync;
-
         var previous = _consumeChannel;
         if (previous is not null)
         {
@@ -185,7 +181,21 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         }
 
         _consumeChannel = channel;
-        _consumerTag = await channel.BasicConsumeAsync(_options.Queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+
+        // Partition queues are subscribed in a shuffled order, so that instances starting together become the single
+        // active consumer of different partitions.
+        var queues = _options.ConsumedQueues.ToArray();
+        Random.Shared.Shuffle(queues);
+        var tags = new List<string>(queues.Length);
+        foreach (var queue in queues)
+        {
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += OnReceivedAsync;
+            consumer.UnregisteredAsync += OnUnregisteredAsync;
+            tags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false));
+        }
+
+        _consumerTags = [.. tags];
         _consumerCancelled = false;
         _consuming = true;
         if (previous is not null)
@@ -255,8 +265,13 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
 
     private async Task CancelConsumerAsync(CancellationToken cancellationToken)
     {
-        if (_consumeChannel is { IsOpen: true } channel && _consumerTag is { } tag)
+        foreach (var tag in _consumerTags)
         {
+            if (_consumeChannel is not { IsOpen: true } channel)
+            {
+                return;
+            }
+
             try
             {
                 await channel.BasicCancelAsync(tag, noWait: false, cancellationToken).ConfigureAwait(false);
@@ -338,11 +353,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
 
     private Task OnConsumerTagChangedAsync(object sender, ConsumerTagChangedAfterRecoveryEventArgs args)
     {
-        if (args.TagBefore == _consumerTag)
-        {
-            _consumerTag = args.TagAfter;
-        }
-
+        _consumerTags = [.. _consumerTags.Select(tag => tag == args.TagBefore ? args.TagAfter : tag)];
         return Task.CompletedTask;
     }
 

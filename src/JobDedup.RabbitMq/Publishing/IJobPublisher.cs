@@ -6,7 +6,7 @@ namespace JobDedup.RabbitMq;
 /// </summary>
 public interface IJobPublisher
 {
-    /// <summary>Publishes a job serialized as JSON.</summary>
+    /// <summary>Publishes a job serialized as JSON (a job that is <c>byte[]</c> or memory of bytes is sent as the body, unchanged).</summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <param name="key">The dedupe key.</param>
     /// <param name="job">The job.</param>

@@ -3,6 +3,7 @@ using JobDedup.RabbitMq.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using JobDedup.RabbitMq.Publishing;
+using JobDedup.RabbitMq.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -41,6 +42,20 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
     public Task PublishAsync<TJob>(string key, TJob job, JobPublishProperties? properties = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
+
+        // Bytes are a body already: serializing them would send a base64 string.
+        switch (job)
+        {
+            case byte[] bytes:
+                return PublishCoreAsync(key, bytes, properties, null, cancellationToken);
+            case ReadOnlyMemory<byte> memory:
+                return PublishCoreAsync(key, memory, properties, null, cancellationToken);
+            case Memory<byte> memory:
+                return PublishCoreAsync(key, memory, properties, null, cancellationToken);
+            default:
+                break;
+        }
+
         var body = JsonSerializer.SerializeToUtf8Bytes(job, _options.JsonOptions);
         return PublishCoreAsync(key, body, properties, "application/json", cancellationToken);
     }
@@ -62,8 +77,11 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
     private async Task PublishCoreAsync(string key, ReadOnlyMemory<byte> body, JobPublishProperties? properties, string? contentType, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var routingKey = properties?.RoutingKey ?? _options.RoutingKey
-            ?? throw new InvalidOperationException($"No routing key: set {nameof(RabbitMqPublisherOptions)}.{nameof(RabbitMqPublisherOptions.RoutingKey)} or {nameof(JobPublishProperties)}.{nameof(JobPublishProperties.RoutingKey)}.");
+        var exchange = _options.PartitionedQueue is { } partitioned ? RabbitMqNames.PartitionExchange(partitioned) : _options.Exchange;
+        var routingKey = _options.PartitionedQueue is not null
+            ? string.Empty // the exchange hashes the key header
+            : properties?.RoutingKey ?? _options.RoutingKey
+                ?? throw new InvalidOperationException($"No routing key: set {nameof(RabbitMqPublisherOptions)}.{nameof(RabbitMqPublisherOptions.RoutingKey)} or {nameof(JobPublishProperties)}.{nameof(JobPublishProperties.RoutingKey)}.");
         var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (properties is not null)
         {
@@ -86,13 +104,13 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
 
         try
         {
-            await _channel.PublishAsync(_options.Exchange, routingKey, mandatory: true, basic, body, cancellationToken).ConfigureAwait(false);
+            await _channel.PublishAsync(exchange, routingKey, mandatory: true, basic, body, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException)
         {
             Log.PublishFailed(_logger, _options.ConnectionName ?? "publisher", key, ex);
             var why = ex is PublishException { IsReturn: true }
-                ? $"the broker could not route it to a queue (exchange '{_options.Exchange}', routing key '{routingKey}')"
+                ? $"the broker could not route it to a queue (exchange '{exchange}', routing key '{routingKey}')"
                 : ex.Message;
             throw new JobPublishException($"The message with key '{key}' was not published: {why}.", ex);
         }

@@ -13,6 +13,14 @@ public sealed class RabbitMqPublisherOptions : RabbitMqConnectionOptions
     /// <value>Required unless every publish sets its own.</value>
     public string? RoutingKey { get; set; }
 
+    /// <summary>
+    /// Gets or sets the work queue of a partitioned consumer (see <c>RabbitMqConsumerOptions.Partitions</c>): messages
+    /// then go to its consistent-hash exchange <c>{PartitionedQueue}.partitions</c>, which routes each key to one
+    /// partition. <see cref="Exchange"/> and <see cref="RoutingKey"/> are not used then.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: publish to <see cref="Exchange"/> with <see cref="RoutingKey"/>.</value>
+    public string? PartitionedQueue { get; set; }
+
     /// <summary>Gets or sets the JSON settings for jobs.</summary>
     /// <value>The default is <see cref="JsonSerializerDefaults.Web"/> settings.</value>
     public JsonSerializerOptions JsonOptions { get; set; } = new(JsonSerializerDefaults.Web);

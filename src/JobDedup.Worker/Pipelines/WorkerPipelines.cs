@@ -96,6 +96,7 @@ internal static class WorkerPipelines
             MaxHeldDuplicatesPerKey = pipeline.MaxHeldDuplicatesPerKey,
             MaxMessageBytes = pipeline.MaxMessageBytes,
             QueueType = pipeline.QueueType,
+            Partitions = pipeline.Partitions,
             IsPermanentFailure = static ex => ex is HttpPermanentFailureException,
             KeyRule = KeyRule(pipeline),
         };
@@ -202,6 +203,7 @@ internal static class WorkerPipelines
         to.MaxHeldDuplicatesPerKey = from.MaxHeldDuplicatesPerKey;
         to.MaxMessageBytes = from.MaxMessageBytes;
         to.QueueType = from.QueueType;
+        to.Partitions = from.Partitions;
         to.IsPermanentFailure = from.IsPermanentFailure;
         to.KeyRule = from.KeyRule;
         to.RetryDelays = from.RetryDelays;

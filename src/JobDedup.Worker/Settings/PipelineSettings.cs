@@ -53,6 +53,13 @@ public sealed class PipelineSettings
     /// <value>The default is 1 MiB.</value>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets the number of partitions when several workers share the queue: a consistent-hash exchange sends each
+    /// key to one partition, consumed by one worker at a time (see docs/scaling.md).
+    /// </summary>
+    /// <value>The default is 0: one work queue.</value>
+    public int Partitions { get; set; }
+
     /// <summary>Gets or sets the type of the queues declared (classic or quorum).</summary>
     /// <value>The default is classic.</value>
     public string QueueType { get; set; } = "classic";

@@ -30,7 +30,7 @@ public sealed class ReplyTests(Broker broker)
         await Watchdog.Until(() => settled["ack"] == 20, "20 acks");
         await host.StopAsync();
 
-        // Every delivery is settled and replies go out before acks, so nothing more can arrive now.
+        // Stopping waits for every settlement, reply included (each is acked, then answered), so nothing more can arrive now.
         var received = await queue.DrainAsync(replies);
         Assert.Equal(1, runs);
         Assert.Equal(20, received.Count);

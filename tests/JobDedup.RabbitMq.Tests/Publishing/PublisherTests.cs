@@ -53,5 +53,18 @@ public sealed class PublisherTests(Broker broker)
         Assert.Equal("key", error.ParamName);
     }
 
+    [Fact]
+    public async Task Publisher_BytesGivenAsTheJob_AreSentAsTheBodyNotAsJson()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "publisher-bytes");
+        await queue.DeclareAsync();
+        await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions { ConnectionUri = Broker.Uri, RoutingKey = queue.Name });
+
+        await publisher.PublishAsync("k-1", System.Text.Encoding.UTF8.GetBytes("{\"id\":1}"));
+
+        var message = Assert.Single(await queue.DrainAsync(queue.Name));
+        Assert.Equal("{\"id\":1}", System.Text.Encoding.UTF8.GetString(message.Body.Span));
+    }
+
     public sealed record Refund(int Amount);
 }
