@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker the integration tests need
-# (scripts/rabbitmq.sh), runs each test project, and ends with one line: "tests: N passed, N failed, N skipped".
+# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker and PostgreSQL server the
+# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh; each installs Debian's package when missing), runs
+# each test project, and ends with one line: "tests: N passed, N failed, N skipped".
 # Exit status is non-zero if anything failed, or if no test ran at all.
 set -uo pipefail
 
@@ -16,11 +17,14 @@ summary() {
   echo "tests: $1 passed, $2 failed, $3 skipped"
 }
 
-if [ -x scripts/rabbitmq.sh ] && [ -z "${JOBDEDUP_SKIP_BROKER:-}" ]; then
-  echo "== broker"
-  if ! scripts/rabbitmq.sh start; then
-    echo "could not start RabbitMQ; the broker tests will fail and say how to start it" >&2
-  fi
+echo "== broker"
+if ! scripts/rabbitmq.sh start; then
+  echo "could not start RabbitMQ; the broker tests will fail and say how to start it" >&2
+fi
+
+echo "== database"
+if ! scripts/postgres.sh start; then
+  echo "could not start PostgreSQL; the database tests will fail and say how to start it" >&2
 fi
 
 echo "== restore and build ($configuration)"
