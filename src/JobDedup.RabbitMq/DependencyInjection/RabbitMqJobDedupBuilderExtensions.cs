@@ -1,6 +1,7 @@
 using JobDedup.RabbitMq;
 using JobDedup.RabbitMq.Consuming;
 using JobDedup.RabbitMq.Health;
+using JobDedup.RabbitMq.Publishing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -70,14 +71,25 @@ public static class RabbitMqJobDedupBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<RabbitMqPublisherOptions>().Configure(configure)
-            .Validate(o => o.Validate().Count == 0, "Invalid RabbitMQ publisher options.")
-            .ValidateOnStart();
+        services.AddOptions<RabbitMqPublisherOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqPublisherOptions>, PublisherOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PublisherConnector>());
         services.TryAddSingleton(sp => new RabbitMqJobPublisher(
             sp.GetRequiredService<IOptions<RabbitMqPublisherOptions>>().Value,
             sp.GetService<ILogger<RabbitMqJobPublisher>>()));
         services.TryAddSingleton<IJobPublisher>(sp => sp.GetRequiredService<RabbitMqJobPublisher>());
         return services;
+    }
+
+    private sealed class PublisherOptionsValidator : IValidateOptions<RabbitMqPublisherOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RabbitMqPublisherOptions options)
+        {
+            var errors = options.Validate();
+            return errors.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(errors.Select(e => $"RabbitMQ publisher: {e}"));
+        }
     }
 
     private sealed class ConsumerOptionsValidator<TJob, TResult> : IValidateOptions<RabbitMqConsumerOptions<TJob, TResult>>

@@ -67,6 +67,26 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
         return PublishCoreAsync(key, body, properties, null, cancellationToken);
     }
 
+    /// <summary>
+    /// Connects now rather than on the first publish, so that an unreachable broker is reported at start.
+    /// Registered with <c>AddJobPublisher</c>, this runs when the host starts.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>A task that completes when the connection and its channel are open.</returns>
+    /// <exception cref="JobPublishException">The broker cannot be reached.</exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            await _channel.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new JobPublishException($"Could not connect to RabbitMQ at {_options.RedactedUri}: {ex.Message}", ex);
+        }
+    }
+
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {

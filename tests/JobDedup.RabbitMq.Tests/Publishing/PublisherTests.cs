@@ -66,5 +66,33 @@ public sealed class PublisherTests(Broker broker)
         Assert.Equal("{\"id\":1}", System.Text.Encoding.UTF8.GetString(message.Body.Span));
     }
 
+    [Fact]
+    public async Task AddJobPublisher_BrokerUnreachable_HostStartFailsNamingTheAddress()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddJobPublisher(o =>
+        {
+            o.ConnectionUri = "amqp://guest:guest@127.0.0.1:1/";
+            o.RoutingKey = "q";
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<JobPublishException>(() => host.StartAsync().Within());
+
+        Assert.Contains("127.0.0.1:1", error.Message);
+    }
+
+    [Fact]
+    public async Task AddJobPublisher_BadOptions_HostStartFailsNamingTheOption()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddJobPublisher(o => o.ConnectionUri = "http://nope");
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync().Within());
+
+        Assert.Contains("ConnectionUri", error.Message);
+    }
+
     public sealed record Refund(int Amount);
 }
