@@ -17,12 +17,12 @@ namespace JobDedup;
 public sealed partial class SharedCall<TKey, TResult>
     where TKey : notnull
 {
-    private static readonly Action<Task<TResult>, object?> FinishWhenDone =
-        static (task, state) => ((SharedFlight<TKey, TResult>)state!).Owner.Finish((SharedFlight<TKey, TResult>)state!, task);
-
     private readonly FlightTable<TKey, SharedFlight<TKey, TResult>> _flights;
     private readonly FlightCounters _counters = new();
     private readonly bool _runToCompletionWhenAbandoned;
+
+    // One delegate per group rather than a back reference on every flight: keeps each flight 8 bytes smaller.
+    private readonly Action<Task<TResult>, object?> _finishWhenDone;
 
     /// <summary>Initializes a new instance of the <see cref="SharedCall{TKey, TResult}"/> class.</summary>
     /// <param name="options">Settings; the defaults when omitted.</param>
@@ -31,6 +31,7 @@ public sealed partial class SharedCall<TKey, TResult>
     {
         _flights = new FlightTable<TKey, SharedFlight<TKey, TResult>>(comparer);
         _runToCompletionWhenAbandoned = options?.RunToCompletionWhenAbandoned ?? false;
+        _finishWhenDone = (task, state) => Finish((SharedFlight<TKey, TResult>)state!, task);
     }
 
     /// <summary>Runs <paramref name="work"/> for <paramref name="key"/>, or joins the run already in progress.</summary>
@@ -85,7 +86,7 @@ public sealed partial class SharedCall<TKey, TResult>
             return task;
         }
 
-        _ = task.ContinueWith(FinishWhenDone, flight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = task.ContinueWith(_finishWhenDone, flight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return Wait(flight, cancellationToken);
     }
 
@@ -174,7 +175,6 @@ public sealed partial class SharedCall<TKey, TResult>
 
             // A leader waiting without a token never leaves, so its flight can never be abandoned and needs no token source.
             created ??= new SharedFlight<TKey, TResult>(
-                this,
                 key,
                 cancellable: leaderCancellable && !_runToCompletionWhenAbandoned,
                 _runToCompletionWhenAbandoned);

@@ -13,13 +13,10 @@ internal sealed class SharedFlight<TKey, TResult> : Flight<TKey>
     // the finished work task once the flight is done.
     private object? _completion;
 
-    public SharedFlight(SharedCall<TKey, TResult> owner, TKey key, bool cancellable, bool runToCompletionWhenAbandoned)
+    public SharedFlight(TKey key, bool cancellable, bool runToCompletionWhenAbandoned)
         : base(key, attached: 1, cancellable, runToCompletionWhenAbandoned)
     {
-        Owner = owner;
     }
-
-    public SharedCall<TKey, TResult> Owner { get; }
 
     /// <summary>Returns the task every caller of this flight awaits; created on first need, then shared.</summary>
     public Task<TResult> GetTask()
