@@ -104,7 +104,16 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             }
         }
 
-        var created = new JobFlight<TJob, TResult>(this, waiter, _options.RunToCompletionWhenAbandoned, pendingLookup);
+        // A flight whose leader cannot leave can never be abandoned (that caller waits to the end), so it needs no token
+        // source of its own: shutdown reaches it through the deduplicator's tokens.
+        var created = new JobFlight<TJob, TResult>(
+            this,
+            waiter,
+            canBeAbandoned: waiter.CanLeave && !_options.RunToCompletionWhenAbandoned,
+            _options.RunToCompletionWhenAbandoned,
+            pendingLookup,
+            _stopping.Token,
+            _shutdown.Token);
         if (!_flights.TryAdd(created))
         {
             throw new InvalidOperationException($"Key '{waiter.Key}' was mapped to a flight by someone other than the dispatcher.");

@@ -13,7 +13,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
 
     internal async Task RunFlightAsync(JobFlight<TJob, TResult> flight, Task<StoredOutcome<TResult>?>? pendingLookup)
     {
-        var token = flight.HandlerToken;
+        var token = flight.WaitToken;
         var holdsSlot = false;
         long? claim = null;
         try
@@ -62,7 +62,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
 
             CompleteFlight(flight, outcome);
         }
-        catch (OperationCanceledException ex) when (token.IsCancellationRequested || IsStopping)
+        catch (OperationCanceledException ex) when (token.IsCancellationRequested || flight.HandlerToken.IsCancellationRequested || IsStopping)
         {
             CompleteFlight(flight, JobOutcome<TResult>.Canceled(flight.Key, ex, JobRole.Leader, flight.Attempts));
         }
@@ -108,6 +108,12 @@ public sealed partial class JobDeduplicator<TJob, TResult>
 
     private async ValueTask<JobOutcome<TResult>> ExecuteAsync(JobFlight<TJob, TResult> flight)
     {
+        if (ReferenceEquals(_pipeline, ResiliencePipeline.Empty))
+        {
+            // No retry and no timeout: one attempt, without the cost of a resilience context.
+            return ToOutcome(flight, await RunAttemptAsync(flight, flight.HandlerToken).ConfigureAwait(false));
+        }
+
         var context = ResilienceContextPool.Shared.Get(Name, flight.HandlerToken);
         context.Properties.Set(KeyProperty, flight.Key);
         try
@@ -116,16 +122,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 static (ctx, state) => state.Owner.RunAttemptAsync(state, ctx.CancellationToken),
                 context,
                 flight).ConfigureAwait(false);
-
-            var attempts = flight.Attempts;
-            if (result.Exception is null)
-            {
-                return JobOutcome<TResult>.Succeeded(flight.Key, result.Result!, JobRole.Leader, attempts);
-            }
-
-            return result.Exception is OperationCanceledException canceled && flight.HandlerToken.IsCancellationRequested
-                ? JobOutcome<TResult>.Canceled(flight.Key, canceled, JobRole.Leader, attempts)
-                : JobOutcome<TResult>.Failed(flight.Key, result.Exception, JobRole.Leader, attempts);
+            return ToOutcome(flight, result);
         }
         finally
         {
@@ -133,10 +130,25 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
     }
 
+    private static JobOutcome<TResult> ToOutcome(JobFlight<TJob, TResult> flight, Outcome<TResult> result)
+    {
+        var attempts = flight.Attempts;
+        if (result.Exception is null)
+        {
+            return JobOutcome<TResult>.Succeeded(flight.Key, result.Result!, JobRole.Leader, attempts);
+        }
+
+        return result.Exception is OperationCanceledException canceled && flight.HandlerToken.IsCancellationRequested
+            ? JobOutcome<TResult>.Canceled(flight.Key, canceled, JobRole.Leader, attempts)
+            : JobOutcome<TResult>.Failed(flight.Key, result.Exception, JobRole.Leader, attempts);
+    }
+
     private async ValueTask<Outcome<TResult>> RunAttemptAsync(JobFlight<TJob, TResult> flight, CancellationToken cancellationToken)
     {
         Activity? activity = null;
-        var started = _timeProvider.GetTimestamp();
+
+        // The clock is read only when someone listens to the duration.
+        var started = Metrics.HandlerDuration.Enabled ? _timeProvider.GetTimestamp() : 0;
         try
         {
             var (job, context, elected) = flight.BeginAttempt();
@@ -147,7 +159,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 LogSafely(static (logger, s) => Log.LeaderElected(logger, s.Name, s.Key, s.Attempt), (Name, flight.Key, context.Attempt));
             }
 
-            if (_leftBehind.TryGetValue(flight.Key, out var previous))
+            if (Volatile.Read(ref _leftBehindCount) > 0 && _leftBehind.TryGetValue(flight.Key, out var previous))
             {
                 // Rule 1: a run of this key that ignored its timeout must end before another starts.
                 await WaitForLeftBehindAsync(flight.Key, previous, cancellationToken).ConfigureAwait(false);
@@ -171,7 +183,10 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         finally
         {
             activity?.Dispose();
-            _metrics.HandlerDuration(_timeProvider.GetElapsedTime(started));
+            if (started != 0)
+            {
+                _metrics.HandlerDuration(_timeProvider.GetElapsedTime(started));
+            }
         }
     }
 
@@ -197,8 +212,13 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             flight.LeftBehind = ended;
             var key = flight.Key;
             _leftBehind[key] = ended;
+            Interlocked.Increment(ref _leftBehindCount);
             _ = ended.ContinueWith(
-                _ => _leftBehind.TryRemove(new KeyValuePair<string, Task>(key, ended)),
+                _ =>
+                {
+                    _leftBehind.TryRemove(new KeyValuePair<string, Task>(key, ended));
+                    Interlocked.Decrement(ref _leftBehindCount);
+                },
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);

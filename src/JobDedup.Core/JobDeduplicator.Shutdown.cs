@@ -10,9 +10,14 @@ public sealed partial class JobDeduplicator<TJob, TResult>
     private readonly Lock _activeSync = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _stopping;
 
-    private bool IsStopping => Volatile.Read(ref _stopping) != 0;
+    // Fires when shutdown begins (ends the waits of flights that have no token source of their own), and when it gives
+    // up on running handlers (their handler token).
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private int _stopRequested;
+
+    private bool IsStopping => Volatile.Read(ref _stopRequested) != 0;
 
     /// <summary>
     /// Stops the deduplicator: later <c>EnqueueAsync</c> calls throw <see cref="ObjectDisposedException"/>, jobs still
@@ -24,7 +29,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
     /// <returns>A task that completes when every caller has an outcome.</returns>
     public Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
         {
             _ = StopCoreAsync(cancellationToken);
         }
@@ -42,6 +47,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         {
             _queue.Writer.TryComplete();
             await _dispatcher.ConfigureAwait(false); // queued jobs drain as canceled
+            CancelQuietly(_stopping);
 
             var flights = ActiveFlights();
             var waiting = 0;
@@ -67,6 +73,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                     LogSafely(static (logger, s) => Log.ShutdownTimedOut(logger, s.Name, s.Length), (Name, late.Length));
                 }
 
+                CancelQuietly(_shutdown);
                 foreach (var flight in late)
                 {
                     flight.CancelHandler();
@@ -79,6 +86,18 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         finally
         {
             _stopped.TrySetResult();
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A handler's cancellation callback threw; the token fired all the same.
         }
     }
 

@@ -33,6 +33,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
     private readonly TimeProvider _timeProvider;
     private readonly DeduplicatorMetrics _metrics;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _leftBehind = new(StringComparer.Ordinal);
+    private int _leftBehindCount;
     private readonly Task _dispatcher;
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class.</summary>

@@ -22,6 +22,7 @@ internal abstract class Flight<TKey>
     private const int Closed = int.MinValue;
 
     private readonly CancellationTokenSource? _handlerCancellation;
+    private readonly CancellationToken _sharedToken;
     private readonly bool _runToCompletionWhenAbandoned;
     private int _attached;
     private volatile bool _forgotten;
@@ -33,10 +34,12 @@ internal abstract class Flight<TKey>
     /// the flight, no token source is allocated.
     /// </param>
     /// <param name="runToCompletionWhenAbandoned">Keep the handler running after the last caller leaves.</param>
-    protected Flight(TKey key, int attached, bool cancellable, bool runToCompletionWhenAbandoned)
+    /// <param name="sharedToken">The handler token when the flight has no token source of its own (a shutdown token, say).</param>
+    protected Flight(TKey key, int attached, bool cancellable, bool runToCompletionWhenAbandoned, CancellationToken sharedToken = default)
     {
         Key = key;
         _attached = attached;
+        _sharedToken = sharedToken;
         _runToCompletionWhenAbandoned = runToCompletionWhenAbandoned;
         if (cancellable)
         {
@@ -47,7 +50,10 @@ internal abstract class Flight<TKey>
     public TKey Key { get; }
 
     /// <summary>Gets the token the handler runs with.</summary>
-    public CancellationToken HandlerToken => _handlerCancellation?.Token ?? CancellationToken.None;
+    public CancellationToken HandlerToken => _handlerCancellation?.Token ?? _sharedToken;
+
+    /// <summary>Gets a value indicating whether the flight has a token source of its own (it can be abandoned).</summary>
+    public bool HasOwnCancellation => _handlerCancellation is not null;
 
     /// <summary>Gets the number of callers still waiting (0 once closed).</summary>
     public int AttachedCount => Math.Max(0, Volatile.Read(ref _attached));

@@ -5,13 +5,15 @@ namespace JobDedup.Pipeline;
 /// <summary>
 /// A flight of the job pipeline: the callers waiting on one key, oldest first, and which of them leads. The
 /// dispatcher adds callers; the flight's run elects leaders and delivers the outcome. The caller list is guarded by
-/// a lock that is never held while user code runs or a caller is completed.
+/// the flight's monitor, which is never held while user code runs or a caller is completed. A flight with one caller
+/// (the common case for distinct keys) allocates no list.
 /// </summary>
 internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWorkItem
 {
-    private readonly List<JobWaiter<TJob, TResult>> _waiters;
-    private readonly Lock _sync = new();
+    private readonly JobWaiter<TJob, TResult> _first;
     private readonly Task<StoredOutcome<TResult>?>? _pendingLookup;
+    private readonly CancellationToken _waitToken;
+    private List<JobWaiter<TJob, TResult>>? _joiners;
     private JobWaiter<TJob, TResult> _leader;
     private bool _leaderChanged;
     private int _attempts;
@@ -20,18 +22,42 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     private int _running;
     private JobOutcome<TResult> _final;
 
-    public JobFlight(JobDeduplicator<TJob, TResult> owner, JobWaiter<TJob, TResult> leader, bool runToCompletionWhenAbandoned, Task<StoredOutcome<TResult>?>? pendingLookup)
-        : base(leader.Key, attached: 1, cancellable: true, runToCompletionWhenAbandoned)
+    /// <param name="owner">The deduplicator.</param>
+    /// <param name="leader">The caller that starts the flight.</param>
+    /// <param name="canBeAbandoned">
+    /// Whether the flight may lose every caller (its leader can leave, and abandoned handlers are canceled); only then
+    /// does it need a token source of its own.
+    /// </param>
+    /// <param name="runToCompletionWhenAbandoned">Keep the handler running after the last caller leaves.</param>
+    /// <param name="pendingLookup">A dedupe-window lookup still in progress.</param>
+    /// <param name="stopping">Fires when shutdown begins: ends waits of a flight with no token source of its own.</param>
+    /// <param name="shutdown">Fires when shutdown gives up on running handlers: the handler token of such a flight.</param>
+    public JobFlight(
+        JobDeduplicator<TJob, TResult> owner,
+        JobWaiter<TJob, TResult> leader,
+        bool canBeAbandoned,
+        bool runToCompletionWhenAbandoned,
+        Task<StoredOutcome<TResult>?>? pendingLookup,
+        CancellationToken stopping,
+        CancellationToken shutdown)
+        : base(leader.Key, attached: 1, cancellable: canBeAbandoned, runToCompletionWhenAbandoned, shutdown)
     {
         Owner = owner;
+        _first = leader;
         _leader = leader;
-        _waiters = [leader];
         _pendingLookup = pendingLookup;
+        _waitToken = HasOwnCancellation ? HandlerToken : stopping;
     }
 
     public JobDeduplicator<TJob, TResult> Owner { get; }
 
     public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>
+    /// Gets the token for waits before the handler starts (the dedupe window, a claim, a slot): it fires when the
+    /// flight is abandoned or shutdown begins.
+    /// </summary>
+    public CancellationToken WaitToken => _waitToken;
 
     /// <summary>Gets a value indicating whether the handler has been started (a slot was taken).</summary>
     public bool IsRunning => Volatile.Read(ref _running) != 0;
@@ -44,9 +70,9 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     {
         get
         {
-            lock (_sync)
+            lock (this)
             {
-                return _waiters.Count;
+                return 1 + (_joiners?.Count ?? 0);
             }
         }
     }
@@ -59,19 +85,21 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     public void AddJoiner(JobWaiter<TJob, TResult> waiter, int maxWaiters)
     {
         bool added;
-        lock (_sync)
+        lock (this)
         {
             added = !_completed;
             if (added)
             {
+                var joiners = _joiners ??= new List<JobWaiter<TJob, TResult>>(4);
+
                 // Callers that left stay listed until here, so leaving costs nothing. Dropping them once the list
                 // reaches the limit (or twice the callers still waiting) keeps memory bounded at O(1) per join.
-                if (_waiters.Count >= Math.Max(maxWaiters, 2 * AttachedCount))
+                if (joiners.Count >= Math.Max(maxWaiters, 2 * AttachedCount))
                 {
-                    _waiters.RemoveAll(static w => !w.IsWaiting);
+                    joiners.RemoveAll(static w => !w.IsWaiting);
                 }
 
-                _waiters.Add(waiter);
+                joiners.Add(waiter);
             }
         }
 
@@ -96,21 +124,14 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
         int attempt;
         bool changed;
         var elected = false;
-        lock (_sync)
+        lock (this)
         {
             attempt = ++_attempts;
-            if (!_leader.IsWaiting)
+            if (!_leader.IsWaiting && OldestWaiting() is { } next)
             {
-                foreach (var waiter in _waiters)
-                {
-                    if (waiter.IsWaiting)
-                    {
-                        _leader = waiter;
-                        _leaderChanged = true;
-                        elected = true;
-                        break;
-                    }
-                }
+                _leader = next;
+                _leaderChanged = true;
+                elected = true;
             }
 
             leader = _leader;
@@ -137,7 +158,7 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
         Owner.RemoveFlight(this);
         Close();
         JobWaiter<TJob, TResult> leader;
-        lock (_sync)
+        lock (this)
         {
             _final = outcome;
             _completed = true;
@@ -145,12 +166,12 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
         }
 
         // No caller is added once _completed is set, so the list is read outside the lock.
-        foreach (var waiter in _waiters)
+        waiters += Deliver(_first, outcome, replayed, leader);
+        if (_joiners is { } joiners)
         {
-            var role = replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
-            if (waiter.Complete(outcome.WithRole(role)))
+            foreach (var waiter in joiners)
             {
-                waiters++;
+                waiters += Deliver(waiter, outcome, replayed, leader);
             }
         }
 
@@ -159,4 +180,31 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
 
     /// <summary>Runs the flight on the thread pool, so a handler that blocks never holds up the dispatcher.</summary>
     void IThreadPoolWorkItem.Execute() => _ = Owner.RunFlightAsync(this, _pendingLookup);
+
+    private static int Deliver(JobWaiter<TJob, TResult> waiter, in JobOutcome<TResult> outcome, bool replayed, JobWaiter<TJob, TResult> leader)
+    {
+        var role = replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
+        return waiter.Complete(outcome.WithRole(role)) ? 1 : 0;
+    }
+
+    private JobWaiter<TJob, TResult>? OldestWaiting()
+    {
+        if (_first.IsWaiting)
+        {
+            return _first;
+        }
+
+        if (_joiners is { } joiners)
+        {
+            foreach (var waiter in joiners)
+            {
+                if (waiter.IsWaiting)
+                {
+                    return waiter;
+                }
+            }
+        }
+
+        return null;
+    }
 }

@@ -30,6 +30,9 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
 
     public TJob Job { get; }
 
+    /// <summary>Gets a value indicating whether the caller can leave before its outcome (its token can be canceled).</summary>
+    public bool CanLeave { get; private set; }
+
     /// <summary>Gets a value indicating whether the caller still waits for its outcome.</summary>
     public bool IsWaiting => !Task.IsCompleted;
 
@@ -37,6 +40,7 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
     {
         if (cancellationToken.CanBeCanceled)
         {
+            CanLeave = true;
             _registration = cancellationToken.UnsafeRegister(
                 static (state, token) => ((JobWaiter<TJob, TResult>)state!).OnCanceled(token),
                 this);

@@ -285,9 +285,7 @@ public sealed class RegressionTests
         const BindingFlags Private = BindingFlags.Instance | BindingFlags.NonPublic;
         var table = typeof(JobDeduplicator<Job, string>).GetField("_flights", Private)!.GetValue(dedup)!;
         var map = (IDictionary)table.GetType().GetField("_flights", Private)!.GetValue(table)!;
-        var flight = map[key]!;
-        var waiters = (ICollection)flight.GetType().GetField("_waiters", Private)!.GetValue(flight)!;
-        return waiters.Count;
+        return ((JobDedup.Pipeline.JobFlight<Job, string>)map[key]!).HeldWaiters;
     }
 
     private static int CountUnobserved(string marker, Func<Task> scenario)
