@@ -94,7 +94,20 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             while (true)
             {
                 await Task.Delay(every, _timeProvider, cancellationToken).ConfigureAwait(false);
-                if (!await _claims!.RenewAsync(Name, key, fencing, _options.ClaimLease, cancellationToken).ConfigureAwait(false))
+                bool renewed;
+                try
+                {
+                    renewed = await _claims!.RenewAsync(Name, key, fencing, _options.ClaimLease, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The store is out of reach for now: keep trying at the next third of the lease. If the lease
+                    // lapses meanwhile, the next renewal says so, and the fencing token still guards the outcome.
+                    LogSafely(static (logger, s) => Log.OutcomeSaveFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
+                    continue;
+                }
+
+                if (!renewed)
                 {
                     LogSafely(static (logger, s) => Log.ClaimLost(logger, s.Name, s.key, s.fencing), (Name, key, fencing));
                     return;
@@ -104,11 +117,6 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The handler finished.
-        }
-        catch (Exception ex)
-        {
-            // A renewal that cannot reach the store: the lease may lapse; the fencing token still guards the outcome.
-            LogSafely(static (logger, s) => Log.OutcomeSaveFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
         }
     }
 

@@ -184,6 +184,40 @@ public sealed class WorkerTests(Broker broker)
     }
 
     [Fact]
+    public async Task Worker_PostgreSqlWindow_AnswersDuplicatesAcrossARestartWithoutASecondCall()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-durable");
+        await using var sink = await HttpSink.StartAsync();
+        var replies = await queue.DeclareReplyQueueAsync();
+        var id = $"evt_{Guid.NewGuid():N}"; // the window outlives this test in the shared table, so the key is new each run
+        var connection = Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured
+            ? configured
+            : "Host=127.0.0.1;Port=5432;Username=postgres;Database=jobdedup";
+        var settings = Pipeline(queue, sink, ("DedupeWindow", "01:00:00"), ("PostgreSql", $"{connection};Search Path=public"));
+
+        async Task SendAndAnswerAsync(string batch, int expectedReplies)
+        {
+            await using var worker = WorkerProcess.Start(settings);
+            await worker.Consuming.Within();
+            for (var i = 0; i < 10; i++)
+            {
+                await queue.PublishAsync(key: null, $"{{\"id\":\"{id}\"}}", replyTo: replies, correlationId: $"{batch}{i}");
+            }
+
+            await Watchdog.Until(async () => await queue.CountAsync(replies) == expectedReplies, $"replies of batch {batch}");
+            Assert.Equal(0, await worker.TerminateAsync());
+        }
+
+        await SendAndAnswerAsync("before", 10);
+        await SendAndAnswerAsync("after", 20); // a new process: the window comes from the database
+
+        Assert.Equal(1, sink.Calls[id]);
+        var answers = await queue.DrainAsync(replies);
+        Assert.All(answers, a => Assert.Equal($"handled {id}", Encoding.UTF8.GetString(a.Body.Span)));
+        Assert.Equal(10, answers.Count(a => Encoding.UTF8.GetString((byte[])a.BasicProperties.Headers![JobDedupHeaders.Role]!) == "Replayed" && a.BasicProperties.CorrelationId!.StartsWith("after", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Worker_BadSettings_ExitsAtOnceNamingEachSetting()
     {
         var environment = new Dictionary<string, string>

@@ -51,6 +51,16 @@ internal static class WorkerPipelines
                     : $"{path}:{problem}");
             }
 
+            if (pipeline.PostgreSql is not null && pipeline.DedupeWindow <= TimeSpan.Zero)
+            {
+                problems.Add($"{path}:PostgreSql needs a DedupeWindow: the database keeps outcomes for that long.");
+            }
+
+            if (pipeline.PostgreSql is { } connectionString && !IsConnectionString(connectionString))
+            {
+                problems.Add($"{path}:PostgreSql must be a PostgreSQL connection string such as Host=127.0.0.1;Username=...;Database=....");
+            }
+
             ValidateKey(problems, path, pipeline.Key);
             ValidateHandler(problems, path, pipeline.Handler);
         }
@@ -65,9 +75,14 @@ internal static class WorkerPipelines
         {
             var dedup = Dedup(name, pipeline);
             var consumer = Consumer(name, pipeline, settings.RabbitMq);
-            services.AddJobDedup<RabbitMqMessage, byte[]>(name, o => Copy(dedup, o))
-                .UseHandler(sp => Handler(sp, name, pipeline, settings.RabbitMq))
-                .AddRabbitMqConsumer(o => Copy(consumer, o));
+            var builder = services.AddJobDedup<RabbitMqMessage, byte[]>(name, o => Copy(dedup, o))
+                .UseHandler(sp => Handler(sp, name, pipeline, settings.RabbitMq));
+            if (pipeline.PostgreSql is { } connectionString)
+            {
+                builder.UsePostgreSqlOutcomeStore(connectionString);
+            }
+
+            builder.AddRabbitMqConsumer(o => Copy(consumer, o));
         }
     }
 
@@ -82,6 +97,9 @@ internal static class WorkerPipelines
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
         ShouldRetry = static ex => ex is not HttpPermanentFailureException,
+
+        // With a shared store, a delivery whose key another worker runs is parked rather than held.
+        WhenClaimedElsewhere = pipeline.PostgreSql is null ? ClaimedElsewhereMode.Wait : ClaimedElsewhereMode.Reject,
     };
 
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
@@ -149,6 +167,18 @@ internal static class WorkerPipelines
         return new HttpForwardHandler(client, new Uri(pipeline.Handler.Url!), pipeline.Handler.ForwardHeaders);
     }
 
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            return new Npgsql.NpgsqlConnectionStringBuilder(value).Host is { Length: > 0 };
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static void ValidateKey(List<string> problems, string path, KeySettings key)
     {
         if (key.Source is KeySource.Header or KeySource.JsonProperty && string.IsNullOrWhiteSpace(key.Name))
@@ -191,6 +221,7 @@ internal static class WorkerPipelines
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.ShouldRetry = from.ShouldRetry;
+        to.WhenClaimedElsewhere = from.WhenClaimedElsewhere;
     }
 
     private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)

@@ -17,6 +17,14 @@ public sealed class PipelineSettings
     /// <value>The default is zero: only messages in flight are coalesced.</value>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Gets or sets a PostgreSQL connection string to keep the dedupe window in, shared by every worker on that
+    /// database and kept across restarts (see docs/postgresql.md). Needs a <see cref="DedupeWindow"/>. A message whose
+    /// key another worker is running is parked and comes back later, to be answered from the window.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the window is kept in this process's memory.</value>
+    public string? PostgreSql { get; set; }
+
     /// <summary>Gets or sets the retries inside one delivery.</summary>
     /// <value>The default is 2.</value>
     public int MaxRetryAttempts { get; set; } = 2;

@@ -1,0 +1,70 @@
+using JobDedup.PostgreSql.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobDedup;
+
+/// <summary>Keeps the dedupe window of deduplicators registered with <c>AddJobDedup</c> in PostgreSQL.</summary>
+public static class PostgreSqlJobDedupBuilderExtensions
+{
+    /// <summary>
+    /// Keeps the deduplicator's outcomes in PostgreSQL and claims each key there before its handler runs, so that
+    /// every instance on the database shares one dedupe window and runs a key once. The table is migrated when the
+    /// host starts (start fails, naming the server, if the database cannot be reached), and the store is disposed
+    /// with the container. Set <see cref="JobDedupOptions{TJob}.CompletedRetention"/>: without a window the deduplicator
+    /// uses no store at all.
+    /// </summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <typeparam name="TResult">The handler's result type.</typeparam>
+    /// <param name="builder">The deduplicator's builder.</param>
+    /// <param name="connectionString">The Npgsql connection string (<c>Host=…;Username=…;Password=…;Database=…</c>).</param>
+    /// <param name="configure">Changes the other options (schema, table, cleanup, polling, serializer).</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">The deduplicator already has a PostgreSQL outcome store.</exception>
+    public static JobDedupBuilder<TJob, TResult> UsePostgreSqlOutcomeStore<TJob, TResult>(
+        this JobDedupBuilder<TJob, TResult> builder,
+        string connectionString,
+        Action<PostgreSqlOutcomeStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var name = builder.Name;
+        var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(PostgreSqlOutcomeStore<TResult>) && Equals(d.ServiceKey, name)))
+        {
+            throw new InvalidOperationException($"Deduplicator '{name}' already has a PostgreSQL outcome store.");
+        }
+
+        services.AddOptions<PostgreSqlOutcomeStoreOptions>(name)
+            .Configure(options =>
+            {
+                options.ConnectionString = connectionString;
+                configure?.Invoke(options);
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlOutcomeStoreOptions>, StoreOptionsValidator>());
+
+        // Created by the container, so disposed by it (after the deduplicator that uses it, which is created later).
+        services.AddKeyedSingleton(name, static (sp, key) => new PostgreSqlOutcomeStore<TResult>(
+            sp.GetRequiredService<IOptionsMonitor<PostgreSqlOutcomeStoreOptions>>().Get((string)key!),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<TimeProvider>()));
+        builder.UseOutcomeStore(sp => sp.GetRequiredKeyedService<PostgreSqlOutcomeStore<TResult>>(name));
+        services.AddSingleton<IHostedService>(sp => new PostgreSqlStoreMigration<TResult>(name, sp.GetRequiredKeyedService<PostgreSqlOutcomeStore<TResult>>(name)));
+        return builder;
+    }
+
+    private sealed class StoreOptionsValidator : IValidateOptions<PostgreSqlOutcomeStoreOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PostgreSqlOutcomeStoreOptions options)
+        {
+            var errors = options.Validate();
+            return errors.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(errors.Select(e => $"PostgreSQL outcome store of deduplicator '{name}': {e}"));
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using JobDedup.PostgreSql.Notifications;
+using JobDedup.PostgreSql.Schema;
+using JobDedup.PostgreSql.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace JobDedup;
+
+/// <summary>
+/// A durable outcome store on PostgreSQL: the dedupe window survives restarts and is shared by every instance on the
+/// database, and a key is claimed before its handler runs, so only one instance at a time runs it. Claims hold for a
+/// lease that the running instance renews; an instance that dies simply stops renewing, and once the lease lapses
+/// another instance takes the key over with a larger fencing token, which makes the dead one's late writes fail.
+/// Waiters on another instance's claim are woken by LISTEN/NOTIFY, with polling as a fallback. Expired rows are deleted
+/// in batches by a background loop. Leases and expiry use the database's clock.
+/// </summary>
+/// <typeparam name="TResult">The handler's result type; serialized with System.Text.Json unless another serializer is set.</typeparam>
+/// <remarks>
+/// The table is created (or brought up to date) by a versioned migration on first use, or by <see cref="MigrateAsync"/>.
+/// Outcomes are never logged.
+/// </remarks>
+public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeStore<TResult>, IAsyncDisposable
+{
+    // Far beyond any sensible retention, and well inside PostgreSQL's timestamp range.
+    private static readonly TimeSpan LongestInterval = TimeSpan.FromDays(365 * 100);
+
+    private readonly PostgreSqlOutcomeStoreOptions _options;
+    private readonly StoreSql _sql;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly NotificationListener _listener;
+    private readonly IOutcomeSerializer _serializer;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _sync = new();
+    private Task? _migration;
+    private Task? _cleanupLoop;
+    private int _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="PostgreSqlOutcomeStore{TResult}"/> class. Nothing connects until first use.</summary>
+    /// <param name="options">Settings, copied here; <see cref="PostgreSqlOutcomeStoreOptions.ConnectionString"/> is required.</param>
+    /// <param name="loggerFactory">Where log events go (Npgsql's too); nowhere when omitted.</param>
+    /// <param name="timeProvider">The clock for polling and the cleanup loop; the system clock when omitted. Leases and expiry always use the database's clock.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public PostgreSqlOutcomeStore(PostgreSqlOutcomeStoreOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.EnsureValid();
+        _options = options.Clone();
+        _sql = new StoreSql(_options.Schema, _options.Table);
+        _serializer = _options.Serializer ?? new JsonOutcomeSerializer(_options.SerializerOptions);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.PostgreSqlOutcomeStore");
+
+        var connection = new NpgsqlConnectionStringBuilder(_options.ConnectionString)
+        {
+            // Outcomes travel as parameters: they must never reach a log, whatever the connection string says.
+            LogParameters = false,
+        };
+        if (connection.MaxAutoPrepare == 0)
+        {
+            // The same few statements run all the time: let Npgsql prepare them on each connection.
+            connection.MaxAutoPrepare = 16;
+        }
+
+        if (string.IsNullOrEmpty(connection.ApplicationName))
+        {
+            connection.ApplicationName = "JobDedup";
+        }
+
+        var builder = new NpgsqlDataSourceBuilder(connection.ConnectionString);
+        if (loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(loggerFactory);
+        }
+
+        _dataSource = builder.Build();
+        Server = $"{connection.Host}:{connection.Port}/{connection.Database}";
+        _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
+    }
+
+    /// <summary>Gets the outcome table, as <c>schema.table</c>.</summary>
+    public string TableName => _sql.Channel;
+
+    /// <summary>Gets the server and database the store uses, as <c>host:port/database</c> (never the credentials).</summary>
+    public string Server { get; }
+
+    /// <summary>Gets the statements (for tests).</summary>
+    internal StoreSql Sql => _sql;
+
+    /// <summary>Gets how many callers wait on another instance's claim now (for tests).</summary>
+    internal int Waiters => _listener.Waiters;
+
+    /// <summary>Gets a value indicating whether the notification connection is LISTENing (for tests).</summary>
+    internal bool IsListening => _listener.IsListening;
+
+    /// <summary>
+    /// Creates the outcome table or brings it to the latest schema version. Safe to call from several processes at
+    /// once, and any number of times; every other method calls it on first use.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting (the migration itself goes on for other callers).</param>
+    /// <returns>A task that completes when the table is ready.</returns>
+    public Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return ReadyAsync(cancellationToken);
+    }
+
+    /// <summary>Stops the cleanup loop and the notification connection, and closes the connections. Waiting callers get an <see cref="ObjectDisposedException"/>.</summary>
+    /// <returns>A task that completes when the store is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        Task? cleanup;
+        lock (_sync)
+        {
+            cleanup = _cleanupLoop;
+        }
+
+        if (cleanup is not null)
+        {
+            await cleanup.ConfigureAwait(false);
+        }
+
+        await _listener.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _disposing.Dispose();
+    }
+
+    /// <summary>Throws when disposed, then waits for the migration (started by the first caller, retried after a failure).</summary>
+    private Task ReadyAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var migration = Volatile.Read(ref _migration);
+        return migration is { IsCompletedSuccessfully: true } ? Task.CompletedTask : WaitForMigrationAsync(cancellationToken);
+    }
+
+    private async Task WaitForMigrationAsync(CancellationToken cancellationToken)
+    {
+        Task migration;
+        lock (_sync)
+        {
+            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            {
+                // Not bound to this caller's token: one impatient caller must not fail the migration for the others.
+                _migration = MigrateCoreAsync(_disposing.Token);
+            }
+
+            migration = _migration;
+        }
+
+        await migration.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task MigrateCoreAsync(CancellationToken cancellationToken)
+    {
+        await Migrator.MigrateAsync(_dataSource, _sql, _logger, cancellationToken).ConfigureAwait(false);
+        if (_options.CleanupInterval > TimeSpan.Zero)
+        {
+            lock (_sync)
+            {
+                if (!_disposing.IsCancellationRequested)
+                {
+                    _cleanupLoop ??= Task.Run(CleanupLoopAsync, CancellationToken.None);
+                }
+            }
+        }
+    }
+
+    private static void AddKey(NpgsqlParameterCollection parameters, string scope, string key)
+    {
+        parameters.Add(new NpgsqlParameter<string>("scope", scope));
+        parameters.Add(new NpgsqlParameter<string>("key", key));
+    }
+
+    private static NpgsqlParameter<TimeSpan> Interval(string name, TimeSpan value) =>
+        new(name, value > LongestInterval ? LongestInterval : value < TimeSpan.Zero ? TimeSpan.Zero : value);
+
+    private void AddNotification(NpgsqlParameterCollection parameters, string payload)
+    {
+        parameters.Add(new NpgsqlParameter<string>("channel", _sql.Channel));
+        parameters.Add(new NpgsqlParameter<string>("payload", payload));
+    }
+
+    private void AddOutcome(NpgsqlParameterCollection parameters, in StoredOutcome<TResult> outcome)
+    {
+        parameters.Add(new NpgsqlParameter<byte[]>("outcome", _serializer.Serialize(outcome.Value)));
+        parameters.Add(new NpgsqlParameter<int>("attempts", outcome.Attempts));
+        parameters.Add(new NpgsqlParameter<DateTimeOffset>("completed_at", outcome.CompletedAt.ToUniversalTime()));
+    }
+
+    /// <summary>Runs a statement whose rows say whether it changed anything (its notification is sent at commit).</summary>
+    private static async Task<bool> ChangedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads a kept outcome; a value that no longer reads as <typeparamref name="TResult"/> fails loudly rather than running the job again.</summary>
+    private StoredOutcome<TResult> ReadOutcome(NpgsqlDataReader reader, int outcome, string scope, string key)
+    {
+        var data = reader.GetFieldValue<byte[]>(outcome);
+        var attempts = reader.GetInt32(outcome + 1);
+        var completedAt = reader.IsDBNull(outcome + 2) ? DateTimeOffset.MinValue : reader.GetFieldValue<DateTimeOffset>(outcome + 2);
+        TResult value;
+        try
+        {
+            value = _serializer.Deserialize<TResult>(data);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new InvalidOperationException(
+                $"The outcome kept for key '{key}' of scope '{scope}' in {TableName} cannot be read as {typeof(TResult).Name} " +
+                $"({ex.GetType().Name}); remove the key, or keep the serializer compatible with what is stored.",
+                ex);
+        }
+
+        return new StoredOutcome<TResult>(value, attempts, completedAt);
+    }
+}
