@@ -1,0 +1,57 @@
+namespace JobDedup.RabbitMqBench.Measuring;
+
+/// <summary>One measured run of one consumer over one queue of messages.</summary>
+internal sealed record RunResult(
+    string Consumer,
+    int DuplicatePercent,
+    int Round,
+    int Messages,
+    int DistinctKeys,
+    long Acked,
+    long Handled,
+    TimeSpan Elapsed,
+    TimeSpan Publish,
+    Snapshot Start,
+    Snapshot End,
+    uint LeftInQueue,
+    string? Failure)
+{
+    public bool Ok => Failure is null;
+
+    public double MessagesPerSecond => Ok && Elapsed > TimeSpan.Zero ? Messages / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Gets the CPU time this process (consumer and client library) spent per message, in microseconds.</summary>
+    public double ClientCpuMicros => (End.ProcessCpu - Start.ProcessCpu).TotalMicroseconds / Messages;
+
+    public double? BrokerCpuMicros => End.BrokerCpu - Start.BrokerCpu is { } broker ? broker.TotalMicroseconds / Messages : null;
+
+    /// <summary>Gets the share of the machine's CPU time that went to neither this process nor the broker: other work.</summary>
+    public double? OtherCpuShare
+    {
+        get
+        {
+            if (End.MachineBusy - Start.MachineBusy is not { } busy || End.MachineTotal - Start.MachineTotal is not { } total || total <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            var ours = (End.ProcessCpu - Start.ProcessCpu) + ((End.BrokerCpu - Start.BrokerCpu) ?? TimeSpan.Zero);
+            return Math.Max(0, (busy - ours) / total);
+        }
+    }
+
+    /// <summary>Gets the machine's busy share (all processes) over the run.</summary>
+    public double? MachineBusyShare =>
+        End.MachineBusy - Start.MachineBusy is { } busy && End.MachineTotal - Start.MachineTotal is { } total && total > TimeSpan.Zero ? busy / total : null;
+
+    public double AllocatedPerMessage => (double)(End.AllocatedBytes - Start.AllocatedBytes) / Messages;
+
+    /// <summary>Gets the TCP segments the machine sent per message over the run (consumer and broker both ways, loopback).</summary>
+    public double? TcpSegmentsPerMessage => End.TcpSegments - Start.TcpSegments is { } segments ? (double)segments / Messages : null;
+
+    public int Gen0 => End.Gen0 - Start.Gen0;
+
+    public int Gen1 => End.Gen1 - Start.Gen1;
+
+    public int Gen2 => End.Gen2 - Start.Gen2;
+}
