@@ -22,7 +22,6 @@ internal abstract class Flight<TKey>
     private const int Closed = int.MinValue;
 
     private readonly CancellationTokenSource? _handlerCancellation;
-    private readonly CancellationToken _sharedToken;
     private readonly bool _runToCompletionWhenAbandoned;
     private int _attached;
     private volatile bool _forgotten;
@@ -34,12 +33,10 @@ internal abstract class Flight<TKey>
     /// the flight, no token source is allocated.
     /// </param>
     /// <param name="runToCompletionWhenAbandoned">Keep the handler running after the last caller leaves.</param>
-    /// <param name="sharedToken">The handler token when the flight has no token source of its own (a shutdown token, say).</param>
-    protected Flight(TKey key, int attached, bool cancellable, bool runToCompletionWhenAbandoned, CancellationToken sharedToken = default)
+    protected Flight(TKey key, int attached, bool cancellable, bool runToCompletionWhenAbandoned)
     {
         Key = key;
         _attached = attached;
-        _sharedToken = sharedToken;
         _runToCompletionWhenAbandoned = runToCompletionWhenAbandoned;
         if (cancellable)
         {
@@ -50,7 +47,7 @@ internal abstract class Flight<TKey>
     public TKey Key { get; }
 
     /// <summary>Gets the token the handler runs with.</summary>
-    public CancellationToken HandlerToken => _handlerCancellation?.Token ?? _sharedToken;
+    public CancellationToken HandlerToken => _handlerCancellation?.Token ?? SharedToken;
 
     /// <summary>Gets a value indicating whether the flight has a token source of its own (it can be abandoned).</summary>
     public bool HasOwnCancellation => _handlerCancellation is not null;
@@ -130,6 +127,12 @@ internal abstract class Flight<TKey>
             // A handler's own cancellation callback threw; the handler sees the token fired all the same.
         }
     }
+
+    /// <summary>
+    /// Gets the handler token of a flight with no token source of its own (a deduplicator's shutdown token, say).
+    /// Kept out of the base so that a flight that needs none stays small.
+    /// </summary>
+    protected virtual CancellationToken SharedToken => CancellationToken.None;
 
     /// <summary>Called once when the last caller leaves, before the handler token fires.</summary>
     protected virtual void OnAbandoned()

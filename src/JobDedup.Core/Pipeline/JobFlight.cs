@@ -13,6 +13,7 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     private readonly JobWaiter<TJob, TResult> _first;
     private readonly Task<StoredOutcome<TResult>?>? _pendingLookup;
     private readonly CancellationToken _waitToken;
+    private readonly CancellationToken _shutdownToken;
     private List<JobWaiter<TJob, TResult>>? _joiners;
     private JobWaiter<TJob, TResult> _leader;
     private bool _leaderChanged;
@@ -40,8 +41,9 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
         Task<StoredOutcome<TResult>?>? pendingLookup,
         CancellationToken stopping,
         CancellationToken shutdown)
-        : base(leader.Key, attached: 1, cancellable: canBeAbandoned, runToCompletionWhenAbandoned, shutdown)
+        : base(leader.Key, attached: 1, cancellable: canBeAbandoned, runToCompletionWhenAbandoned)
     {
+        _shutdownToken = shutdown;
         Owner = owner;
         _first = leader;
         _leader = leader;
@@ -78,6 +80,9 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IThreadPoolWork
     }
 
     public void MarkRunning() => Volatile.Write(ref _running, 1);
+
+    /// <inheritdoc/>
+    protected override CancellationToken SharedToken => _shutdownToken;
 
     /// <summary>Adds a caller the flight already counted (see <see cref="Flight{TKey}.TryJoin"/>).</summary>
     /// <param name="waiter">The caller.</param>
