@@ -1,18 +1,19 @@
-using RabbitMQ.Client;
-
 namespace JobDedup.RabbitMq.Consuming;
 
 /// <summary>One delivery held by the consumer until it is settled exactly once (ack, retry, dead letter, park or requeue).</summary>
-/// <param name="channel">The channel it arrived on: its tag means something only there.</param>
+/// <param name="window">The acks of the channel it arrived on: its tag means something only there.</param>
 /// <param name="generation">The consumer's connection generation when it arrived; a later one means the broker already took it back.</param>
-/// <param name="deliveryTag">The broker's tag for it on <paramref name="channel"/>.</param>
+/// <param name="deliveryTag">The broker's tag for it on its channel.</param>
 /// <param name="message">The message.</param>
-internal sealed class Delivery(IChannel channel, int generation, ulong deliveryTag, RabbitMqMessage message)
+internal sealed class Delivery(AckWindow window, int generation, ulong deliveryTag, RabbitMqMessage message)
 {
     private int _claimed;
     private int _finished;
 
-    public IChannel Channel { get; } = channel;
+    public AckWindow Window { get; } = window;
+
+    /// <summary>Gets or sets where its ack stands in <see cref="Window"/> (guarded by the window).</summary>
+    public int AckState { get; set; }
 
     public int Generation { get; } = generation;
 

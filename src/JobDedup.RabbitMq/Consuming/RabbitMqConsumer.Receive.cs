@@ -7,17 +7,17 @@ namespace JobDedup.RabbitMq.Consuming;
 /// <content>Taking a delivery in: checks, key, job, and hand-over to the deduplicator without waiting.</content>
 internal sealed partial class RabbitMqConsumer<TJob, TResult>
 {
-    private Task OnReceivedAsync(object sender, BasicDeliverEventArgs args)
+    private Task OnReceivedAsync(AckWindow window, BasicDeliverEventArgs args)
     {
+        var delivery = new Delivery(window, Volatile.Read(ref _generation), args.DeliveryTag, RabbitMqMessage.FromDelivery(args));
+        window.Received(delivery);
         if (_state != ConsumerState.Running)
         {
-            // Stopping: leave it unacknowledged. Closing the channel hands it back to the broker, without the immediate
-            // redelivery a requeue would cause while the consumer is still registered.
+            // Stopping: leave it unacknowledged (the window never acks past it). Closing the channel hands it back to
+            // the broker, without the immediate redelivery a requeue would cause while the consumer is still registered.
             return Task.CompletedTask;
         }
 
-        var channel = ((AsyncEventingBasicConsumer)sender).Channel;
-        var delivery = new Delivery(channel, Volatile.Read(ref _generation), args.DeliveryTag, RabbitMqMessage.FromDelivery(args));
         Track(delivery);
         try
         {

@@ -245,8 +245,8 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 
         try
         {
-            await delivery.Channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
             Settled.Add(1, Tags(settlement));
+            await delivery.Window.AckAsync(delivery).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -271,7 +271,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 
         try
         {
-            await delivery.Channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
+            await delivery.Window.NackAsync(delivery).ConfigureAwait(false);
             Settled.Add(1, Tags("requeue"));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

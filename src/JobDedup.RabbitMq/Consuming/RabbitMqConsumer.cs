@@ -40,6 +40,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
     private IConnection? _connection;
     private ConfirmedChannel? _publisher;
     private IChannel? _consumeChannel;
+    private AckWindow? _window;
     private string[] _consumerTags = [];
     private volatile bool _consuming;
     private volatile bool _consumerCancelled;
@@ -149,6 +150,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
             }
         }
 
+        await FlushAcksAsync().ConfigureAwait(false);
         await CloseAsync().ConfigureAwait(false);
         _state = ConsumerState.Stopped;
         Log.Stopped(_logger, Name);
@@ -181,6 +183,8 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         }
 
         _consumeChannel = channel;
+        var window = new AckWindow(channel, _timeProvider);
+        _window = window;
 
         // Partition queues are subscribed in a shuffled order, so that instances starting together become the single
         // active consumer of different partitions.
@@ -190,7 +194,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         foreach (var queue in queues)
         {
             var consumer = new AsyncEventingBasicConsumer(channel);
-            consumer.ReceivedAsync += OnReceivedAsync;
+            consumer.ReceivedAsync += (_, args) => OnReceivedAsync(window, args);
             consumer.UnregisteredAsync += OnUnregisteredAsync;
             tags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false));
         }
@@ -284,6 +288,24 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         }
     }
 
+    private async Task FlushAcksAsync()
+    {
+        if (_window is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _window.FlushAllAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Unacked on a closing channel: the broker requeues them.
+            Log.CloseFailed(_logger, Name, ex);
+        }
+    }
+
     private async Task CloseAsync()
     {
         if (_consumeChannel is { } channel)
@@ -335,6 +357,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult> : IHostedService, 
         {
             // The broker requeues everything unacknowledged on this connection: those deliveries are stale from now on.
             Interlocked.Increment(ref _generation);
+            _window?.Clear();
             Log.ConnectionLost(_logger, Name, args.ReplyText);
         }
 

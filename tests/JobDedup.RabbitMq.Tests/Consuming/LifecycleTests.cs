@@ -87,6 +87,44 @@ public sealed class LifecycleTests(Broker broker)
     }
 
     [Fact]
+    public async Task Acks_ANewerDeliveryDoneBeforeAnOlderOne_IsAckedWithoutAckingTheOlder()
+    {
+        // Acks are coalesced with multiple=true up to the newest ready delivery; one still in progress below it must
+        // never be covered. The newer one is acked on its own, and the older one is still the broker's to requeue.
+        await using var queue = await TestQueue.CreateAsync(broker, "ack-window");
+        using var settled = new Settlements(queue.Name);
+        await queue.DeclareAsync();
+        await queue.PublishAsync("slow", "{}");
+        for (var i = 0; i < 20; i++)
+        {
+            await queue.PublishAsync($"fast-{i}", "{}");
+        }
+
+        var gate = new Gate();
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            async (_, context, ct) =>
+            {
+                if (context.Key == "slow")
+                {
+                    await gate.WaitAsync(ct);
+                }
+
+                return "ok";
+            },
+            shutdownTimeout: TimeSpan.FromSeconds(1));
+        await gate.Reached.Within();
+        await Watchdog.Until(() => settled["ack"] == 20, "the 20 newer deliveries acked");
+
+        await host.StopAsync();
+
+        Assert.Equal(1, settled["requeue"]);
+        Assert.Equal(1u, await queue.CountAsync(queue.Name));
+        var left = Assert.Single(await queue.DrainAsync(queue.Name));
+        Assert.Equal("slow", System.Text.Encoding.UTF8.GetString((byte[])left.BasicProperties.Headers![JobDedupHeaders.Key]!));
+    }
+
+    [Fact]
     public async Task Host_Start_WithAQueueOfAnotherType_FailsNamingTheOption()
     {
         await using var queue = await TestQueue.CreateAsync(broker, "mismatch");
