@@ -187,7 +187,7 @@ internal sealed class BenchReport
         {
             var every = ((Consumers.RawConsumer)batched.Scenario.Consumer).AckEvery;
             yield return Invariant(
-                $"Fewer acks: acking once per {every} deliveries (multiple: true) took the raw consumer from {Raw.Rate:N0} to {batched.Rate:N0} msg/s ({batched.Rate / Raw.Rate:0.00}x), the broker from {broker:0.0} to {batchedBroker:0.0} µs of CPU per message and the consumer's process from {raw.ClientCpuMicros:0.0} to {batched.Median.ClientCpuMicros:0.0} µs. The JobDedup consumer sends one ack per delivery.");
+                $"Fewer acks: acking once per {every} deliveries (multiple: true) took the raw consumer from {Raw.Rate:N0} to {batched.Rate:N0} msg/s ({batched.Rate / Raw.Rate:0.00}x), the broker from {broker:0.0} to {batchedBroker:0.0} µs of CPU per message and the consumer's process from {raw.ClientCpuMicros:0.0} to {batched.Median.ClientCpuMicros:0.0} µs. The JobDedup consumer coalesces its acks the same way: one multiple ack for the ready deliveries from the oldest outstanding one up.");
         }
 
         foreach (var subject in Summaries.Where(x => x.Scenario.IsSubject && x.Ok))
