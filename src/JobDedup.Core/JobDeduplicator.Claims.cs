@@ -15,9 +15,14 @@ public sealed partial class JobDeduplicator<TJob, TResult>
     {
         while (true)
         {
-            var claim = await _claims!.TryClaimAsync(Name, flight.Key, _owner, _options.ClaimLease, cancellationToken).ConfigureAwait(false);
+            // Not canceled half-way: a claim the store granted must be known here, so that it can be released.
+            var claim = await _claims!.TryClaimAsync(Name, flight.Key, _owner, _options.ClaimLease, CancellationToken.None).ConfigureAwait(false);
             switch (claim.State)
             {
+                case ClaimState.Claimed when cancellationToken.IsCancellationRequested:
+                    await ReleaseClaimAsync(flight.Key, claim.FencingToken).ConfigureAwait(false);
+                    throw new OperationCanceledException(cancellationToken);
+
                 case ClaimState.Claimed:
                     return claim.FencingToken;
 
@@ -45,37 +50,40 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
     }
 
-    private async Task<JobOutcome<TResult>> ExecuteClaimedAsync(JobFlight<TJob, TResult> flight, long fencing)
+    /// <summary>Holds a granted claim: its lease is renewed from now until the claim is completed or released.</summary>
+    private HeldClaim Hold(string key, long fencing)
     {
-        JobOutcome<TResult> outcome;
-        using (var renewal = new CancellationTokenSource())
+        var stop = new CancellationTokenSource();
+        return new HeldClaim(key, fencing, stop, RenewWhileHeldAsync(key, fencing, stop.Token));
+    }
+
+    private async Task<JobOutcome<TResult>> ExecuteClaimedAsync(JobFlight<TJob, TResult> flight, HeldClaim held)
+    {
+        var outcome = await ExecuteAsync(flight).ConfigureAwait(false);
+        if (flight.LeftBehind is { } stillRunning)
         {
-            var renewing = RenewWhileRunningAsync(flight.Key, fencing, renewal.Token);
-            try
-            {
-                outcome = await ExecuteAsync(flight).ConfigureAwait(false);
-            }
-            finally
-            {
-                await renewal.CancelAsync().ConfigureAwait(false);
-                await renewing.ConfigureAwait(false);
-            }
+            // A handler that ignored its timeout may still be running: no other instance may take the key until it
+            // ends, so the claim stays held (and renewed) until then.
+            _ = ReleaseWhenEndedAsync(stillRunning, held);
+            return outcome;
         }
 
-        if (!outcome.IsSucceeded)
+        await held.StopRenewingAsync().ConfigureAwait(false);
+        if (!outcome.IsSucceeded || flight.IsForgotten)
         {
-            await ReleaseClaimAsync(flight.Key, fencing).ConfigureAwait(false);
+            // Failures are never kept; neither is the outcome of a flight forgotten meanwhile.
+            await ReleaseClaimAsync(held.Key, held.Fencing).ConfigureAwait(false);
             return outcome;
         }
 
         try
         {
             var stored = new StoredOutcome<TResult>(outcome.Value!, outcome.Attempts, _timeProvider.GetUtcNow());
-            if (!await _claims!.CompleteAsync(Name, flight.Key, fencing, stored, _options.CompletedRetention, CancellationToken.None).ConfigureAwait(false))
+            if (!await _claims!.CompleteAsync(Name, flight.Key, held.Fencing, stored, _options.CompletedRetention, CancellationToken.None).ConfigureAwait(false))
             {
                 // Our claim lapsed and a newer one owns the key: our write was refused. The work did run, so its
                 // callers still get the value; the kept outcome is the newer claim's.
-                LogSafely(static (logger, s) => Log.ClaimLost(logger, s.Name, s.Key, s.fencing), (Name, flight.Key, fencing));
+                LogSafely(static (logger, s) => Log.ClaimLost(logger, s.Name, s.Key, s.Fencing), (Name, flight.Key, held.Fencing));
             }
         }
         catch (Exception ex)
@@ -86,23 +94,36 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         return outcome;
     }
 
-    private async Task RenewWhileRunningAsync(string key, long fencing, CancellationToken cancellationToken)
+    private async Task ReleaseWhenEndedAsync(Task stillRunning, HeldClaim held)
+    {
+        await stillRunning.ConfigureAwait(false);
+        await ReleaseHeldAsync(held).ConfigureAwait(false);
+    }
+
+    private async Task ReleaseHeldAsync(HeldClaim held)
+    {
+        await held.StopRenewingAsync().ConfigureAwait(false);
+        await ReleaseClaimAsync(held.Key, held.Fencing).ConfigureAwait(false);
+    }
+
+    private async Task RenewWhileHeldAsync(string key, long fencing, CancellationToken stop)
     {
         var every = _options.ClaimLease / 3;
         try
         {
             while (true)
             {
-                await Task.Delay(every, _timeProvider, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(every, _timeProvider, stop).ConfigureAwait(false);
                 bool renewed;
                 try
                 {
-                    renewed = await _claims!.RenewAsync(Name, key, fencing, _options.ClaimLease, cancellationToken).ConfigureAwait(false);
+                    renewed = await _claims!.RenewAsync(Name, key, fencing, _options.ClaimLease, stop).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
-                    // The store is out of reach for now: keep trying at the next third of the lease. If the lease
-                    // lapses meanwhile, the next renewal says so, and the fencing token still guards the outcome.
+                    // The store is out of reach for now (a timeout may surface as a cancellation): keep trying at the
+                    // next third of the lease. If the lease lapses meanwhile, the next renewal says so, and the fencing
+                    // token still guards the outcome.
                     LogSafely(static (logger, s) => Log.OutcomeSaveFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
                     continue;
                 }
@@ -114,9 +135,9 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // The handler finished.
+            // The claim is being completed or released.
         }
     }
 
@@ -139,6 +160,29 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         {
             _counters.Hit();
             _metrics.Enqueued(JobRole.Replayed);
+        }
+    }
+
+    /// <summary>A claim this instance holds, and the renewal of its lease.</summary>
+    private sealed class HeldClaim(string key, long fencing, CancellationTokenSource stop, Task renewing)
+    {
+        public string Key { get; } = key;
+
+        public long Fencing { get; } = fencing;
+
+        public async Task StopRenewingAsync()
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await renewing.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The renewal loop logs its own failures; stopping it must never change the flight's outcome.
+            }
+
+            stop.Dispose();
         }
     }
 }

@@ -15,7 +15,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
     {
         var token = flight.WaitToken;
         var holdsSlot = false;
-        long? claim = null;
+        HeldClaim? claim = null;
         try
         {
             _metrics.Active(1);
@@ -27,11 +27,13 @@ public sealed partial class JobDeduplicator<TJob, TResult>
 
             if (_claims is not null)
             {
-                claim = await ClaimAsync(flight, token).ConfigureAwait(false);
-                if (claim is null)
+                if (await ClaimAsync(flight, token).ConfigureAwait(false) is not { } fencing)
                 {
                     return; // replayed, or rejected because another instance holds the key
                 }
+
+                // Renewed from now, through the wait for a slot too, so the lease never lapses while the key is ours.
+                claim = Hold(flight.Key, fencing);
             }
 
             await _handlerSlots.WaitAsync(token).ConfigureAwait(false);
@@ -45,10 +47,11 @@ public sealed partial class JobDeduplicator<TJob, TResult>
             _counters.Miss();
             _metrics.Enqueued(JobRole.Leader);
             JobOutcome<TResult> outcome;
-            if (claim is { } fencing)
+            if (claim is not null)
             {
-                outcome = await ExecuteClaimedAsync(flight, fencing).ConfigureAwait(false);
-                claim = null; // completed or released inside
+                var held = claim;
+                claim = null; // completed or released inside, or when a left-behind handler ends
+                outcome = await ExecuteClaimedAsync(flight, held).ConfigureAwait(false);
             }
             else
             {
@@ -73,10 +76,10 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         }
         finally
         {
-            if (claim is { } unused)
+            if (claim is not null)
             {
                 // Canceled or failed before the handler ran: let another caller (here or elsewhere) have the key.
-                await ReleaseClaimAsync(flight.Key, unused).ConfigureAwait(false);
+                await ReleaseHeldAsync(claim).ConfigureAwait(false);
             }
 
             if (holdsSlot)
