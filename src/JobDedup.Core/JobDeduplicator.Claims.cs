@@ -124,7 +124,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
                     // The store is out of reach for now (a timeout may surface as a cancellation): keep trying at the
                     // next third of the lease. If the lease lapses meanwhile, the next renewal says so, and the fencing
                     // token still guards the outcome.
-                    LogSafely(static (logger, s) => Log.OutcomeSaveFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
+                    LogSafely(static (logger, s) => Log.ClaimRenewFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
                     continue;
                 }
 
@@ -150,7 +150,7 @@ public sealed partial class JobDeduplicator<TJob, TResult>
         catch (Exception ex)
         {
             // The lease lapses by itself.
-            LogSafely(static (logger, s) => Log.OutcomeRemoveFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
+            LogSafely(static (logger, s) => Log.ClaimReleaseFailed(logger, s.Name, s.key, s.ex), (Name, key, ex));
         }
     }
 

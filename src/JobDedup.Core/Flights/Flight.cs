@@ -55,9 +55,6 @@ internal abstract class Flight<TKey>
     /// <summary>Gets the number of callers still waiting (0 once closed).</summary>
     public int AttachedCount => Math.Max(0, Volatile.Read(ref _attached));
 
-    /// <summary>Gets a value indicating whether the flight accepts no more callers.</summary>
-    public bool IsClosed => Volatile.Read(ref _attached) == Closed;
-
     /// <summary>
     /// Gets a value indicating whether <c>Forget</c> took this flight out of the map: its outcome still goes to its
     /// callers but is not kept for the dedupe window, where it could shadow a newer flight's.
@@ -100,7 +97,6 @@ internal abstract class Flight<TKey>
             {
                 if (next == Closed)
                 {
-                    OnAbandoned();
                     CancelHandler();
                 }
 
@@ -133,9 +129,4 @@ internal abstract class Flight<TKey>
     /// Kept out of the base so that a flight that needs none stays small.
     /// </summary>
     protected virtual CancellationToken SharedToken => CancellationToken.None;
-
-    /// <summary>Called once when the last caller leaves, before the handler token fires.</summary>
-    protected virtual void OnAbandoned()
-    {
-    }
 }

@@ -11,8 +11,6 @@ internal sealed class FlightCounters
 
     public void Hit() => Interlocked.Increment(ref _hits);
 
-    public void Hits(int count) => Interlocked.Add(ref _hits, count);
-
     public void Miss() => Interlocked.Increment(ref _misses);
 
     public void Error() => Interlocked.Increment(ref _errors);

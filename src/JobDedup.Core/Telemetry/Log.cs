@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(1013, LogLevel.Warning, "Deduplicator {Deduplicator}: the claim on key {Key} (fencing token {FencingToken}) lapsed and another instance took the key; this run's outcome is not kept.")]
     public static partial void ClaimLost(ILogger logger, string deduplicator, string key, long fencingToken);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Deduplicator {Deduplicator}: could not renew the claim on key {Key}; trying again at the next third of the lease.")]
+    public static partial void ClaimRenewFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Deduplicator {Deduplicator}: could not release the claim on key {Key}; it lapses when its lease ends.")]
+    public static partial void ClaimReleaseFailed(ILogger logger, string deduplicator, string key, Exception exception);
 }

@@ -33,14 +33,6 @@ internal static class Metrics
 
     public static KeyValuePair<string, object?> Deduplicator(string name) => new(JobDedupTelemetry.DeduplicatorTag, name);
 
-    public static string RoleName(JobRole role) => role switch
-    {
-        JobRole.Leader => "leader",
-        JobRole.Joined => "joined",
-        JobRole.Replayed => "replayed",
-        _ => "none",
-    };
-
     public static string StatusName(JobStatus status) => status switch
     {
         JobStatus.Succeeded => "succeeded",

@@ -48,6 +48,12 @@ internal sealed class AckWindow(IChannel channel, TimeProvider timeProvider)
     {
         lock (_sync)
         {
+            if (delivery.AckState != Pending)
+            {
+                // Cleared with its connection (the broker took it back): nothing to ack, and nothing to wait for.
+                return Task.CompletedTask;
+            }
+
             delivery.AckState = Ready;
             _readyBehind++;
         }
