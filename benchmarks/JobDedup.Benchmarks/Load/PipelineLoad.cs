@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using JobDedup.Bench.Reporting.Text;
 
 namespace JobDedup.Benchmarks.Load;
 
@@ -58,18 +59,7 @@ public static class PipelineLoad
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(output);
-        var table = new List<string[]> { Header };
-        foreach (var row in result.Rows)
-        {
-            table.Add(Cells(row, result.Baseline));
-        }
-
-        var widths = Enumerable.Range(0, table[0].Length).Select(c => table.Max(r => r[c].Length)).ToArray();
-        foreach (var row in table)
-        {
-            output.WriteLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))));
-        }
-
+        output.Write(TextTable.Render(Header, result.Rows.Select(r => Cells(r, result.Baseline))));
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"JobDeduplicator / raw channel = {result.Ratio:0.000}x in jobs/s (target >= 0.5x: {(result.Ratio >= 0.5 ? "met" : "missed")}), {result.CpuRatio:0.000}x in jobs per CPU-second"));

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Reports;
+using JobDedup.Bench.Reporting;
 using JobDedup.Benchmarks.Suites;
 
 namespace JobDedup.Benchmarks.Reporting;

@@ -1,75 +1,111 @@
+using JobDedup.Bench.Reporting.Targets;
 using JobDedup.Benchmarks.Load;
+using JobDedup.Benchmarks.Suites;
+using static JobDedup.Bench.Reporting.Format;
 
 namespace JobDedup.Benchmarks.Reporting;
 
-/// <summary>Checks the measured results against the targets of the brief.</summary>
+/// <summary>Checks the measured rows against the performance targets; every ratio is between two rows of the same run.</summary>
 public static class Targets
 {
+    public const double StampedeVersusHybridCache = 1.0;
+    public const double PipelineStampedeVersusSharedCall = 1.0;
+    public const double PipelineStampedeBytesPerCaller = 150;
+    public const double PipelineVersusRawChannel = 0.5;
     public const double UncontendedTimeRatio = 0.6;
     public const double UncontendedBytesRatio = 0.5;
-    public const double PipelineRatio = 0.5;
+    public const double CancellableVersusLazy = 1.0;
 
     public static IReadOnlyList<TargetCheck> Check(IReadOnlyList<SuiteResult> suites, PipelineLoadResult? load)
     {
         ArgumentNullException.ThrowIfNull(suites);
         var checks = new List<TargetCheck>();
-        if (Suite(suites, "uncontended")?.Find("SharedCall") is { } call)
-        {
-            checks.Add(new TargetCheck(
-                "1. uncontended SharedCall, time",
-                Format.Invariant($"≤ {UncontendedTimeRatio:0.0}x the Lazy baseline"),
-                Format.Invariant($"{Format.Time(call.MedianNs)} = {Format.Ratio(call.TimeRatio)}"),
-                call.TimeRatio <= UncontendedTimeRatio));
-            checks.Add(new TargetCheck(
-                "1. uncontended SharedCall, bytes",
-                Format.Invariant($"≤ {UncontendedBytesRatio:0.0}x the Lazy baseline"),
-                Format.Invariant($"{Format.Bytes(call.BytesPerOp)} = {Format.Ratio(call.BytesRatio)}"),
-                call.BytesRatio <= UncontendedBytesRatio));
-        }
-
-        if (Suite(suites, "join")?.Find("SharedCall") is { } join)
-        {
-            checks.Add(new TargetCheck(
-                "2. join with CancellationToken.None, bytes",
-                "0 B",
-                Format.Bytes(join.BytesPerOp),
-                join.BytesPerOp == 0));
-        }
-
         var contention = Suite(suites, "contention");
-        foreach (var method in new[] { "SharedCall", "SharedCallWithToken" })
-        {
-            if (contention?.Find(method) is { Runs: { } runs } row)
-            {
-                checks.Add(new TargetCheck(
-                    Format.Invariant($"3. contention, handler runs ({row.Label})"),
-                    "1 per 1,000 callers",
-                    Format.Invariant($"min {runs.Min}, max {runs.Max} over {runs.Operations:N0} operations"),
-                    runs.Min == 1 && runs.Max == 1));
-            }
-        }
+        var sharedCall = contention?.Find(nameof(ContentionBenchmarks.SharedCall));
+        var pipeline = contention?.Find(nameof(ContentionBenchmarks.JobDeduplicator));
+        var hybrid = contention?.Find(nameof(ContentionBenchmarks.HybridCache));
 
-        if (Suite(suites, "pipeline")?.Find("JobDeduplicator") is { TimeRatio: { } pipelineTime })
+        checks.Add(TargetCheck.AtMost(
+            "stampede (1,000 callers): SharedCall vs HybridCache, time",
+            "HybridCache's time",
+            StampedeVersusHybridCache,
+            TimeRatio(sharedCall, hybrid),
+            Versus(sharedCall, hybrid)));
+        checks.Add(TargetCheck.AtMost(
+            "stampede (1,000 callers): pipeline (JobDeduplicator) vs SharedCall, time",
+            "SharedCall's time",
+            PipelineStampedeVersusSharedCall,
+            TimeRatio(pipeline, sharedCall),
+            Versus(pipeline, sharedCall)));
+        var perCaller = pipeline?.BytesPerOp / ContentionBenchmarks.Callers;
+        checks.Add(new TargetCheck(
+            "stampede (1,000 callers): pipeline, bytes per caller",
+            Invariant($"≤ {PipelineStampedeBytesPerCaller:0} B"),
+            perCaller is { } b ? Invariant($"{b:0.0} B") : "not measured",
+            perCaller <= PipelineStampedeBytesPerCaller));
+
+        if (Suite(suites, "pipeline")?.Find(nameof(PipelineBenchmarks.JobDeduplicator)) is { TimeRatio: { } pipelineTime } row)
         {
-            var ratio = 1 / pipelineTime;
-            checks.Add(new TargetCheck(
-                "4. pipeline jobs/s vs raw channel (BenchmarkDotNet, 100k jobs/op)",
-                Format.Invariant($"≥ {PipelineRatio:0.0}x"),
-                Format.Invariant($"{ratio:0.000}x"),
-                ratio >= PipelineRatio));
+            checks.Add(TargetCheck.AtLeast(
+                "pipeline vs raw bounded channel, pipelined producers, items/s (BenchmarkDotNet, 100k jobs/op)",
+                "the channel's items/s",
+                PipelineVersusRawChannel,
+                1 / pipelineTime,
+                Invariant($"{1e9 / row.MedianNs:N0} jobs/s")));
         }
 
         if (load is not null)
         {
-            checks.Add(new TargetCheck(
-                Format.Invariant($"4. pipeline jobs/s vs raw channel (Stopwatch, {load.Jobs:N0} jobs)"),
-                Format.Invariant($"≥ {PipelineRatio:0.0}x"),
-                Format.Invariant($"{load.Ratio:0.000}x ({load.CpuRatio:0.000}x in jobs per CPU-second)"),
-                load.Ratio >= PipelineRatio));
+            checks.Add(TargetCheck.AtLeast(
+                Invariant($"pipeline vs raw bounded channel, pipelined producers, items/s (Stopwatch, {load.Jobs:N0} jobs)"),
+                "the channel's items/s",
+                PipelineVersusRawChannel,
+                load.Ratio,
+                Invariant($"{load.Subject.JobsPerSecond:N0} against {load.Baseline.JobsPerSecond:N0} jobs/s ({load.CpuRatio:0.000}x in jobs per CPU-second)")));
+        }
+
+        var uncontended = Suite(suites, "uncontended")?.Find(nameof(UncontendedBenchmarks.SharedCall));
+        checks.Add(TargetCheck.AtMost("uncontended SharedCall, time", "the Lazy baseline's", UncontendedTimeRatio, uncontended?.TimeRatio, uncontended is null ? null : Time(uncontended.MedianNs)));
+        checks.Add(TargetCheck.AtMost("uncontended SharedCall, bytes", "the Lazy baseline's", UncontendedBytesRatio, uncontended?.BytesRatio, uncontended is null ? null : Bytes(uncontended.BytesPerOp)));
+
+        var join = Suite(suites, "join");
+        AddCancellable(checks, "join with a cancellable token", join?.Find(nameof(JoinBenchmarks.SharedCallWithToken)), join?.Find(nameof(JoinBenchmarks.LazyWithToken)), 1);
+        AddCancellable(checks, "stampede (1,000 callers) with cancellable tokens", contention?.Find(nameof(ContentionBenchmarks.SharedCallWithToken)), contention?.Find(nameof(ContentionBenchmarks.LazyWithToken)), ContentionBenchmarks.Callers);
+
+        var joinNone = join?.Find(nameof(JoinBenchmarks.SharedCall));
+        checks.Add(new TargetCheck("join with CancellationToken.None, bytes", "0 B", Bytes(joinNone?.BytesPerOp), joinNone?.BytesPerOp == 0));
+
+        foreach (var method in new[] { nameof(ContentionBenchmarks.SharedCall), nameof(ContentionBenchmarks.SharedCallWithToken), nameof(ContentionBenchmarks.JobDeduplicator) })
+        {
+            if (contention?.Find(method) is { Runs: { } runs } subject)
+            {
+                checks.Add(new TargetCheck(
+                    Invariant($"stampede (1,000 callers): handler runs, {subject.Label} [{subject.Category}]"),
+                    "1 per operation",
+                    Invariant($"min {runs.Min}, max {runs.Max} over {runs.Operations:N0} operations"),
+                    runs.Min == 1 && runs.Max == 1));
+            }
         }
 
         return checks;
     }
+
+    private static void AddCancellable(List<TargetCheck> checks, string name, BenchRow? subject, BenchRow? lazy, int callersPerOp)
+    {
+        checks.Add(TargetCheck.AtMost(name + ", time", "the Lazy baseline's (same token)", CancellableVersusLazy, TimeRatio(subject, lazy), Versus(subject, lazy)));
+        checks.Add(TargetCheck.AtMost(
+            name + ", bytes",
+            "the Lazy baseline's (same token)",
+            CancellableVersusLazy,
+            BytesRatio(subject?.BytesPerOp, lazy?.BytesPerOp),
+            subject is null || lazy is null ? null : Invariant($"{Bytes(subject.BytesPerOp / callersPerOp)} against {Bytes(lazy.BytesPerOp / callersPerOp)}{(callersPerOp > 1 ? " per caller" : string.Empty)}")));
+    }
+
+    private static double? TimeRatio(BenchRow? row, BenchRow? reference) =>
+        row is null || reference is null || reference.MedianNs <= 0 ? null : row.MedianNs / reference.MedianNs;
+
+    private static string? Versus(BenchRow? row, BenchRow? reference) =>
+        row is null || reference is null ? null : Invariant($"{Time(row.MedianNs)} against {Time(reference.MedianNs)}");
 
     private static SuiteResult? Suite(IReadOnlyList<SuiteResult> suites, string id) =>
         suites.FirstOrDefault(s => string.Equals(s.Info.Id, id, StringComparison.Ordinal));
