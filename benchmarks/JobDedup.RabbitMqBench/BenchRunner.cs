@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using JobDedup.Bench.Reporting;
+using JobDedup.Bench.Reporting.Measuring;
 using JobDedup.RabbitMqBench.Measuring;
 using JobDedup.RabbitMqBench.Workload;
 
@@ -66,7 +68,7 @@ internal sealed class BenchRunner(BenchQueues queues, SystemCounters system, Ben
             failure);
         output.WriteLine(result.Ok
             ? $"  {messageCount:N0} acked in {elapsed.TotalSeconds:0.00} s: {result.MessagesPerSecond:N0} msg/s; {counters.Handled:N0} handler calls; queue empty; " +
-                $"CPU per message: client {result.ClientCpuMicros:0.0} µs, broker {result.BrokerCpuMicros:0.0} µs; {result.AllocatedPerMessage:N0} B/msg allocated; {result.TcpSegmentsPerMessage:0.00} TCP segments/msg; other processes {Reporting.BenchReport.Share(result.OtherCpuShare)}"
+                $"CPU per message: client {result.ClientCpuMicros:0.0} µs, broker {result.BrokerCpuMicros:0.0} µs; {result.AllocatedPerMessage:N0} B/msg allocated; {result.TcpSegmentsPerMessage:0.00} TCP segments/msg; other processes {Format.Share(result.OtherCpuShare)}"
             : $"  FAILED: {failure}");
         return result;
     }

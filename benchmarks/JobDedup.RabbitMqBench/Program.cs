@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using JobDedup.Bench.Reporting.Machine;
+using JobDedup.Bench.Reporting.Measuring;
 using JobDedup.RabbitMqBench;
 using JobDedup.RabbitMqBench.Consumers;
 using JobDedup.RabbitMqBench.Measuring;
@@ -32,13 +34,14 @@ void Interrupt(PosixSignalContext context)
     interrupted.Cancel();
 }
 
-var startedAt = DateTimeOffset.UtcNow;
+var invocation = RunInfo.InvocationOf(typeof(BenchRunner).Assembly, args);
+var recording = await RunInfo.StartAsync("benchmarks/JobDedup.RabbitMqBench", options.Command, invocation);
 var started = Stopwatch.StartNew();
-var machine = await MachineInfo.ReadAsync();
 output.WriteLine($"RabbitMQ consumer throughput: {options.Messages:N0} messages per run, prefetch {options.Prefetch}, up to {options.Rounds} round(s) within {options.Budget.TotalSeconds:0} s, warm-up {options.Warmup:N0}, broker {BenchQueues.Redact(options.Uri)}");
 
 await using var queues = await BenchQueues.ConnectAsync(options.Uri, interrupted.Token);
-var system = SystemCounters.Find();
+// The broker's node (started with "-s rabbit boot"), not a CLI tool such as rabbitmqctl, which runs in a beam.smp too.
+var system = SystemCounters.Find(static (comm, cmdline) => comm == "beam.smp" && cmdline.Contains("rabbit\0boot", StringComparison.Ordinal));
 using var jobDedup = new JobDedupConsumer(options.Uri);
 jobDedup.Listen();
 Scenario[] scenarios =
@@ -64,7 +67,6 @@ if (options.Only is { } only)
 
 var runner = new BenchRunner(queues, system, options, output);
 var results = new List<RunResult>();
-var loadBefore = MachineInfo.LoadAverage();
 try
 {
     // Queues left by an interrupted run (their names are fixed) go first.
@@ -119,17 +121,7 @@ if (options.Only is not null)
     return results.All(r => r.Ok) ? 0 : 1;
 }
 
-var invocation = "dotnet " + Path.GetRelativePath(Environment.CurrentDirectory, typeof(BenchRunner).Assembly.Location) +
-    string.Concat(args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $" \"{a}\"" : " " + a));
-var report = new BenchReport(
-    invocation,
-    startedAt,
-    started.Elapsed,
-    options,
-    machine with { RabbitMq = queues.ServerVersion, LoadBefore = loadBefore, LoadAfter = MachineInfo.LoadAverage() },
-    system.SeesBroker,
-    scenarios,
-    results);
+var report = new BenchReport(recording.Finish(), queues.ServerVersion, options, system.SeesWatched, scenarios, results);
 output.WriteLine();
 output.Write(ConsoleTable.Render(report));
 if (options.ReportDirectory is { } directory)

@@ -1,3 +1,5 @@
+using JobDedup.Bench.Reporting.Measuring;
+
 namespace JobDedup.RabbitMqBench.Measuring;
 
 /// <summary>
@@ -10,8 +12,8 @@ internal sealed class RunCounters(long expectedAcks, SystemCounters system)
     private long _handled;
     private long _acked;
     private int _started;
-    private Snapshot _start;
-    private Snapshot _end;
+    private CounterSnapshot _start;
+    private CounterSnapshot _end;
     private string? _failure;
 
     public long ExpectedAcks => expectedAcks;
@@ -20,9 +22,9 @@ internal sealed class RunCounters(long expectedAcks, SystemCounters system)
 
     public long Acked => Volatile.Read(ref _acked);
 
-    public Snapshot Start => _start;
+    public CounterSnapshot Start => _start;
 
-    public Snapshot End => _end;
+    public CounterSnapshot End => _end;
 
     public string? Failure => Volatile.Read(ref _failure);
 

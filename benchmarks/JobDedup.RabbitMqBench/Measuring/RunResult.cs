@@ -1,3 +1,5 @@
+using JobDedup.Bench.Reporting.Measuring;
+
 namespace JobDedup.RabbitMqBench.Measuring;
 
 /// <summary>One measured run of one consumer over one queue of messages.</summary>
@@ -11,8 +13,8 @@ internal sealed record RunResult(
     long Handled,
     TimeSpan Elapsed,
     TimeSpan Publish,
-    Snapshot Start,
-    Snapshot End,
+    CounterSnapshot Start,
+    CounterSnapshot End,
     uint LeftInQueue,
     string? Failure)
 {
@@ -23,26 +25,13 @@ internal sealed record RunResult(
     /// <summary>Gets the CPU time this process (consumer and client library) spent per message, in microseconds.</summary>
     public double ClientCpuMicros => (End.ProcessCpu - Start.ProcessCpu).TotalMicroseconds / Messages;
 
-    public double? BrokerCpuMicros => End.BrokerCpu - Start.BrokerCpu is { } broker ? broker.TotalMicroseconds / Messages : null;
+    public double? BrokerCpuMicros => End.WatchedCpu - Start.WatchedCpu is { } broker ? broker.TotalMicroseconds / Messages : null;
 
     /// <summary>Gets the share of the machine's CPU time that went to neither this process nor the broker: other work.</summary>
-    public double? OtherCpuShare
-    {
-        get
-        {
-            if (End.MachineBusy - Start.MachineBusy is not { } busy || End.MachineTotal - Start.MachineTotal is not { } total || total <= TimeSpan.Zero)
-            {
-                return null;
-            }
-
-            var ours = (End.ProcessCpu - Start.ProcessCpu) + ((End.BrokerCpu - Start.BrokerCpu) ?? TimeSpan.Zero);
-            return Math.Max(0, (busy - ours) / total);
-        }
-    }
+    public double? OtherCpuShare => CounterSnapshot.OtherCpuShare(Start, End);
 
     /// <summary>Gets the machine's busy share (all processes) over the run.</summary>
-    public double? MachineBusyShare =>
-        End.MachineBusy - Start.MachineBusy is { } busy && End.MachineTotal - Start.MachineTotal is { } total && total > TimeSpan.Zero ? busy / total : null;
+    public double? MachineBusyShare => CounterSnapshot.MachineBusyShare(Start, End);
 
     public double AllocatedPerMessage => (double)(End.AllocatedBytes - Start.AllocatedBytes) / Messages;
 

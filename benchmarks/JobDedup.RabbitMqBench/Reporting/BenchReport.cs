@@ -1,5 +1,7 @@
-using System.Globalization;
+using JobDedup.Bench.Reporting.Machine;
+using JobDedup.Bench.Reporting.Targets;
 using JobDedup.RabbitMqBench.Measuring;
+using static JobDedup.Bench.Reporting.Format;
 
 namespace JobDedup.RabbitMqBench.Reporting;
 
@@ -10,20 +12,16 @@ internal sealed class BenchReport
     public const double MassTransitTarget = 2.0;
 
     public BenchReport(
-        string invocation,
-        DateTimeOffset started,
-        TimeSpan took,
+        RunInfo run,
+        string rabbitMq,
         BenchOptions options,
-        MachineInfo machine,
         bool seesBroker,
         IReadOnlyList<Scenario> scenarios,
         IReadOnlyList<RunResult> results)
     {
-        Invocation = invocation;
-        Started = started;
-        Took = took;
+        Run = run;
+        RabbitMq = rabbitMq;
         Options = options;
-        Machine = machine;
         SeesBroker = seesBroker;
         Summaries = [.. scenarios.Select(s => new ScenarioSummary(s, [.. results.Where(r => r.Consumer == s.Id)]))];
         Raw = Summaries.Single(s => s.Scenario.IsBaseline);
@@ -33,16 +31,13 @@ internal sealed class BenchReport
         Targets = [.. Summaries.Where(s => s.Scenario.IsSubject).SelectMany(Check)];
     }
 
-    /// <summary>Gets how this program was started, arguments included.</summary>
-    public string Invocation { get; }
+    /// <summary>Gets the machine, commit, command and times of the run.</summary>
+    public RunInfo Run { get; }
 
-    public DateTimeOffset Started { get; }
-
-    public TimeSpan Took { get; }
+    /// <summary>Gets the broker's product and version, as it announced itself on connecting.</summary>
+    public string RabbitMq { get; }
 
     public BenchOptions Options { get; }
-
-    public MachineInfo Machine { get; }
 
     public bool SeesBroker { get; }
 
@@ -59,13 +54,9 @@ internal sealed class BenchReport
 
     public IReadOnlyList<TargetCheck> Targets { get; }
 
-    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    public double? RatioToRaw(ScenarioSummary summary) => RatioOf(summary, Raw);
 
-    public double? RatioToRaw(ScenarioSummary summary) => Ratio(summary, Raw);
-
-    public double? RatioToMassTransit(ScenarioSummary summary) => Ratio(summary, MassTransit);
-
-    public static string Share(double? value) => value is { } v ? Invariant($"{v * 100:0}%") : "n/a";
+    public double? RatioToMassTransit(ScenarioSummary summary) => RatioOf(summary, MassTransit);
 
     /// <summary>The columns of the results table, shared by the console and the markdown.</summary>
     public static IReadOnlyList<string> Header =>
@@ -92,8 +83,8 @@ internal sealed class BenchReport
                 Invariant($"{run.DistinctKeys:N0}"),
                 Invariant($"{run.Handled:N0}"),
                 Invariant($"{summary.Rate:N0}"),
-                Format(RatioToRaw(summary)),
-                Format(RatioToMassTransit(summary)),
+                Ratio(RatioToRaw(summary)),
+                Ratio(RatioToMassTransit(summary)),
                 Invariant($"{run.ClientCpuMicros:0.0} µs"),
                 run.BrokerCpuMicros is { } broker ? Invariant($"{broker:0.0} µs") : "n/a",
                 Invariant($"{run.AllocatedPerMessage:N0} B"),
@@ -104,31 +95,14 @@ internal sealed class BenchReport
         }
     }
 
-    public static string Format(double? ratio) => ratio is { } r ? Invariant($"{r:0.00}x") : "n/a";
-
-    private static double? Ratio(ScenarioSummary summary, ScenarioSummary reference) =>
+    private static double? RatioOf(ScenarioSummary summary, ScenarioSummary reference) =>
         summary.Ok && reference.Ok && reference.Rate > 0 ? summary.Rate / reference.Rate : null;
 
     private IEnumerable<TargetCheck> Check(ScenarioSummary subject)
     {
         var label = subject.Scenario.Label;
-        var toRaw = RatioToRaw(subject);
-        var rawMet = toRaw >= RawTarget;
-        yield return new TargetCheck(
-            Invariant($"{label} vs raw RabbitMQ.Client"),
-            Invariant($"≥ {RawTarget:0.00}x"),
-            toRaw,
-            rawMet,
-            rawMet ? null : Explain(subject, Raw));
-
-        var toMassTransit = RatioToMassTransit(subject);
-        var massTransitMet = toMassTransit >= MassTransitTarget;
-        yield return new TargetCheck(
-            Invariant($"{label} vs MassTransit"),
-            Invariant($"≥ {MassTransitTarget:0.0}x"),
-            toMassTransit,
-            massTransitMet,
-            massTransitMet ? null : Explain(subject, MassTransit));
+        yield return TargetCheck.AtLeast(Invariant($"{label} vs raw RabbitMQ.Client"), "the raw consumer's msg/s", RawTarget, RatioToRaw(subject), why: Explain(subject, Raw));
+        yield return TargetCheck.AtLeast(Invariant($"{label} vs MassTransit"), "MassTransit's msg/s", MassTransitTarget, RatioToMassTransit(subject), why: Explain(subject, MassTransit));
     }
 
     /// <summary>Says, from the measurements only, how the subject's run differed from the reference's.</summary>
@@ -174,7 +148,7 @@ internal sealed class BenchReport
         if (raw.BrokerCpuMicros is { } rawBroker)
         {
             yield return Invariant(
-                $"The broker does most of the work: with the raw consumer it used {rawBroker:0.0} µs of CPU per message, against {raw.ClientCpuMicros:0.0} µs in the consumer's process, and the machine was {Share(raw.MachineBusyShare)} busy. The consumer's process and the broker share the {Machine.Nproc} cores, so CPU a consumer spends per message competes with the broker's.");
+                $"The broker does most of the work: with the raw consumer it used {rawBroker:0.0} µs of CPU per message, against {raw.ClientCpuMicros:0.0} µs in the consumer's process, and the machine was {Share(raw.MachineBusyShare)} busy. The consumer's process and the broker share the {Run.Machine.Nproc} cores, so CPU a consumer spends per message competes with the broker's.");
         }
 
         if (MassTransit.Ok && RatioToMassTransit(Raw) is { } ceiling)

@@ -1,7 +1,9 @@
 using System.Text;
 using JobDedup.RabbitMq;
 using JobDedup.RabbitMqBench.Workload;
-using static JobDedup.RabbitMqBench.Reporting.BenchReport;
+using JobDedup.Bench.Reporting.Markdown;
+using JobDedup.Bench.Reporting.Targets;
+using static JobDedup.Bench.Reporting.Format;
 
 namespace JobDedup.RabbitMqBench.Reporting;
 
@@ -11,44 +13,24 @@ internal static class MarkdownReport
     public static string Render(BenchReport report, string chartFile)
     {
         var o = report.Options;
-        var m = report.Machine;
+        var run = report.Run;
+        var m = run.Machine;
         var jobDedupDefaults = new JobDedupOptions<BenchJob>();
         var consumerDefaults = new RabbitMqConsumerOptions<BenchJob, string>();
         var sample = new MessageSet(o.Messages, 90, o.BodyBytes);
         var text = new StringBuilder();
         text.AppendLine("# RabbitMQ consumer throughput: raw RabbitMQ.Client, JobDedup, MassTransit");
         text.AppendLine();
-        text.AppendLine(Invariant($"_Written by `benchmarks/JobDedup.RabbitMqBench` from the run that started {report.Started:yyyy-MM-dd HH:mm} UTC and took {report.Took.TotalMinutes:0.0} min. Do not edit: run the command below again._"));
-        text.AppendLine();
-        text.AppendLine(Invariant($"**Noisy numbers.** The machine has {m.Nproc} cores, shared by the broker, this benchmark and whatever else runs there (other builds and test runs may run at the same time). Load average (1/5/15 min) was {m.LoadBefore} before and {m.LoadAfter} after. The column *other processes* says how much of the machine's CPU went to neither this process nor the broker during each run. Read the ratios, and run again before trusting a difference of a few percent."));
+        RunSections.AppendProvenance(text, run);
+        text.AppendLine(Invariant($"**Noisy numbers.** The machine has {m.Nproc} cores, shared by the broker, this benchmark and whatever else runs there (other builds and test runs may run at the same time). Load average (1/5/15 min) was {run.LoadAtStart} before and {run.LoadAtEnd} after. The column *other processes* says how much of the machine's CPU went to neither this process nor the broker during each run. Read the ratios, and run again before trusting a difference of a few percent."));
         text.AppendLine();
         text.AppendLine(Invariant($"![Messages per second per consumer]({chartFile})"));
         text.AppendLine();
 
-        text.AppendLine("## Targets");
-        text.AppendLine();
-        text.AppendLine("| target | wanted | measured | verdict |");
-        text.AppendLine("| --- | ---: | ---: | ---: |");
-        foreach (var target in report.Targets)
-        {
-            text.AppendLine(Invariant($"| {target.Name} | {target.Wanted} | {Format(target.Ratio)} | {(target.Met ? "met" : "**missed**")} |"));
-        }
-
-        if (report.Targets.Any(t => !t.Met))
-        {
-            text.AppendLine();
-            text.AppendLine("Each missed target, from the runs compared:");
-            text.AppendLine();
-            foreach (var target in report.Targets.Where(t => !t.Met))
-            {
-                text.AppendLine(Invariant($"- **{target.Name}** ({Format(target.Ratio)}): {target.Why}"));
-            }
-        }
-
+        TargetReport.AppendMarkdown(text, report.Targets);
         var findings = report.Findings().ToArray();
         if (findings.Length > 0)
         {
-            text.AppendLine();
             text.AppendLine("## What the measurements show");
             text.AppendLine();
             foreach (var finding in findings)
@@ -69,11 +51,10 @@ internal static class MarkdownReport
             text.AppendLine(Invariant($"*{batched.Scenario.Label}* is for reference, in no target: the raw consumer again, acking every {((Consumers.RawConsumer)batched.Scenario.Consumer).AckEvery}th delivery with `multiple: true` (and the last one), to show what fewer acks save the broker."));
         }
         text.AppendLine();
-        Table(text, BenchReport.Header, report.Rows(), numericFrom: 1);
+        MarkdownTable.Append(text, BenchReport.Header, report.Rows());
 
         if (report.RoundsRun > 1)
         {
-            text.AppendLine();
             text.AppendLine("### Every round");
             text.AppendLine();
             var perRound = report.Summaries.SelectMany(s => s.Rounds.Select(r => new[]
@@ -84,13 +65,12 @@ internal static class MarkdownReport
                 r.Ok ? Invariant($"{r.Elapsed.TotalSeconds:0.00} s") : r.Failure ?? string.Empty,
                 Share(r.OtherCpuShare),
             }));
-            Table(text, ["consumer", "round", "msg/s", "time", "other processes"], perRound, numericFrom: 1);
+            MarkdownTable.Append(text, ["consumer", "round", "msg/s", "time", "other processes"], perRound);
         }
 
-        text.AppendLine();
         text.AppendLine("## Method");
         text.AppendLine();
-        text.AppendLine(Invariant($"- Broker: {m.RabbitMq} at `{BenchQueues.Redact(o.Uri)}`, on the same machine as the consumers."));
+        text.AppendLine(Invariant($"- Broker: {report.RabbitMq} at `{BenchQueues.Redact(o.Uri)}`, on the same machine as the consumers."));
         text.AppendLine(Invariant($"- Messages: {o.Messages:N0} per measured run. Each is a JSON body of {o.BodyBytes} bytes (`{{\"id\":…,\"key\":…,\"padding\":…}}`, read as a `BenchJob` record), content type `application/json`, not persistent (delivery mode 1) in a durable classic queue, no headers; its dedupe key, a GUID string, is the message id property (the way a webhook provider's redelivery keeps its event id)."));
         text.AppendLine(Invariant($"- Duplicates: at 0% every message has its own key. At 90%, {sample.GroupSize} consecutive messages share a key ({sample.DistinctKeys:N0} distinct keys for {o.Messages:N0} messages), so duplicates arrive within one prefetch window and can join one flight. *Handler calls* counts the handler runs that resulted."));
         text.AppendLine(Invariant($"- Each run: its queue is deleted and declared anew, then filled with publisher confirms in batches of 5,000 before any consumer starts; publishing is not measured. The consumer then starts. **Measured time: from the first call of the consumer's code (the raw callback, the JobDedup handler, the MassTransit consumer) to the ack of the last message**; msg/s = messages / that time. After the consumer stops, the queue must hold no message and no consumer (a message left unacked would be back in it), or the run fails."));
@@ -106,44 +86,8 @@ internal static class MarkdownReport
         text.AppendLine(Invariant($"- CPU and memory, over the measured time: *client CPU/msg* is this process's CPU time (consumer, client library, GC) per message; *broker CPU/msg* the RabbitMQ node's (`beam.smp`, from /proc){(report.SeesBroker ? string.Empty : "; not measured here: the broker's process was not found on this machine")}; *machine busy* the share of all cores that was busy (/proc/stat); *other processes* the busy share neither this process nor the broker explains. *Allocated/msg* is the process's `GC.GetTotalAllocatedBytes` difference per message; GCs are collections per generation during the run. GC: {m.Gc}."));
 
         text.AppendLine();
-        text.AppendLine("## Machine");
-        text.AppendLine();
-        text.AppendLine("```text");
-        text.AppendLine("$ nproc");
-        text.AppendLine(m.Nproc);
-        text.AppendLine("$ lscpu | head -n 12");
-        text.AppendLine(m.Lscpu);
-        text.AppendLine("$ dotnet --version");
-        text.AppendLine(m.DotnetVersion);
-        text.AppendLine("```");
-        text.AppendLine();
-        text.AppendLine(Invariant($"Runtime {m.Runtime} on {m.Os}. RabbitMQ: {m.RabbitMq} (as the broker announces itself on connecting)."));
-
-        text.AppendLine();
-        text.AppendLine("## Command");
-        text.AppendLine();
-        text.AppendLine("```sh");
-        text.AppendLine(o.Command);
-        text.AppendLine("```");
-        if (o.Command != report.Invocation)
-        {
-            text.AppendLine();
-            text.AppendLine("which built the program in Release and ran:");
-            text.AppendLine();
-            text.AppendLine("```sh");
-            text.AppendLine(report.Invocation);
-            text.AppendLine("```");
-        }
+        RunSections.AppendMachine(text, run, Invariant($"RabbitMQ: {report.RabbitMq} (as the broker announces itself on connecting), on the same machine."));
+        RunSections.AppendCommand(text, run);
         return text.ToString();
-    }
-
-    private static void Table(StringBuilder text, IReadOnlyList<string> header, IEnumerable<string[]> rows, int numericFrom)
-    {
-        text.AppendLine("| " + string.Join(" | ", header) + " |");
-        text.AppendLine("| " + string.Join(" | ", header.Select((_, i) => i >= numericFrom ? "---:" : "---")) + " |");
-        foreach (var row in rows)
-        {
-            text.AppendLine("| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
-        }
     }
 }
