@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Security;
-using System.Text;
+using JobDedup.Bench.Reporting.Svg;
+using static JobDedup.Bench.Reporting.Format;
 
 namespace JobDedup.LoadTest;
 
@@ -25,11 +24,9 @@ internal static class LatencyChart
         double Y(double seconds) => Top + PlotHeight - ((Math.Log10(seconds) - Math.Log10(low)) / (Math.Log10(high) - Math.Log10(low)) * PlotHeight);
         double X(double percent) => Left + (percent / 100 * plotWidth);
 
-        var svg = new StringBuilder();
-        svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"sans-serif\" font-size=\"13\">\n"));
-        svg.Append(Invariant($"<rect width=\"{Width}\" height=\"{Height}\" fill=\"#ffffff\"/>\n"));
-        svg.Append(Invariant($"<text x=\"{Left}\" y=\"28\" font-size=\"17\" font-weight=\"bold\">JobDedup web load test: latency of each request, with and without SharedCall</text>\n"));
-        svg.Append(Invariant($"<text x=\"{Left}\" y=\"50\" fill=\"#555\">{requests} requests for one product per run; each query takes {server.QuerySeconds:0.###} s; pool of {server.MaxPoolSize} connections; measured {Escape(measuredAt)}</text>\n"));
+        var svg = new SvgDocument();
+        svg.Text(Left, 28, "JobDedup web load test: latency of each request, with and without SharedCall", "font-size=\"17\" font-weight=\"bold\"");
+        svg.Text(Left, 50, Invariant($"{requests} requests for one product per run; each query takes {server.QuerySeconds:0.###} s; pool of {server.MaxPoolSize} connections; measured {measuredAt}"), "fill=\"#555\"");
 
         // Grid: 1, 2 and 5 of every decade on the latency axis, every 10 % on the request axis.
         for (var decade = low; decade < high * 1.001; decade *= 10)
@@ -43,37 +40,30 @@ internal static class LatencyChart
                 }
 
                 var y = Y(value);
-                var stroke = step == 1.0 ? "#bbb" : "#e6e6e6";
-                svg.Append(Invariant($"<line x1=\"{Left:F1}\" y1=\"{y:F1}\" x2=\"{Left + plotWidth:F1}\" y2=\"{y:F1}\" stroke=\"{stroke}\"/>\n"));
-                svg.Append(Invariant($"<text x=\"{Left - 8:F1}\" y=\"{y + 4:F1}\" text-anchor=\"end\" fill=\"#444\">{value.ToString("0.###", CultureInfo.InvariantCulture)} s</text>\n"));
+                svg.Line(Left, y, Left + plotWidth, y, step == 1.0 ? "#bbb" : "#e6e6e6");
+                svg.Text(Left - 8, y + 4, Invariant($"{value:0.###} s"), "text-anchor=\"end\" fill=\"#444\"");
             }
         }
 
         for (var percent = 0; percent <= 100; percent += 10)
         {
             var x = X(percent);
-            svg.Append(Invariant($"<line x1=\"{x:F1}\" y1=\"{Top:F1}\" x2=\"{x:F1}\" y2=\"{Top + PlotHeight:F1}\" stroke=\"#eee\"/>\n"));
-            svg.Append(Invariant($"<text x=\"{x:F1}\" y=\"{Top + PlotHeight + 18:F1}\" text-anchor=\"middle\" fill=\"#444\">{percent}%</text>\n"));
+            svg.Line(x, Top, x, Top + PlotHeight, "#eee");
+            svg.Text(x, Top + PlotHeight + 18, Invariant($"{percent}%"), "text-anchor=\"middle\" fill=\"#444\"");
         }
 
-        svg.Append(Invariant($"<rect x=\"{Left}\" y=\"{Top}\" width=\"{plotWidth}\" height=\"{PlotHeight}\" fill=\"none\" stroke=\"#888\"/>\n"));
-        svg.Append(Invariant($"<text x=\"{Left + (plotWidth / 2):F1}\" y=\"{Top + PlotHeight + 40:F1}\" text-anchor=\"middle\">requests of the run, fastest to slowest</text>\n"));
-        svg.Append(Invariant($"<text transform=\"translate(22 {Top + (PlotHeight / 2):F1}) rotate(-90)\" text-anchor=\"middle\">latency (log scale)</text>\n"));
+        svg.Rect(Left, Top, plotWidth, PlotHeight, "none", "stroke=\"#888\"");
+        svg.Text(Left + (plotWidth / 2), Top + PlotHeight + 40, "requests of the run, fastest to slowest", "text-anchor=\"middle\"");
+        svg.Text(0, 0, "latency (log scale)", Invariant($"transform=\"translate(22 {Top + (PlotHeight / 2):0.#}) rotate(-90)\" text-anchor=\"middle\""));
 
         var query = Y(server.QuerySeconds);
-        svg.Append(Invariant($"<line x1=\"{Left:F1}\" y1=\"{query:F1}\" x2=\"{Left + plotWidth:F1}\" y2=\"{query:F1}\" stroke=\"#666\" stroke-dasharray=\"2 4\"/>\n"));
-        svg.Append(Invariant($"<text x=\"{Left + plotWidth - 6:F1}\" y=\"{query + 16:F1}\" text-anchor=\"end\" fill=\"#666\">one query: {server.QuerySeconds:0.###} s</text>\n"));
+        svg.Line(Left, query, Left + plotWidth, query, "#666", "stroke-dasharray=\"2 4\"");
+        svg.Text(Left + plotWidth - 6, query + 16, Invariant($"one query: {server.QuerySeconds:0.###} s"), "text-anchor=\"end\" fill=\"#666\"");
 
         foreach (var run in runs)
         {
-            var points = new StringBuilder();
             var count = run.Latencies.Count;
-            for (var i = 0; i < count; i++)
-            {
-                points.Append(Invariant($"{X((i + 0.5) / count * 100):F1},{Y(run.Latencies[i]):F1} "));
-            }
-
-            svg.Append(Invariant($"<polyline fill=\"none\" stroke=\"{Color(run)}\" stroke-width=\"2.5\"{Dash(run)} points=\"{points.ToString().TrimEnd()}\"/>\n"));
+            svg.Polyline(run.Latencies.Select((latency, i) => (X((i + 0.5) / count * 100), Y(latency))), Color(run), "stroke-width=\"2.5\"" + Dash(run));
         }
 
         // Legend under the plot, one entry per run.
@@ -81,23 +71,16 @@ internal static class LatencyChart
         for (var i = 0; i < runs.Count; i++)
         {
             var run = runs[i];
-            var x = Left;
             var y = legendY + (i * 22);
-            var label = Invariant(
-                $"{run.Endpoint}, {Describe.ShortName(run.Shape)}: median {Describe.Seconds(run.Percentile(50))}, slowest {Describe.Seconds(run.Max)}, whole run {Describe.Seconds(run.DurationSeconds)}");
-            svg.Append(Invariant($"<line x1=\"{x:F1}\" y1=\"{y - 4:F1}\" x2=\"{x + 34:F1}\" y2=\"{y - 4:F1}\" stroke=\"{Color(run)}\" stroke-width=\"3\"{Dash(run)}/>\n"));
-            svg.Append(Invariant($"<text x=\"{x + 42:F1}\" y=\"{y:F1}\">{Escape(label)}</text>\n"));
+            svg.Line(Left, y - 4, Left + 34, y - 4, Color(run), "stroke-width=\"3\"" + Dash(run));
+            svg.Text(Left + 42, y, Invariant(
+                $"{run.Endpoint}, {Describe.ShortName(run.Shape)}: median {Describe.Seconds(run.Percentile(50))}, slowest {Describe.Seconds(run.Max)}, whole run {Describe.Seconds(run.DurationSeconds)}"));
         }
 
-        svg.Append("</svg>\n");
-        return svg.ToString();
+        return svg.Render(Width, Height, "sans-serif", 13);
     }
 
     private static string Color(RunResult run) => run.Endpoint == "coalesced" ? CoalescedColor : NormalColor;
 
     private static string Dash(RunResult run) => run.Shape == LoadShape.Workers ? " stroke-dasharray=\"8 5\"" : string.Empty;
-
-    private static string Escape(string text) => SecurityElement.Escape(text) ?? string.Empty;
-
-    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using JobDedup.Bench.Reporting.Machine;
+using JobDedup.Bench.Reporting.Targets;
 using JobDedup.LoadTest;
 
 // Sends the original demo's load (1,000 requests for one product) to the web sample's normal and coalesced endpoints,
@@ -34,12 +36,14 @@ var clock = Stopwatch.StartNew();
 using var management = new HttpClient { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
 var api = new ApiClient(management);
 var server = await api.AboutAsync(cancel.Token);
-var machine = await MachineInfo.ReadAsync();
-var measuredAt = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+var toolCommand = RunInfo.InvocationOf(typeof(LoadRunner).Assembly, args);
+var recording = await RunInfo.StartAsync("benchmarks/JobDedup.LoadTest", options.Command ?? toolCommand, toolCommand);
+var machine = recording.AtStart.Machine;
+var measuredAt = recording.AtStart.Started.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
 Console.WriteLine($"JobDedup web load test against {options.Url}");
 Console.WriteLine($"  server: Max Pool Size={server.MaxPoolSize}, query {server.QuerySeconds:0.###} s, {server.Postgres}");
-Console.WriteLine($"  machine: {machine.Nproc} cores ({machine.Cpu}), .NET SDK {machine.Dotnet}");
+Console.WriteLine($"  machine: {machine.Nproc} cores ({machine.CpuModel}), .NET SDK {machine.DotnetSdk}, commit {recording.AtStart.Revision.ShortCommit}");
 Console.WriteLine();
 
 var runner = new LoadRunner(options.Url!, options.Requests, options.Concurrency, options.ProductId, Console.Out);
@@ -78,22 +82,25 @@ foreach (var c in comparisons)
         + $"{c.Normal.Server.DatabaseQueries} → {c.Coalesced.Server.DatabaseQueries} database queries)");
 }
 
-var headline = comparisons.FirstOrDefault(c => c.Shape == LoadShape.Waves);
-if (headline is not null)
-{
-    Console.WriteLine($"Target for the original shape: at least {Describe.Ratio(options.TargetRatio)}; measured {Describe.Ratio(headline.Ratio)}: "
-        + (headline.Ratio >= options.TargetRatio ? "met" : "NOT met"));
-}
+TargetCheck[] targets = comparisons.FirstOrDefault(c => c.Shape == LoadShape.Waves) is { } headline
+    ?
+    [
+        TargetCheck.AtLeast(
+            "coalesced vs normal requests/s, original load shape",
+            "the normal endpoint's",
+            options.TargetRatio,
+            headline.Ratio,
+            $"{Describe.Rate(headline.Coalesced.RequestsPerSecond)} against {Describe.Rate(headline.Normal.RequestsPerSecond)} req/s"),
+    ]
+    : [];
+TargetReport.WriteConsole(Console.Out, targets);
 
 Console.WriteLine("Reference, not measured here: the original FastAPI demo reported 104 s / 9.6 req/s without coalescing, 3.84 s / 260 req/s with it (27x).");
 
 if (options.Output is not null)
 {
     Directory.CreateDirectory(options.Output);
-    var toolCommand = "dotnet benchmarks/JobDedup.LoadTest/bin/Release/net10.0/JobDedup.LoadTest.dll " + string.Join(' ', args.Select(Quote));
-    var data = new ReportData(
-        machine, server, runs, comparisons, options.Requests, options.Concurrency, options.ProductId, options.TargetRatio,
-        measuredAt, options.Command ?? toolCommand, toolCommand);
+    var data = new ReportData(recording.Finish(), server, runs, comparisons, targets, options.Requests, options.Concurrency, options.ProductId);
     var markdown = Path.Combine(options.Output, "web.md");
     var chart = Path.Combine(options.Output, "web-latency.svg");
     await File.WriteAllTextAsync(markdown, MarkdownReport.Render(data));
@@ -103,5 +110,3 @@ if (options.Output is not null)
 
 Console.WriteLine($"Load test took {clock.Elapsed.TotalSeconds:F0} s");
 return runs.All(r => r.Failed == 0) ? 0 : 1;
-
-static string Quote(string arg) => arg.Contains(' ', StringComparison.Ordinal) || arg.Length == 0 ? $"\"{arg}\"" : arg;

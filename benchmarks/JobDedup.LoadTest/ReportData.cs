@@ -1,15 +1,15 @@
+using JobDedup.Bench.Reporting.Machine;
+using JobDedup.Bench.Reporting.Targets;
+
 namespace JobDedup.LoadTest;
 
 /// <summary>Everything the report is made from.</summary>
 internal sealed record ReportData(
-    MachineInfo Machine,
+    RunInfo Run,
     ServerInfo Server,
     IReadOnlyList<RunResult> Runs,
     IReadOnlyList<Comparison> Comparisons,
+    IReadOnlyList<TargetCheck> Targets,
     int Requests,
     int Concurrency,
-    int ProductId,
-    double TargetRatio,
-    string MeasuredAt,
-    string Command,
-    string ToolCommand);
+    int ProductId);

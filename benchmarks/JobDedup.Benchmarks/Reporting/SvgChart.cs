@@ -9,13 +9,10 @@ namespace JobDedup.Benchmarks.Reporting;
 /// </summary>
 public static class SvgChart
 {
-    private const int LabelRight = 365;
     private const int Column1 = 380;
     private const int ColumnWidth = 370;
-    private const int BarMax = 220;
     private const int Width = Column1 + (2 * ColumnWidth) + 10;
-    private const int RowHeight = 22;
-    private const int BarHeight = 14;
+    private static readonly BarLayout Rows = new(LabelRight: 365, BarMax: 220, RowHeight: 22, BarHeight: 14);
     private const string Muted = "fill=\"" + SvgPalette.Muted + "\"";
 
     public static string Render(MicroReport report)
@@ -49,10 +46,10 @@ public static class SvgChart
             {
                 var color = SvgPalette.For(row.IsSubject, row.IsBaseline);
                 var label = row.Category.Length > 0 ? Invariant($"{row.Label} [{row.Category}]") : row.Label;
-                svg.Text(LabelRight, y + BarHeight - 2, label, "text-anchor=\"end\"" + (row.IsSubject ? " font-weight=\"bold\"" : string.Empty));
-                svg.Bar(Column1, y, row.MedianNs / maxTime, BarMax, BarHeight, color, Invariant($"{Time(row.MedianNs)} ({Ratio(row.TimeRatio)})"));
-                svg.Bar(Column1 + ColumnWidth, y, maxBytes > 0 ? (row.BytesPerOp ?? 0) / maxBytes : 0, BarMax, BarHeight, color, Invariant($"{Bytes(row.BytesPerOp)} ({Ratio(row.BytesRatio)})"));
-                y += RowHeight;
+                Rows.Label(svg, y, label, row.IsSubject);
+                Rows.Bar(svg, Column1, y, row.MedianNs / maxTime, color, Invariant($"{Time(row.MedianNs)} ({Ratio(row.TimeRatio)})"));
+                Rows.Bar(svg, Column1 + ColumnWidth, y, maxBytes > 0 ? (row.BytesPerOp ?? 0) / maxBytes : 0, color, Invariant($"{Bytes(row.BytesPerOp)} ({Ratio(row.BytesRatio)})"));
+                y += (int)Rows.RowHeight;
             }
         }
 
@@ -69,10 +66,10 @@ public static class SvgChart
             foreach (var row in load.Rows)
             {
                 var color = SvgPalette.For(row.IsSubject, row.IsBaseline);
-                svg.Text(LabelRight, y + BarHeight - 2, row.Label, "text-anchor=\"end\"" + (row.IsSubject ? " font-weight=\"bold\"" : string.Empty));
-                svg.Bar(Column1, y, row.JobsPerSecond / maxRate, BarMax, BarHeight, color, Invariant($"{row.JobsPerSecond:N0} ({row.JobsPerSecond / load.Baseline.JobsPerSecond:0.00}x)"));
-                svg.Bar(Column1 + ColumnWidth, y, maxBytes > 0 ? row.BytesPerJob / maxBytes : 0, BarMax, BarHeight, color, Invariant($"{row.BytesPerJob:0} B"));
-                y += RowHeight;
+                Rows.Label(svg, y, row.Label, row.IsSubject);
+                Rows.Bar(svg, Column1, y, row.JobsPerSecond / maxRate, color, Invariant($"{row.JobsPerSecond:N0} ({row.JobsPerSecond / load.Baseline.JobsPerSecond:0.00}x)"));
+                Rows.Bar(svg, Column1 + ColumnWidth, y, maxBytes > 0 ? row.BytesPerJob / maxBytes : 0, color, Invariant($"{row.BytesPerJob:0} B"));
+                y += (int)Rows.RowHeight;
             }
         }
 

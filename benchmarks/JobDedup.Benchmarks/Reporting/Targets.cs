@@ -25,18 +25,8 @@ public static class Targets
         var pipeline = contention?.Find(nameof(ContentionBenchmarks.JobDeduplicator));
         var hybrid = contention?.Find(nameof(ContentionBenchmarks.HybridCache));
 
-        checks.Add(TargetCheck.AtMost(
-            "stampede (1,000 callers): SharedCall vs HybridCache, time",
-            "HybridCache's time",
-            StampedeVersusHybridCache,
-            TimeRatio(sharedCall, hybrid),
-            Versus(sharedCall, hybrid)));
-        checks.Add(TargetCheck.AtMost(
-            "stampede (1,000 callers): pipeline (JobDeduplicator) vs SharedCall, time",
-            "SharedCall's time",
-            PipelineStampedeVersusSharedCall,
-            TimeRatio(pipeline, sharedCall),
-            Versus(pipeline, sharedCall)));
+        checks.Add(TimeAtMost("stampede (1,000 callers): SharedCall vs HybridCache, time", sharedCall, hybrid, "HybridCache's time", StampedeVersusHybridCache));
+        checks.Add(TimeAtMost("stampede (1,000 callers): pipeline (JobDeduplicator) vs SharedCall, time", pipeline, sharedCall, "SharedCall's time", PipelineStampedeVersusSharedCall));
         var perCaller = pipeline?.BytesPerOp / ContentionBenchmarks.Callers;
         checks.Add(new TargetCheck(
             "stampede (1,000 callers): pipeline, bytes per caller",
@@ -92,7 +82,7 @@ public static class Targets
 
     private static void AddCancellable(List<TargetCheck> checks, string name, BenchRow? subject, BenchRow? lazy, int callersPerOp)
     {
-        checks.Add(TargetCheck.AtMost(name + ", time", "the Lazy baseline's (same token)", CancellableVersusLazy, TimeRatio(subject, lazy), Versus(subject, lazy)));
+        checks.Add(TimeAtMost(name + ", time", subject, lazy, "the Lazy baseline's (same token)", CancellableVersusLazy));
         checks.Add(TargetCheck.AtMost(
             name + ", bytes",
             "the Lazy baseline's (same token)",
@@ -101,11 +91,11 @@ public static class Targets
             subject is null || lazy is null ? null : Invariant($"{Bytes(subject.BytesPerOp / callersPerOp)} against {Bytes(lazy.BytesPerOp / callersPerOp)}{(callersPerOp > 1 ? " per caller" : string.Empty)}")));
     }
 
-    private static double? TimeRatio(BenchRow? row, BenchRow? reference) =>
-        row is null || reference is null || reference.MedianNs <= 0 ? null : row.MedianNs / reference.MedianNs;
-
-    private static string? Versus(BenchRow? row, BenchRow? reference) =>
-        row is null || reference is null ? null : Invariant($"{Time(row.MedianNs)} against {Time(reference.MedianNs)}");
+    /// <summary>The median time of <paramref name="row"/> must be at most <paramref name="limit"/> times <paramref name="reference"/>'s.</summary>
+    private static TargetCheck TimeAtMost(string name, BenchRow? row, BenchRow? reference, string referenceName, double limit) =>
+        row is null || reference is null || reference.MedianNs <= 0
+            ? TargetCheck.AtMost(name, referenceName, limit, null)
+            : TargetCheck.AtMost(name, referenceName, limit, row.MedianNs / reference.MedianNs, Invariant($"{Time(row.MedianNs)} against {Time(reference.MedianNs)}"));
 
     private static SuiteResult? Suite(IReadOnlyList<SuiteResult> suites, string id) =>
         suites.FirstOrDefault(s => string.Equals(s.Info.Id, id, StringComparison.Ordinal));

@@ -9,12 +9,12 @@ namespace JobDedup.RabbitMqBench.Reporting;
 /// </summary>
 internal static class SvgChart
 {
-    private const int LabelRight = 330;
     private const int BarLeft = 340;
     private const int BarMax = 420;
     private const int Width = BarLeft + BarMax + 200;
     private const int RowHeight = 30;
     private const int BarHeight = 18;
+    private static readonly BarLayout Rows = new(LabelRight: 330, BarMax, RowHeight, BarHeight);
     private const string RawTargetColor = "#dc2626";
     private const string MassTransitTargetColor = "#16a34a";
 
@@ -36,9 +36,9 @@ internal static class SvgChart
         foreach (var summary in report.Summaries)
         {
             var s = summary.Scenario;
-            svg.Text(LabelRight, y + BarHeight - 4, s.IsReference ? s.Label + " (reference)" : s.Label, "text-anchor=\"end\"" + (s.IsSubject ? " font-weight=\"bold\"" : string.Empty));
+            Rows.Label(svg, y, s.IsReference ? s.Label + " (reference)" : s.Label, s.IsSubject);
             var value = summary.Ok ? Invariant($"{summary.Rate:N0} msg/s ({Ratio(report.RatioToRaw(summary))} raw)") : "failed";
-            svg.Bar(BarLeft, y, summary.Ok ? summary.Rate / max : 0, BarMax, BarHeight, SvgPalette.For(s.IsSubject, s.IsBaseline, s.IsReference), value);
+            Rows.Bar(svg, BarLeft, y, summary.Ok ? summary.Rate / max : 0, SvgPalette.For(s.IsSubject, s.IsBaseline, s.IsReference), value);
             y += RowHeight;
         }
 
