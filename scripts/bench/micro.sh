@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# SharedCall and JobDeduplicator against hand-written coalescing and a raw Channel (BenchmarkDotNet + 1M-job load, ~3 min)
+# SharedCall and JobDeduplicator against hand-written coalescing, HybridCache, FusionCache and a raw Channel (BenchmarkDotNet + 1M-job load, ~4 min)
 #
 # Builds benchmarks/JobDedup.Benchmarks in Release and runs every suite with a short in-process BenchmarkDotNet job,
 # then the 1M-job pipeline load with Stopwatch. The program itself writes docs/benchmarks/micro.md and micro.svg from
-# what it measured. Extra arguments go to the program (e.g. --jobs 200000 --rounds 1 for a quicker load).
+# what it measured, with the date, the commit and the machine, and checks every target (pass/miss). Extra arguments go
+# to the program: --jobs 200000 --rounds 1 for a quicker load, --warmup 1 --iterations 5 for a shorter BenchmarkDotNet
+# job (the page says so when the counts differ from the defaults).
 # Full console output is kept in artifacts/bench/micro/run.log.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
