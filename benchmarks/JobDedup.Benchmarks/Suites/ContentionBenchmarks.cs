@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using static System.FormattableString;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using JobDedup.Benchmarks.Baselines;
@@ -31,6 +32,7 @@ public class ContentionBenchmarks
     public static readonly HybridCacheEntryFlags HybridCacheFlags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCache;
 
     private const string Key = "hot";
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
     private static readonly JobItem Job = new(Key, 42);
 
     private readonly SharedCall<string, int> _sharedCall = new();
@@ -156,7 +158,13 @@ public class ContentionBenchmarks
             _fusionKey = "hot-" + (++_operation).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        var joinedBefore = awaited == Awaited.Outcomes ? _deduplicator!.GetStats().Hits : 0;
         Parallel.For(0, Callers, call);
+        if (awaited == Awaited.Outcomes)
+        {
+            WaitUntilJoined(joinedBefore);
+        }
+
         _release.SetResult();
 
         var sum = 0;
@@ -175,6 +183,27 @@ public class ContentionBenchmarks
         var runs = Volatile.Read(ref _runs);
         HandlerRunLog.Record(benchmark, runs, Stopwatch.GetElapsedTime(0, Volatile.Read(ref _workTicks) / Math.Max(1, runs)));
         return sum;
+    }
+
+    /// <summary>
+    /// The pipeline's callers are queued when <c>EnqueueAsync</c> returns, not yet joined: the gate opens only once the
+    /// dispatcher has joined every one but the leader to the flight, so that the callers overlap by construction here
+    /// too (otherwise a caller still queued when the run ends starts a second run). Bounded: a second flight for the key
+    /// would keep the count short, and then the operation fails instead of waiting forever.
+    /// </summary>
+    private void WaitUntilJoined(long joinedBefore)
+    {
+        var waited = Stopwatch.StartNew();
+        var spin = default(SpinWait);
+        while (_deduplicator!.GetStats().Hits - joinedBefore < Callers - 1)
+        {
+            if (waited.Elapsed > JoinTimeout)
+            {
+                throw new InvalidOperationException(Invariant($"Only {_deduplicator.GetStats().Hits - joinedBefore} of {Callers - 1} callers joined the flight within {JoinTimeout.TotalSeconds:0} s."));
+            }
+
+            spin.SpinOnce();
+        }
     }
 
     /// <summary>Which array an operation's callers left their pending results in.</summary>
