@@ -20,7 +20,7 @@ public static class SvgChart
         ArgumentNullException.ThrowIfNull(report);
         var svg = new SvgDocument();
         var run = report.Run;
-        var y = 20;
+        var y = 20.0;
         svg.Text(10, y, "JobDedup micro benchmarks (provisional: shared machine, read the ratios)", SvgPalette.Title);
         y += 20;
         svg.Text(10, y, Invariant($"{run.Started:yyyy-MM-dd HH:mm} UTC · commit {run.Revision.ShortCommit} · {run.Machine.Nproc} cores, load average {run.LoadAtStart} at start · {run.Machine.Runtime} · BenchmarkDotNet {report.BenchmarkDotNet}"), Muted);
@@ -49,7 +49,7 @@ public static class SvgChart
                 Rows.Label(svg, y, label, row.IsSubject);
                 Rows.Bar(svg, Column1, y, row.MedianNs / maxTime, color, Invariant($"{Time(row.MedianNs)} ({Ratio(row.TimeRatio)})"));
                 Rows.Bar(svg, Column1 + ColumnWidth, y, maxBytes > 0 ? (row.BytesPerOp ?? 0) / maxBytes : 0, color, Invariant($"{Bytes(row.BytesPerOp)} ({Ratio(row.BytesRatio)})"));
-                y += (int)Rows.RowHeight;
+                y += Rows.RowHeight;
             }
         }
 
@@ -69,7 +69,7 @@ public static class SvgChart
                 Rows.Label(svg, y, row.Label, row.IsSubject);
                 Rows.Bar(svg, Column1, y, row.JobsPerSecond / maxRate, color, Invariant($"{row.JobsPerSecond:N0} ({row.JobsPerSecond / load.Baseline.JobsPerSecond:0.00}x)"));
                 Rows.Bar(svg, Column1 + ColumnWidth, y, maxBytes > 0 ? row.BytesPerJob / maxBytes : 0, color, Invariant($"{row.BytesPerJob:0} B"));
-                y += (int)Rows.RowHeight;
+                y += Rows.RowHeight;
             }
         }
 
