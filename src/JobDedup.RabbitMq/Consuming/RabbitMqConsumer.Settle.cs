@@ -17,7 +17,7 @@ internal sealed partial class RabbitMqConsumer<TJob, TResult>
 {
     private const int MaxHeaderText = 1000;
 
-    private static readonly Counter<long> Settled = JobDedup.Telemetry.Metrics.Meter.CreateCounter<long>(
+    private static readonly Counter<long> Settled = JobDedup.Telemetry.Instruments.Meter.CreateCounter<long>(
         "jobdedup.rabbitmq.deliveries.settled",
         "{delivery}",
         "Deliveries settled, by how: ack, retry, dead-letter, park, requeue, stale (taken back by the broker), deferred (a settlement to try again).");

@@ -45,9 +45,11 @@ public sealed class ErrorTests
         var time = new FakeTimeProvider();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var never = new TaskCompletionSource<string>();
+        var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) =>
             {
+                Interlocked.Increment(ref runs);
                 started.TrySetResult();
                 return new ValueTask<string>(never.Task);
             },
@@ -70,7 +72,23 @@ public sealed class ErrorTests
         Assert.All(outcomes, o => Assert.Equal(JobStatus.Failed, o.Status));
         Assert.All(outcomes, o => Assert.IsType<HandlerStuckException>(o.Exception));
         Assert.All(outcomes, o => Assert.IsAssignableFrom<TimeoutRejectedException>(o.Exception));
-        Assert.Equal(0, dedup.GetStats().Active);
+
+        // The handler never ended, so its key stays held: a later caller does not start a second run beside it,
+        // and is told so once it has waited one attempt timeout.
+        Assert.Equal(1, dedup.GetStats().Active);
+        var later = dedup.EnqueueAsync(new Job("k", "3")).AsTask();
+        Assert.False(later.IsCompleted);
+        await Watchdog.Until(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return later.IsCompleted;
+            },
+            "the later caller is told the key is stuck after one attempt timeout");
+        var refused = await later.Within();
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.IsType<HandlerStuckException>(refused.Exception);
+        Assert.Equal(1, runs);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace JobDedup.Pipeline;
+namespace JobDedup.Running;
 
 /// <summary>Adapts a delegate to <see cref="IJobHandler{TJob, TResult}"/>.</summary>
 internal sealed class DelegateJobHandler<TJob, TResult>(Func<TJob, JobContext, CancellationToken, ValueTask<TResult>> handler)

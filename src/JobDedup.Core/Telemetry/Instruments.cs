@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace JobDedup.Telemetry;
 
 /// <summary>The one Meter and ActivitySource of the library, shared by every deduplicator.</summary>
-internal static class Metrics
+internal static class Instruments
 {
     public static readonly ActivitySource ActivitySource = new(JobDedupTelemetry.Name);
 

@@ -1,7 +1,7 @@
 using Polly;
 using Polly.Retry;
 
-namespace JobDedup.Pipeline;
+namespace JobDedup.Running;
 
 /// <summary>Builds the resilience pipeline a handler runs in from the deduplicator's options.</summary>
 internal static class HandlerPipeline
