@@ -9,7 +9,7 @@ public sealed class ClaimingStoreTests
     public async Task TwoDeduplicatorsOnOneStore_SameKey_OneRunAndTheOtherReplaysIt()
     {
         var time = new FakeTimeProvider();
-        var store = new InMemoryClaimingStore<string>(time);
+        var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
         var runs = 0;
         Func<Job, JobContext, CancellationToken, ValueTask<string>> handler = async (job, _, ct) =>
@@ -24,7 +24,7 @@ public sealed class ClaimingStoreTests
         var a = first.EnqueueAsync(new Job("evt_1", "A")).AsTask();
         await gate.Reached.Within();
         var b = second.EnqueueAsync(new Job("evt_1", "B")).AsTask();
-        await Watchdog.Until(() => store.Waits == 1, "the second instance waits on the claim");
+        await Watchdog.Until(() => store.CountOf(StoreOperation.WaitForOutcome) == 1, "the second instance waits on the claim");
         gate.Open();
 
         var led = await a.Within();
@@ -40,7 +40,7 @@ public sealed class ClaimingStoreTests
     public async Task ClaimedElsewhereReject_ReturnsRejectedAtOnce()
     {
         var time = new FakeTimeProvider();
-        var store = new InMemoryClaimingStore<string>(time);
+        var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
         await using var first = Dedup.Create(
             async (job, _, ct) =>
@@ -75,7 +75,7 @@ public sealed class ClaimingStoreTests
     public async Task FailedRun_ReleasesItsClaim_AndIsNeverKept()
     {
         var time = new FakeTimeProvider();
-        var store = new InMemoryClaimingStore<string>(time);
+        var store = new ScriptableOutcomeStore<string>(time);
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => Interlocked.Increment(ref runs) == 1 ? throw new InvalidOperationException("declined") : ValueTask.FromResult("ok"),
@@ -84,7 +84,7 @@ public sealed class ClaimingStoreTests
             store);
 
         Assert.Equal(JobStatus.Failed, (await dedup.EnqueueAsync(new Job("k", "1")).Within()).Status);
-        Assert.Equal(1, store.Releases);
+        Assert.Equal(1, store.CountOf(StoreOperation.Release));
         var second = await dedup.EnqueueAsync(new Job("k", "2")).Within();
 
         Assert.Equal("ok", second.Value);
@@ -95,8 +95,8 @@ public sealed class ClaimingStoreTests
     [Fact]
     public async Task LongRun_RenewsItsLease_SoNoOtherInstanceTakesTheKey()
     {
-        var time = new FakeTimeProvider();
-        var store = new InMemoryClaimingStore<string>(time);
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
         await using var dedup = Dedup.Create(
             async (job, _, ct) =>
@@ -118,7 +118,7 @@ public sealed class ClaimingStoreTests
         {
             await Watchdog.Until(() => time.PendingTimers > 0, "the renewal timer is armed");
             time.Advance(TimeSpan.FromSeconds(10));
-            await Watchdog.Until(() => store.Renewals == i, $"renewal {i}");
+            await Watchdog.Until(() => store.CountOf(StoreOperation.Renew) == i, $"renewal {i}");
         }
 
         // 30 s have passed since the claim: without renewals it would have lapsed.
@@ -133,7 +133,7 @@ public sealed class ClaimingStoreTests
     public async Task LapsedClaim_TheStaleLeadersLateOutcomeIsRefusedAndTheNewerOneKept()
     {
         var time = new FakeTimeProvider();
-        var store = new InMemoryClaimingStore<string>(time);
+        var store = new ScriptableOutcomeStore<string>(time);
         var stale = await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         time.Advance(TimeSpan.FromSeconds(6));
         var runs = 0;
@@ -158,7 +158,7 @@ public sealed class ClaimingStoreTests
     public async Task WaitingInstance_ClaimsTheKeyOnceTheHoldersLeaseLapses()
     {
         var time = new FakeTimeProvider();
-        var store = new InMemoryClaimingStore<string>(time);
+        var store = new ScriptableOutcomeStore<string>(time);
         await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         var runs = 0;
         await using var dedup = Dedup.Create(
@@ -168,7 +168,7 @@ public sealed class ClaimingStoreTests
             store);
 
         var call = dedup.EnqueueAsync(new Job("k", "A")).AsTask();
-        await Watchdog.Until(() => store.Waits == 1, "the flight waits on the other claim");
+        await Watchdog.Until(() => store.CountOf(StoreOperation.WaitForOutcome) == 1, "the flight waits on the other claim");
         Assert.False(call.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(6));
         store.Poke();

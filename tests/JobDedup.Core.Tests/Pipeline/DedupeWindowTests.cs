@@ -117,17 +117,19 @@ public sealed class DedupeWindowTests
     [Fact]
     public async Task EnqueueAsync_StoreAnswersLater_CallersArrivingMeanwhileShareTheReplay()
     {
-        var store = new SlowStore();
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
             o => o.CompletedRetention = TimeSpan.FromHours(1),
-            store: store);
+            store: store.AsPlainStore());
 
         var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
         var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
         await Watchdog.Until(() => dedup.GetStats().Hits == 1, "second caller joined the lookup");
-        store.Answer(new StoredOutcome<string>("from-store", 1, DateTimeOffset.UnixEpoch));
+        await store.SeedAsync("test", "k", new StoredOutcome<string>("from-store", 1, DateTimeOffset.UnixEpoch), TimeSpan.FromHours(1));
+        lookup.Open();
 
         var outcomes = await Task.WhenAll(first, second).Within();
         Assert.All(outcomes, o => Assert.Equal("from-store", o.Value));
@@ -138,36 +140,20 @@ public sealed class DedupeWindowTests
     [Fact]
     public async Task EnqueueAsync_StoreLookupFails_CallersGetAFailureAndTheHandlerDoesNotRun()
     {
-        var store = new SlowStore();
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
             o => o.CompletedRetention = TimeSpan.FromHours(1),
-            store: store);
+            store: store.AsPlainStore());
 
         var call = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
-        store.Fail(new TimeoutException("store unreachable"));
+        lookup.Fail(new TimeoutException("store unreachable"));
 
         var outcome = await call.Within();
         Assert.Equal(JobStatus.Failed, outcome.Status);
         Assert.IsType<TimeoutException>(outcome.Exception);
         Assert.Equal(0, runs);
-    }
-
-    private sealed class SlowStore : IOutcomeStore<string>
-    {
-        private readonly TaskCompletionSource<StoredOutcome<string>?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Answer(StoredOutcome<string> outcome) => _answer.SetResult(outcome);
-
-        public void Fail(Exception exception) => _answer.SetException(exception);
-
-        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) => new(_answer.Task);
-
-        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
-
-        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
-
-        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
     }
 }

@@ -151,7 +151,7 @@ public sealed class ErrorTests
     [Fact]
     public async Task EnqueueAsync_RetryDelay_WaitsOnTheInjectedClock()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var attempts = 0;
         await using var dedup = Dedup.Create(
             (job, context, _) =>

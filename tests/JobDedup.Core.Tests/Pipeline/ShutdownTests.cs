@@ -35,7 +35,7 @@ public sealed class ShutdownTests
     [Fact]
     public async Task StopAsync_HandlerIgnoresCancellation_WaitersGetCanceledAfterTheTimeout()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handlerToken = CancellationToken.None;
         var dedup = Dedup.Create(
@@ -69,7 +69,8 @@ public sealed class ShutdownTests
     {
         var gate = new Gate();
         var runs = new List<string>();
-        var store = new BlockingStore<string>("block");
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Block(StoreOperation.TryGet, "block");
         var dedup = Dedup.Create(
             async (job, _, ct) =>
             {
@@ -86,18 +87,18 @@ public sealed class ShutdownTests
                 o.MaxConcurrentHandlers = 1;
                 o.CompletedRetention = TimeSpan.FromMinutes(1);
             },
-            store: store);
+            store: store.AsPlainStore());
 
         var running = dedup.EnqueueAsync(new Job("running", "x")).AsTask();
         await gate.Reached.Within();
         var waitingForSlot = dedup.EnqueueAsync(new Job("waiting", "x")).AsTask();
         await Watchdog.Until(() => dedup.GetStats().Active == 2, "second flight waits for a slot");
         var blocker = dedup.EnqueueAsync(new Job("block", "x")).AsTask();
-        await store.Blocked.Within();
+        await lookup.Reached.Within();
         var queued = dedup.EnqueueAsync(new Job("queued", "x")).AsTask();
 
         var stopping = dedup.StopAsync();
-        store.Release();
+        lookup.Open();
         Assert.Equal(JobStatus.Canceled, (await waitingForSlot.Within()).Status);
         Assert.Equal(JobStatus.Canceled, (await queued.Within()).Status);
         gate.Open();

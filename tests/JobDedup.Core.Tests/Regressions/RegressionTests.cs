@@ -99,7 +99,7 @@ public sealed class RegressionTests
     [Fact]
     public async Task AttemptTimeout_HandlerIgnoresItsToken_RetryNeverOverlapsTheStillRunningAttempt()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var firstAttemptStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var secondAttemptStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseFirstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -209,7 +209,7 @@ public sealed class RegressionTests
                 ShutdownTimeout = TimeSpan.Zero,
             },
             new ThrowingLoggerFactory(),
-            outcomeStore: new SyncThrowingStore("poison"));
+            outcomeStore: LookupThrowsFor("poison"));
 
         var poisoned = dedup.EnqueueAsync(new Job("poison", "x")).AsTask();
         var healthy = dedup.EnqueueAsync(new Job("fine", "x")).AsTask();
@@ -344,11 +344,12 @@ public sealed class RegressionTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static async Task LookupAbandonedThenFails(string marker)
     {
-        var lookup = new TaskCompletionSource<StoredOutcome<string>?>();
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
         var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult("never"),
             o => o.CompletedRetention = TimeSpan.FromHours(1),
-            store: new PendingStore(lookup.Task));
+            store: store.AsPlainStore());
         await using (dedup)
         {
             using var cts = new CancellationTokenSource();
@@ -359,7 +360,7 @@ public sealed class RegressionTests
             await Watchdog.Until(() => dedup.GetStats().Active == 0, "abandoned flight completed");
         }
 
-        lookup.SetException(new TimeoutException(marker));
+        lookup.Fail(new TimeoutException(marker));
     }
 
     private sealed class OperationKeyListener : TelemetryListener
@@ -386,29 +387,11 @@ public sealed class RegressionTests
         }
     }
 
-    private sealed class PendingStore(Task<StoredOutcome<string>?> lookup) : IOutcomeStore<string>
+    private static IOutcomeStore<string> LookupThrowsFor(string poisonKey)
     {
-        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) => new(lookup);
-
-        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
-
-        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
-
-        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
-    }
-
-    private sealed class SyncThrowingStore(string poisonKey) : IOutcomeStore<string>
-    {
-        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) =>
-            key == poisonKey
-                ? throw new InvalidOperationException("store connection lost")
-                : new((StoredOutcome<string>?)null);
-
-        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
-
-        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
-
-        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
+        var store = new ScriptableOutcomeStore<string>();
+        store.Throw(StoreOperation.TryGet, new InvalidOperationException("store connection lost"), poisonKey);
+        return store.AsPlainStore();
     }
 
     private sealed class ThrowingLoggerFactory : ILoggerFactory

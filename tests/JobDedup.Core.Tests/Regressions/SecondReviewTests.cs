@@ -15,8 +15,8 @@ public sealed class SecondReviewTests
     [Fact]
     public async Task Claim_FlightWaitsForASlotLongerThanTheLease_KeyIsNotRunAgainByAnotherInstance()
     {
-        var time = new FakeTimeProvider();
-        var store = new ClaimStoreProbe(new InMemoryClaimingStore<string>(time));
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
         var busy = new Gate();
         var runsOfK = 0;
         Func<Job, JobContext, CancellationToken, ValueTask<string>> handler = async (job, _, ct) =>
@@ -52,21 +52,21 @@ public sealed class SecondReviewTests
         var holdsTheSlot = first.EnqueueAsync(new Job("busy", "first")).AsTask();
         await busy.Reached.Within();
         var waitsForSlot = first.EnqueueAsync(new Job("k", "first")).AsTask();
-        await Watchdog.Until(() => store.ClaimsOf("k") == 1, "the first instance claimed k and waits for a slot");
+        await Watchdog.Until(() => store.CountOfGranted("k") == 1, "the first instance claimed k and waits for a slot");
 
         // 31 s pass while k waits for the slot (a saturated instance); the busy flight renews its own lease meanwhile.
         for (var i = 1; i <= 3; i++)
         {
             await Watchdog.Until(() => time.PendingTimers > 0, "a renewal timer is armed");
             time.Advance(TimeSpan.FromSeconds(10));
-            await Watchdog.Until(() => store.RenewalsOf("busy") >= i, $"busy renewal {i}");
+            await Watchdog.Until(() => store.CountOf(StoreOperation.Renew, "busy") >= i, $"busy renewal {i}");
         }
 
         time.Advance(TimeSpan.FromSeconds(1));
 
         // The second instance must see k as busy (and wait for it), not take it over.
         var other = second.EnqueueAsync(new Job("k", "second")).AsTask();
-        await Watchdog.Until(() => other.IsCompleted || store.Inner.Waits > 0, "the second instance took k or waits on it");
+        await Watchdog.Until(() => other.IsCompleted || store.CountOf(StoreOperation.WaitForOutcome) > 0, "the second instance took k or waits on it");
         busy.Open();
 
         var mine = await waitsForSlot.Within();
@@ -84,8 +84,8 @@ public sealed class SecondReviewTests
     [Fact]
     public async Task Claim_HandlerLeftBehindAfterTimeout_KeepsTheKeyClaimedUntilItEnds()
     {
-        var time = new FakeTimeProvider();
-        var store = new ClaimStoreProbe(new InMemoryClaimingStore<string>(time));
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
         var stuck = new Gate();
         var running = 0;
         var maxRunning = 0;
@@ -149,11 +149,9 @@ public sealed class SecondReviewTests
     [Fact]
     public async Task Claim_RenewalTimesOutWithACancellationException_SuccessfulRunStillDeliveredAndKept()
     {
-        var time = new FakeTimeProvider();
-        var store = new ClaimStoreProbe(new InMemoryClaimingStore<string>(time))
-        {
-            RenewFault = new TaskCanceledException("The store call timed out."),
-        };
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        store.Throw(StoreOperation.Renew, new TaskCanceledException("The store call timed out."));
         var gate = new Gate();
         var runs = 0;
         await using var dedup = Dedup.Create(
@@ -175,7 +173,7 @@ public sealed class SecondReviewTests
         await gate.Reached.Within();
         await Watchdog.Until(() => time.PendingTimers > 0, "the renewal timer is armed");
         time.Advance(TimeSpan.FromSeconds(10));
-        await Watchdog.Until(() => store.RenewalsOf("k") == 1, "a renewal was tried");
+        await Watchdog.Until(() => store.CountOf(StoreOperation.Renew, "k") == 1, "a renewal was tried");
         gate.Open();
 
         var outcome = await call.Within();
@@ -196,7 +194,8 @@ public sealed class SecondReviewTests
     public async Task Claim_ForgetBeforeTheClaimLands_NextArrivalStartsANewFlightAndTheStaleOutcomeIsNotKept()
     {
         var time = new FakeTimeProvider();
-        var store = new ClaimStoreProbe(new InMemoryClaimingStore<string>(time)) { HoldFirstClaim = new Gate() };
+        var store = new ScriptableOutcomeStore<string>(time);
+        var firstClaim = store.Hold(StoreOperation.TryClaim, times: 1);
         var gates = new[] { new Gate(), new Gate() };
         gates[1].Open();
         var runs = 0;
@@ -212,13 +211,13 @@ public sealed class SecondReviewTests
             store);
 
         var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
-        await store.FirstClaimReached.Task.Within(); // the store round trip is in progress
+        await firstClaim.Reached.Within(); // the store round trip is in progress
         dedup.Forget("k"); // the data behind "k" changed: run 1's answer is stale from now on
-        store.HoldFirstClaim.Open();
+        firstClaim.Open();
         await gates[0].Reached.Within();
 
         var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
-        await Watchdog.Until(() => second.IsCompleted || store.Inner.Waits > 0 || runs == 2, "the second arrival progressed");
+        await Watchdog.Until(() => second.IsCompleted || store.CountOf(StoreOperation.WaitForOutcome) > 0 || runs == 2, "the second arrival progressed");
         gates[0].Open();
 
         Assert.Equal("run-1", (await first.Within()).Value);
@@ -271,7 +270,7 @@ public sealed class SecondReviewTests
     public async Task StopAsync_FlightHoldingAClaimWhileWaitingForASlot_ReleasesTheClaim()
     {
         var time = new FakeTimeProvider();
-        var store = new ClaimStoreProbe(new InMemoryClaimingStore<string>(time));
+        var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
         var dedup = Dedup.Create(
             async (job, _, ct) =>
@@ -290,11 +289,11 @@ public sealed class SecondReviewTests
         var running = dedup.EnqueueAsync(new Job("running", "x")).AsTask();
         await gate.Reached.Within();
         var waiting = dedup.EnqueueAsync(new Job("k", "x")).AsTask();
-        await Watchdog.Until(() => store.ClaimsOf("k") == 1, "k is claimed and waits for a slot");
+        await Watchdog.Until(() => store.CountOfGranted("k") == 1, "k is claimed and waits for a slot");
 
         var stopping = dedup.StopAsync();
         Assert.Equal(JobStatus.Canceled, (await waiting.Within()).Status);
-        await Watchdog.Until(() => store.Inner.Releases == 1, "the unused claim is released");
+        await Watchdog.Until(() => store.CountOf(StoreOperation.Release) == 1, "the unused claim is released");
         var takeover = await store.TryClaimAsync("test", "k", "another instance", TimeSpan.FromSeconds(30), default);
         gate.Open();
         await stopping.Within();
@@ -316,74 +315,5 @@ public sealed class SecondReviewTests
 
             current = seen;
         }
-    }
-
-    /// <summary>Wraps the in-memory claiming store: counts claims and renewals per key, can hold the first claim, can fail renewals.</summary>
-    private sealed class ClaimStoreProbe(InMemoryClaimingStore<string> inner) : IClaimingOutcomeStore<string>
-    {
-        private readonly ConcurrentDictionary<string, int> _claims = new();
-        private readonly ConcurrentDictionary<string, int> _renewals = new();
-        private int _claimCalls;
-
-        public InMemoryClaimingStore<string> Inner => inner;
-
-        public Gate? HoldFirstClaim { get; init; }
-
-        public TaskCompletionSource FirstClaimReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Exception? RenewFault { get; init; }
-
-        public int ClaimsOf(string key) => _claims.GetValueOrDefault(key);
-
-        public int RenewalsOf(string key) => _renewals.GetValueOrDefault(key);
-
-        public async ValueTask<OutcomeClaim<string>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Increment(ref _claimCalls) == 1 && HoldFirstClaim is { } hold)
-            {
-                FirstClaimReached.TrySetResult();
-                await hold.WaitAsync(CancellationToken.None);
-            }
-
-            var claim = await inner.TryClaimAsync(scope, key, owner, lease, cancellationToken);
-            if (claim.State == ClaimState.Claimed)
-            {
-                _claims.AddOrUpdate(key, 1, static (_, n) => n + 1);
-            }
-
-            return claim;
-        }
-
-        public ValueTask<bool> RenewAsync(string scope, string key, long fencingToken, TimeSpan lease, CancellationToken cancellationToken)
-        {
-            _renewals.AddOrUpdate(key, 1, static (_, n) => n + 1);
-            if (RenewFault is { } fault)
-            {
-                throw fault;
-            }
-
-            return inner.RenewAsync(scope, key, fencingToken, lease, cancellationToken);
-        }
-
-        public ValueTask<bool> CompleteAsync(string scope, string key, long fencingToken, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) =>
-            inner.CompleteAsync(scope, key, fencingToken, outcome, retention, cancellationToken);
-
-        public ValueTask ReleaseAsync(string scope, string key, long fencingToken, CancellationToken cancellationToken) =>
-            inner.ReleaseAsync(scope, key, fencingToken, cancellationToken);
-
-        public ValueTask<StoredOutcome<string>?> WaitForOutcomeAsync(string scope, string key, CancellationToken cancellationToken) =>
-            inner.WaitForOutcomeAsync(scope, key, cancellationToken);
-
-        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) =>
-            inner.TryGetAsync(scope, key, cancellationToken);
-
-        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) =>
-            inner.SaveAsync(scope, key, outcome, retention, cancellationToken);
-
-        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) =>
-            inner.RemoveAsync(scope, key, cancellationToken);
-
-        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) =>
-            inner.ClearAsync(scope, cancellationToken);
     }
 }

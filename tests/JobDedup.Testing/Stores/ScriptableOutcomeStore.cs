@@ -16,6 +16,7 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
     private readonly Lock _sync = new();
     private readonly List<Script> _scripts = [];
     private readonly List<StoreCall> _calls = [];
+    private readonly List<string> _granted = [];
     private long _lastGrantedToken;
 
     /// <summary>Initializes a store that passes through to a <see cref="MemoryClaimingStore{TResult}"/>.</summary>
@@ -36,7 +37,16 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
     public IClaimingOutcomeStore<TResult> Inner => _inner;
 
     /// <summary>Gets the fencing token of the last claim the inner store granted, 0 before any.</summary>
-    public long LastGrantedToken => Interlocked.Read(ref _lastGrantedToken);
+    public long LastGrantedToken
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _lastGrantedToken;
+            }
+        }
+    }
 
     /// <summary>Gets every call so far, in arrival order.</summary>
     public IReadOnlyList<StoreCall> Calls
@@ -63,6 +73,17 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
         lock (_sync)
         {
             return _calls.Count(c => c.Operation == operation && (key is null || c.Key == key));
+        }
+    }
+
+    /// <summary>Counts the claims the inner store granted (the call returned <see cref="ClaimState.Claimed"/>), on one key or on any.</summary>
+    /// <param name="key">The key; any key when <see langword="null"/>.</param>
+    /// <returns>The count.</returns>
+    public int CountOfGranted(string? key = null)
+    {
+        lock (_sync)
+        {
+            return _granted.Count(k => key is null || k == key);
         }
     }
 
@@ -188,7 +209,11 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
         var claim = await _inner.TryClaimAsync(scope, key, owner, lease, cancellationToken);
         if (claim.State == ClaimState.Claimed)
         {
-            Interlocked.Exchange(ref _lastGrantedToken, claim.FencingToken);
+            lock (_sync)
+            {
+                _granted.Add(key);
+                _lastGrantedToken = claim.FencingToken;
+            }
         }
 
         return claim;

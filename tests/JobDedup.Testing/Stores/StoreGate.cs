@@ -27,7 +27,11 @@ public sealed class StoreGate
     public void Open() => _release.TrySetResult();
 
     /// <summary>Makes every held call, and every later one, fault with <paramref name="exception"/>.</summary>
-    public void Fail(Exception exception) => _release.TrySetException(exception);
+    public void Fail(Exception exception)
+    {
+        _release.TrySetException(exception);
+        _ = _release.Task.Exception; // observed here: the calls that wait get it; a gate nobody reached leaks nothing
+    }
 
     internal void Leave() => _finished.TrySetResult();
 
