@@ -176,4 +176,176 @@ public sealed class ClaimingStoreTests
         Assert.Equal("run 1", (await call.Within()).Value);
         Assert.Equal(1, runs);
     }
+
+    // Claims are taken before a handler slot, so the lease must be renewed from the grant, not only once the handler
+    // runs: a flight that waits for a slot longer than the lease would lose its claim silently, another instance would
+    // take the key and run it, then this one would run it again.
+    [Fact]
+    public async Task EnqueueAsync_ClaimedFlightWaitsForASlotLongerThanTheLease_KeyIsNotRunAgainByAnotherInstance()
+    {
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        var busy = new Gate();
+        var runsOfK = 0;
+        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler = async (job, _, ct) =>
+        {
+            if (job.Key == "busy")
+            {
+                await busy.WaitAsync(ct);
+                return "busy";
+            }
+
+            return $"k run {Interlocked.Increment(ref runsOfK)} by {job.Payload}";
+        };
+        await using var first = Dedup.Create(
+            handler,
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.ClaimLease = TimeSpan.FromSeconds(30);
+                o.MaxConcurrentHandlers = 1;
+            },
+            time,
+            store);
+        await using var second = Dedup.Create(
+            handler,
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.ClaimLease = TimeSpan.FromSeconds(30);
+            },
+            time,
+            store);
+
+        var holdsTheSlot = first.EnqueueAsync(new Job("busy", "first")).AsTask();
+        await busy.Reached.Within();
+        var waitsForSlot = first.EnqueueAsync(new Job("k", "first")).AsTask();
+        await Watchdog.Until(() => store.CountOfGranted("k") == 1, "the first instance claimed k and waits for a slot");
+
+        // 31 s pass while k waits for the slot (a saturated instance); the busy flight renews its own lease meanwhile.
+        for (var i = 1; i <= 3; i++)
+        {
+            await Watchdog.Until(() => time.PendingTimers > 0, "a renewal timer is armed");
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Watchdog.Until(() => store.CountOf(StoreOperation.Renew, "busy") >= i, $"busy renewal {i}");
+        }
+
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        // The second instance must see k as busy (and wait for it), not take it over.
+        var other = second.EnqueueAsync(new Job("k", "second")).AsTask();
+        await Watchdog.Until(() => other.IsCompleted || store.CountOf(StoreOperation.WaitForOutcome) > 0, "the second instance took k or waits on it");
+        busy.Open();
+
+        var mine = await waitsForSlot.Within();
+        var theirs = await other.Within();
+        await holdsTheSlot.Within();
+
+        Assert.Equal(1, runsOfK);
+        Assert.Equal(mine.Value, theirs.Value);
+    }
+
+    // A handler that ignores its attempt timeout is "left behind": in this process it keeps its slot and no new run of
+    // its key starts until it ends. Its claim must be held as long, or another instance takes the key and runs it
+    // while the first run is still going.
+    [Fact]
+    public async Task EnqueueAsync_ClaimedHandlerLeftBehindAfterTimeout_KeepsTheKeyClaimedUntilItEnds()
+    {
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        var stuck = new Gate();
+        var runs = new RunTracker();
+        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler = async (job, _, _) =>
+        {
+            var run = runs.Start();
+            try
+            {
+                if (job.Payload == "first")
+                {
+                    await stuck.WaitAsync(CancellationToken.None); // e.g. a synchronous SDK call that ignores the token
+                }
+
+                return "charged by " + job.Payload;
+            }
+            finally
+            {
+                runs.End(run);
+            }
+        };
+        await using var first = Dedup.Create(
+            handler,
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.AttemptTimeout = TimeSpan.FromSeconds(5);
+            },
+            time,
+            store);
+        await using var second = Dedup.Create(
+            handler,
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject;
+            },
+            time,
+            store);
+
+        var timedOut = first.EnqueueAsync(new Job("charge-42", "first")).AsTask();
+        await stuck.Reached.Within();
+        await Watchdog.Until(() => time.PendingTimers >= 2, "attempt timeout and renewal armed");
+        time.Advance(TimeSpan.FromSeconds(5));
+        var failed = await timedOut.Within();
+        Assert.IsType<HandlerStuckException>(failed.Exception);
+
+        // The first run is still executing: another instance must not start the same charge.
+        var other = await second.EnqueueAsync(new Job("charge-42", "second")).Within();
+        stuck.Open();
+
+        // Had the claim been released with the failure, the second instance would have run the key concurrently.
+        Assert.Equal(1, runs.MaxConcurrent);
+        Assert.Equal(JobStatus.Rejected, other.Status);
+    }
+
+    // A store call that times out commonly surfaces as TaskCanceledException (HttpClient, many drivers). A renewal that
+    // fails so must not turn a handler that succeeded into a Failed outcome for every caller, with the value neither
+    // delivered nor kept (the next arrival would run the job again).
+    [Fact]
+    public async Task EnqueueAsync_ClaimRenewalTimesOutWithACancellationException_SuccessfulRunStillDeliveredAndKept()
+    {
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        store.Throw(StoreOperation.Renew, new TaskCanceledException("The store call timed out."));
+        var gate = new Gate();
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            async (job, _, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                await gate.WaitAsync(ct);
+                return "charged";
+            },
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.ClaimLease = TimeSpan.FromSeconds(30);
+            },
+            time,
+            store);
+
+        var call = dedup.EnqueueAsync(new Job("k", "A")).AsTask();
+        await gate.Reached.Within();
+        await Watchdog.Until(() => time.PendingTimers > 0, "the renewal timer is armed");
+        time.Advance(TimeSpan.FromSeconds(10));
+        await Watchdog.Until(() => store.CountOf(StoreOperation.Renew, "k") == 1, "a renewal was tried");
+        gate.Open();
+
+        var outcome = await call.Within();
+        var again = await dedup.EnqueueAsync(new Job("k", "B")).Within();
+
+        Assert.True(outcome.IsSucceeded, $"{outcome.Status}: {outcome.Exception?.GetType().Name}");
+        Assert.Equal("charged", outcome.Value);
+        Assert.Equal(JobRole.Replayed, again.Role);
+        Assert.Equal(1, runs);
+    }
 }

@@ -3,12 +3,72 @@ using JobDedup.Core.Tests.Support;
 namespace JobDedup.Core.Tests.Pipeline;
 
 /// <summary>
-/// A key stays owned by its flight until its handler has really ended, even after every caller left: an arrival
-/// meanwhile waits for that end (or joins a replacement flight that starts only then), so one key never runs twice at once.
+/// A key stays owned by its flight until its handler has really ended, even after every caller left or its attempt
+/// timed out: an arrival (or a retry) meanwhile waits for that end (or joins a replacement flight that starts only
+/// then), so one key never runs twice at once.
 /// </summary>
 public sealed class AbandonedFlightTests
 {
     private const string Probe = "probe";
+
+
+    // One handler run per key at a time, also across attempts: a handler that ignores its attempt timeout is "left
+    // behind", and the retry must not start a second run of the key (nor take the slot it still occupies) meanwhile.
+    [Fact]
+    public async Task AttemptTimeout_HandlerIgnoresItsToken_RetryNeverOverlapsTheStillRunningAttempt()
+    {
+        var time = new TimerCountingTimeProvider();
+        var firstAttemptStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondAttemptStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = new RunTracker();
+        await using var dedup = Dedup.Create(
+            async (job, context, _) =>
+            {
+                var run = runs.Start();
+                try
+                {
+                    if (context.Attempt == 1)
+                    {
+                        firstAttemptStarted.TrySetResult();
+                        await releaseFirstAttempt.Task; // e.g. a synchronous SDK call that ignores the token
+                    }
+                    else
+                    {
+                        secondAttemptStarted.TrySetResult();
+                    }
+
+                    return $"attempt-{context.Attempt}";
+                }
+                finally
+                {
+                    runs.End(run);
+                }
+            },
+            o =>
+            {
+                o.AttemptTimeout = TimeSpan.FromSeconds(5);
+                o.MaxRetryAttempts = 1;
+                o.MaxConcurrentHandlers = 1;
+            },
+            time);
+
+        var call = dedup.EnqueueAsync(new Job("charge-42", "x")).AsTask();
+        await firstAttemptStarted.Task.Within();
+        await Watchdog.Until(() => time.PendingTimers > 0, "attempt timeout armed");
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        // The timed-out attempt is still executing. A fixed engine either fails the flight with the timeout (no
+        // retry of an attempt it could not stop) or waits for it; it never starts the job a second time meanwhile.
+        // (This wait assumes the first kind of fix; for the second, open the release first.)
+        await Task.WhenAny(secondAttemptStarted.Task, call).Within();
+        releaseFirstAttempt.TrySetResult();
+        await call.Within();
+
+        // The retry may not have run "charge-42" while attempt 1 was still running, in the slot attempt 1 still
+        // occupied (MaxConcurrentHandlers = 1).
+        Assert.Equal(1, runs.MaxConcurrent);
+    }
 
     [Fact]
     public async Task EnqueueAsync_OnlyCallerLeavesWhileTheHandlerBlocksInItsSynchronousPart_NextArrivalRunsOnlyAfterTheHandlerEnded()

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JobDedup.Core.Tests.Support;
 
 namespace JobDedup.Core.Tests.Pipeline;
@@ -155,5 +156,36 @@ public sealed class DedupeWindowTests
         Assert.Equal(JobStatus.Failed, outcome.Status);
         Assert.IsType<TimeoutException>(outcome.Exception);
         Assert.Equal(0, runs);
+    }
+
+    // A flight canceled while it waits for an asynchronous store lookup
+    // must still observe the lookup: when it later fails, its exception may not go unobserved.
+    [Fact]
+    public void EnqueueAsync_FlightAbandonedDuringAsyncStoreLookup_LookupFailureIsObserved()
+    {
+        var marker = $"lookup-{Guid.NewGuid():N}";
+        Assert.Equal(0, UnobservedExceptions.Count(marker, () => LookupAbandonedThenFails(marker)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task LookupAbandonedThenFails(string marker)
+    {
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
+        var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult("never"),
+            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            store: store.AsPlainStore());
+        await using (dedup)
+        {
+            using var cts = new CancellationTokenSource();
+            var caller = dedup.EnqueueAsync(new Job("k", "x"), cts.Token).AsTask();
+            await Watchdog.Until(() => dedup.GetStats().Active == 1, "flight waits for the lookup");
+            cts.Cancel();
+            Assert.Equal(JobStatus.Canceled, (await caller.Within()).Status);
+            await Watchdog.Until(() => dedup.GetStats().Active == 0, "abandoned flight completed");
+        }
+
+        lookup.Fail(new TimeoutException(marker));
     }
 }

@@ -107,4 +107,80 @@ public sealed class ForgetOrderingTests
         Assert.False(
             outcome.Role == JobRole.Replayed && outcome.Value == "run-1",
             $"The arrival after Forget replayed the forgotten outcome: {outcome} = {outcome.Value}.");
+
+    // A flight that was forgotten must not write its (older) outcome into the window
+    // after a newer flight for the same key already did.
+    [Fact]
+    public async Task Forget_OldFlightFinishesAfterTheNewOne_WindowKeepsTheNewerOutcome()
+    {
+        var gates = new[] { new Gate(), new Gate() };
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            async (job, _, _) =>
+            {
+                var run = Interlocked.Increment(ref runs);
+                await gates[run - 1].WaitAsync(CancellationToken.None);
+                return $"run-{run}";
+            },
+            o => o.CompletedRetention = TimeSpan.FromHours(1));
+
+        var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+        await gates[0].Reached.Within();
+        dedup.Forget("k"); // e.g. the data behind "k" changed: the answer of run 1 is stale from now on
+        var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
+        await gates[1].Reached.Within();
+
+        gates[1].Open();
+        Assert.Equal("run-2", (await second.Within()).Value);
+        gates[0].Open();
+        Assert.Equal("run-1", (await first.Within()).Value);
+
+        var late = await dedup.EnqueueAsync(new Job("k", "3")).Within();
+
+        // The forgotten flight finished last; had it saved "run-1" over "run-2", the late duplicate would replay it.
+        Assert.Equal(2, runs);
+        Assert.Equal(JobRole.Replayed, late.Role);
+        Assert.Equal("run-2", late.Value);
+    }
+
+    // With a claiming store, Forget(key) between dispatch and the flight's claim: the forgotten flight still claims
+    // and runs, but it must neither complete its outcome into the store nor make the next arrival wait on its claim
+    // and replay its stale value.
+    [Fact]
+    public async Task Forget_BeforeTheFlightsClaimLands_NextArrivalStartsANewFlightAndTheStaleOutcomeIsNotKept()
+    {
+        var time = new FakeTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        var firstClaim = store.Hold(StoreOperation.TryClaim, times: 1);
+        var gates = new[] { new Gate(), new Gate() };
+        gates[1].Open();
+        var runs = 0;
+        await using var dedup = Dedup.Create(
+            async (job, _, _) =>
+            {
+                var run = Interlocked.Increment(ref runs);
+                await gates[run - 1].WaitAsync(CancellationToken.None);
+                return $"run-{run}";
+            },
+            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            time,
+            store);
+
+        var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+        await firstClaim.Reached.Within(); // the store round trip is in progress
+        dedup.Forget("k"); // the data behind "k" changed: run 1's answer is stale from now on
+        firstClaim.Open();
+        await gates[0].Reached.Within();
+
+        var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
+        await Watchdog.Until(() => second.IsCompleted || store.CountOf(StoreOperation.WaitForOutcome) > 0 || runs == 2, "the second arrival progressed");
+        gates[0].Open();
+
+        Assert.Equal("run-1", (await first.Within()).Value);
+        var next = await second.Within();
+
+        Assert.Equal(JobRole.Leader, next.Role);
+        Assert.Equal("run-2", next.Value);
+        Assert.Equal(2, runs);
+    }
 }

@@ -68,7 +68,7 @@ public sealed class InputTests
     [Fact]
     public async Task Dispatcher_StoreThrowsSynchronously_CallerFailsAndTheLoopGoesOn()
     {
-        // Rule 8: an exception inside the dispatcher never escapes its loop.
+        // An exception inside the dispatcher never escapes its loop.
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult(job.Key),
             o => o.CompletedRetention = TimeSpan.FromMinutes(1),
