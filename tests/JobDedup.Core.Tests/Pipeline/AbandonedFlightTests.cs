@@ -9,8 +9,6 @@ namespace JobDedup.Core.Tests.Pipeline;
 /// </summary>
 public sealed class AbandonedFlightTests
 {
-    private const string Probe = "probe";
-
 
     // One handler run per key at a time, also across attempts: a handler that ignores its attempt timeout is "left
     // behind", and the retry must not start a second run of the key (nor take the slot it still occupies) meanwhile.
@@ -76,30 +74,17 @@ public sealed class AbandonedFlightTests
         var runs = new RunTracker();
         using var release = new ManualResetEventSlim();
         var blocking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var dedup = Dedup.Create((job, _, _) =>
+        await using var dedup = Dedup.Create(TrackedRuns.Handler(runs, (run, _, _) =>
         {
-            if (job.Key == Probe)
+            if (run == 1)
             {
-                return new ValueTask<string>(Probe);
+                // A blocking SDK call before the handler returns its task: the engine cannot see it yet.
+                blocking.TrySetResult();
+                release.Wait(Watchdog.Limit, CancellationToken.None);
             }
 
-            var run = runs.Start();
-            try
-            {
-                if (run == 1)
-                {
-                    // A blocking SDK call before the handler returns its task: the engine cannot see it yet.
-                    blocking.TrySetResult();
-                    release.Wait(Watchdog.Limit, CancellationToken.None);
-                }
-
-                return new ValueTask<string>($"run-{run}");
-            }
-            finally
-            {
-                runs.End(run);
-            }
-        });
+            return ValueTask.CompletedTask;
+        }));
 
         Task<JobOutcome<string>> second;
         try
@@ -111,7 +96,7 @@ public sealed class AbandonedFlightTests
             Assert.Equal(JobStatus.Canceled, (await first.Within()).Status);
 
             second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
-            await AfterTheDispatcherTookEverythingBeforeAsync(dedup);
+            await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
 
             Assert.True(runs.Runs == 1, $"A second run of the key started while the first was still inside its handler: {string.Join(", ", runs.Events)}.");
         }
@@ -133,28 +118,13 @@ public sealed class AbandonedFlightTests
     {
         var runs = new RunTracker();
         var stillRunning = new Gate();
-        await using var dedup = Dedup.Create(async (job, _, _) =>
+        await using var dedup = Dedup.Create(TrackedRuns.Handler(runs, async (run, _, _) =>
         {
-            if (job.Key == Probe)
+            if (run == 1)
             {
-                return Probe;
+                await stillRunning.WaitAsync(CancellationToken.None); // ignores its token
             }
-
-            var run = runs.Start();
-            try
-            {
-                if (run == 1)
-                {
-                    await stillRunning.WaitAsync(CancellationToken.None); // ignores its token
-                }
-
-                return $"run-{run}";
-            }
-            finally
-            {
-                runs.End(run);
-            }
-        });
+        }));
 
         Task<JobOutcome<string>> second;
         try
@@ -166,7 +136,7 @@ public sealed class AbandonedFlightTests
             Assert.Equal(JobStatus.Canceled, (await first.Within()).Status);
 
             second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
-            await AfterTheDispatcherTookEverythingBeforeAsync(dedup);
+            await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
 
             Assert.True(runs.Runs == 1, $"A second run of the key started while the first was still inside its handler: {string.Join(", ", runs.Events)}.");
             Assert.False(second.IsCompleted, "The arrival got an outcome before the handler it had to wait for ended.");
@@ -190,28 +160,13 @@ public sealed class AbandonedFlightTests
         var runs = new RunTracker();
         var gates = Enumerable.Range(0, Rounds).Select(_ => new Gate()).ToArray();
         using var context = new SingleThreadSynchronizationContext();
-        await using var dedup = Dedup.Create(async (job, _, _) =>
+        await using var dedup = Dedup.Create(TrackedRuns.Handler(runs, async (_, job, _) =>
         {
-            if (job.Key == Probe)
+            if (job.Payload.StartsWith("first:", StringComparison.Ordinal))
             {
-                return Probe;
+                await gates[int.Parse(job.Payload["first:".Length..], System.Globalization.CultureInfo.InvariantCulture)].WaitAsync(CancellationToken.None);
             }
-
-            var run = runs.Start();
-            try
-            {
-                if (job.Payload.StartsWith("first:", StringComparison.Ordinal))
-                {
-                    await gates[int.Parse(job.Payload["first:".Length..], System.Globalization.CultureInfo.InvariantCulture)].WaitAsync(CancellationToken.None);
-                }
-
-                return $"run-{run}";
-            }
-            finally
-            {
-                runs.End(run);
-            }
-        });
+        }));
 
         for (var round = 0; round < Rounds; round++)
         {
@@ -229,7 +184,7 @@ public sealed class AbandonedFlightTests
                     leaving.Cancel();
                     return dedup.EnqueueAsync(new Job("k", "second")).AsTask();
                 }).Within();
-                await AfterTheDispatcherTookEverythingBeforeAsync(dedup);
+                await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
             }
             finally
             {
@@ -252,37 +207,22 @@ public sealed class AbandonedFlightTests
         var stillRunning = new Gate();
         var aborting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var abortReturns = new ManualResetEventSlim();
-        await using var dedup = Dedup.Create(async (job, _, ct) =>
+        await using var dedup = Dedup.Create(TrackedRuns.Handler(runs, async (run, _, ct) =>
         {
-            if (job.Key == Probe)
+            if (run == 1)
             {
-                return Probe;
-            }
+                await registered.WaitAsync(CancellationToken.None);
 
-            var run = runs.Start();
-            try
-            {
-                if (run == 1)
+                // Aborting the client's request blocks for a while, as synchronous SDK aborts do; the work itself
+                // ignores the token and goes on.
+                using var abort = ct.Register(() =>
                 {
-                    await registered.WaitAsync(CancellationToken.None);
-
-                    // Aborting the client's request blocks for a while, as synchronous SDK aborts do; the work itself
-                    // ignores the token and goes on.
-                    using var abort = ct.Register(() =>
-                    {
-                        aborting.TrySetResult();
-                        abortReturns.Wait(Watchdog.Limit, CancellationToken.None);
-                    });
-                    await stillRunning.WaitAsync(CancellationToken.None);
-                }
-
-                return $"run-{run}";
+                    aborting.TrySetResult();
+                    abortReturns.Wait(Watchdog.Limit, CancellationToken.None);
+                });
+                await stillRunning.WaitAsync(CancellationToken.None);
             }
-            finally
-            {
-                runs.End(run);
-            }
-        });
+        }));
 
         Task<JobOutcome<string>> second;
         Task canceling;
@@ -298,7 +238,7 @@ public sealed class AbandonedFlightTests
             Assert.Equal(JobStatus.Canceled, (await first.Within()).Status);
 
             second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
-            await AfterTheDispatcherTookEverythingBeforeAsync(dedup);
+            await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
 
             Assert.True(runs.Runs == 1, $"A second run of the key started while the first was still inside its handler: {string.Join(", ", runs.Events)}.");
         }
@@ -315,11 +255,4 @@ public sealed class AbandonedFlightTests
         Assert.Equal("run-2", outcome.Value);
         Assert.Equal(["start-1", "end-1", "start-2", "end-2"], runs.Events);
     }
-
-    /// <summary>
-    /// Enqueues a job with an unrelated key and waits for its outcome: the dispatcher reads in order, so by then it has
-    /// handled every arrival enqueued before, whatever it decided for them.
-    /// </summary>
-    private static async Task AfterTheDispatcherTookEverythingBeforeAsync(JobDeduplicator<Job, string> dedup) =>
-        Assert.Equal(Probe, (await dedup.EnqueueAsync(new Job(Probe, Probe)).Within()).Value);
 }

@@ -5,21 +5,14 @@ namespace JobDedup.Core.Tests.Pipeline;
 /// <summary>ForgetAsync returns once the store has forgotten the key, so nothing after it can see the old outcome.</summary>
 public sealed class ForgetAsyncTests
 {
-    private static readonly TimeSpan Retention = TimeSpan.FromHours(1);
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task ForgetAsync_StoreStillRemovingTheOutcome_CompletesOnlyAfterTheRemoval(bool claiming)
     {
-        var store = new ScriptableOutcomeStore<string>();
-        var runs = new RunTracker();
-        await using var dedup = CreateCounting(runs, claiming ? store : store.AsPlainStore());
-        Assert.Equal("run-1", (await dedup.EnqueueAsync(new Job("k", "1")).Within()).Value);
-        var removal = store.Hold(StoreOperation.Remove, "k");
-
-        var forgetting = dedup.ForgetAsync("k").AsTask();
-        await removal.Reached.Within();
+        var (store, runs) = (new ScriptableOutcomeStore<string>(), new RunTracker());
+        await using var dedup = TrackedRuns.WithWindow(runs, claiming ? store : store.AsPlainStore());
+        var (removal, forgetting) = await ForgetWhileTheStoreRemovesAsync(dedup, store);
 
         Assert.False(forgetting.IsCompleted, "ForgetAsync returned while the store was still removing the outcome.");
         removal.Open();
@@ -32,14 +25,10 @@ public sealed class ForgetAsyncTests
     [InlineData(true)]
     public async Task ForgetAsync_ThenEnqueueAsync_NeverReplaysTheForgottenValue(bool claiming)
     {
-        var store = new ScriptableOutcomeStore<string>();
-        var runs = new RunTracker();
-        await using var dedup = CreateCounting(runs, claiming ? store : store.AsPlainStore());
-        Assert.Equal("run-1", (await dedup.EnqueueAsync(new Job("k", "1")).Within()).Value);
-        var removal = store.Hold(StoreOperation.Remove, "k");
+        var (store, runs) = (new ScriptableOutcomeStore<string>(), new RunTracker());
+        await using var dedup = TrackedRuns.WithWindow(runs, claiming ? store : store.AsPlainStore());
+        var (removal, forgetting) = await ForgetWhileTheStoreRemovesAsync(dedup, store);
 
-        var forgetting = dedup.ForgetAsync("k").AsTask();
-        await removal.Reached.Within();
         removal.Open();
         await forgetting.Within();
         var next = await dedup.EnqueueAsync(new Job("k", "2")).Within();
@@ -49,14 +38,15 @@ public sealed class ForgetAsyncTests
         Assert.Equal(2, runs.Runs);
     }
 
-    private static JobDeduplicator<Job, string> CreateCounting(RunTracker runs, IOutcomeStore<string> store) =>
-        Dedup.Create(
-            (_, _, _) =>
-            {
-                var run = runs.Start();
-                runs.End(run);
-                return new ValueTask<string>($"run-{run}");
-            },
-            o => o.CompletedRetention = Retention,
-            store: store);
+    /// <summary>Runs "k" once, then forgets it while the store holds its removal at a gate.</summary>
+    private static async Task<(StoreGate Removal, Task Forgetting)> ForgetWhileTheStoreRemovesAsync(
+        JobDeduplicator<Job, string> dedup,
+        ScriptableOutcomeStore<string> store)
+    {
+        Assert.Equal("run-1", (await dedup.EnqueueAsync(new Job("k", "1")).Within()).Value);
+        var removal = store.Hold(StoreOperation.Remove, "k");
+        var forgetting = dedup.ForgetAsync("k").AsTask();
+        await removal.Reached.Within();
+        return (removal, forgetting);
+    }
 }

@@ -8,9 +8,6 @@ namespace JobDedup.Core.Tests.Pipeline;
 /// </summary>
 public sealed class ForgetOrderingTests
 {
-    private const string Probe = "probe";
-    private static readonly TimeSpan Retention = TimeSpan.FromHours(1);
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -20,7 +17,7 @@ public sealed class ForgetOrderingTests
         var write = claiming ? StoreOperation.Complete : StoreOperation.Save;
         var oldSave = store.Hold(write, "k", times: 1);
         var runs = new RunTracker();
-        await using var dedup = CreateCounting(runs, claiming ? store : store.AsPlainStore());
+        await using var dedup = TrackedRuns.WithWindow(runs, claiming ? store : store.AsPlainStore());
 
         var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
         await oldSave.Reached.Within(); // run 1 finished; its outcome is on its way to the store
@@ -48,14 +45,14 @@ public sealed class ForgetOrderingTests
     {
         var store = new ScriptableOutcomeStore<string>();
         var runs = new RunTracker();
-        await using var dedup = CreateCounting(runs, claiming ? store : store.AsPlainStore());
+        await using var dedup = TrackedRuns.WithWindow(runs, claiming ? store : store.AsPlainStore());
         Assert.Equal("run-1", (await dedup.EnqueueAsync(new Job("k", "1")).Within()).Value);
         var removal = store.Hold(StoreOperation.Remove, "k");
         var lookup = store.Hold(claiming ? StoreOperation.TryClaim : StoreOperation.TryGet, "k", times: 1);
 
         dedup.Forget("k");
         var next = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
-        await AfterTheDispatcherTookEverythingBeforeAsync(dedup);
+        await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
 
         // The store still holds run 1. If the arrival looked the key up meanwhile, that answer must not reach it.
         if (lookup.Reached.IsCompleted)
@@ -79,29 +76,6 @@ public sealed class ForgetOrderingTests
         Assert.Equal("run-2", outcome.Value);
         Assert.Equal(2, runs.Runs);
     }
-
-    private static JobDeduplicator<Job, string> CreateCounting(RunTracker runs, IOutcomeStore<string> store) =>
-        Dedup.Create(
-            (job, _, _) =>
-            {
-                if (job.Key == Probe)
-                {
-                    return new ValueTask<string>(Probe);
-                }
-
-                var run = runs.Start();
-                runs.End(run);
-                return new ValueTask<string>($"run-{run}");
-            },
-            o => o.CompletedRetention = Retention,
-            store: store);
-
-    /// <summary>
-    /// Enqueues a job with an unrelated key and waits for its outcome: the dispatcher reads in order, so by then it has
-    /// handled every arrival enqueued before, whatever it decided for them.
-    /// </summary>
-    private static async Task AfterTheDispatcherTookEverythingBeforeAsync(JobDeduplicator<Job, string> dedup) =>
-        Assert.Equal(Probe, (await dedup.EnqueueAsync(new Job(Probe, Probe)).Within()).Value);
 
     private static void AssertNotTheForgottenValue(JobOutcome<string> outcome) =>
         Assert.False(
