@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using JobDedup.Core.Tests.Support;
 
 namespace JobDedup.Core.Tests.Pipeline;
@@ -156,47 +157,40 @@ public sealed class AbandonedFlightTests
     [Fact]
     public async Task EnqueueAsync_CallerCancelsFromAThreadWithASynchronizationContext_NextArrivalNeverOverlapsTheLeftBehindHandler()
     {
-        const int Rounds = 2000;
-        var runs = new RunTracker();
-        var gates = Enumerable.Range(0, Rounds).Select(_ => new Gate()).ToArray();
-        using var context = new SingleThreadSynchronizationContext();
-        await using var dedup = Dedup.Create(TrackedRuns.Handler(runs, async (_, job, _) =>
+        // A race, not a schedule: rounds on several keys at once, each canceled from its own context thread.
+        const int Rounds = 1000;
+        const int Lanes = 4;
+        var runs = Enumerable.Range(0, Lanes).Select(_ => new RunTracker()).ToArray();
+        var contexts = Enumerable.Range(0, Lanes).Select(_ => new SingleThreadSynchronizationContext()).ToArray();
+        var gates = new ConcurrentDictionary<string, Gate>(StringComparer.Ordinal);
+        try
         {
-            if (job.Payload.StartsWith("first:", StringComparison.Ordinal))
-            {
-                await gates[int.Parse(job.Payload["first:".Length..], System.Globalization.CultureInfo.InvariantCulture)].WaitAsync(CancellationToken.None);
-            }
-        }));
-
-        for (var round = 0; round < Rounds; round++)
-        {
-            using var leaving = new CancellationTokenSource();
-            Task<JobOutcome<string>> first, second;
-            try
-            {
-                first = dedup.EnqueueAsync(new Job("k", $"first:{round}"), leaving.Token).AsTask();
-                await gates[round].Reached.Within();
-
-                // The cancel and the next arrival come from a thread with a synchronization context, as from a UI or a
-                // legacy ASP.NET request thread.
-                second = await context.RunAsync(() =>
+            await using var dedup = Dedup.Create(TrackedRuns.Handler(
+                job => runs[job.Key[^1] - '0'],
+                async (_, job, _) =>
                 {
-                    leaving.Cancel();
-                    return dedup.EnqueueAsync(new Job("k", "second")).AsTask();
-                }).Within();
-                await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
-            }
-            finally
-            {
-                gates[round].Open();
-            }
+                    if (gates.TryGetValue(job.Payload, out var gate))
+                    {
+                        await gate.WaitAsync(CancellationToken.None); // ignores its token
+                    }
+                }));
 
-            Assert.Equal(JobStatus.Canceled, (await first.Within()).Status);
-            Assert.Equal(JobStatus.Succeeded, (await second.Within()).Status);
+            for (var round = 0; round < Rounds; round++)
+            {
+                await Task.WhenAll(Enumerable.Range(0, Lanes).Select(lane => RoundAsync(dedup, contexts[lane], gates, $"k{lane}", round)));
+            }
+        }
+        finally
+        {
+            foreach (var context in contexts)
+            {
+                context.Dispose();
+            }
         }
 
-        Assert.True(runs.Overlaps == 0, $"In {Rounds} rounds, {runs.Overlaps} runs of the key started beside the left-behind handler.");
-        Assert.Equal(2 * Rounds, runs.Runs);
+        var overlaps = runs.Sum(r => r.Overlaps);
+        Assert.True(overlaps == 0, $"In {Rounds} rounds on {Lanes} keys, {overlaps} runs of a key started beside its left-behind handler.");
+        Assert.All(runs, r => Assert.Equal(2 * Rounds, r.Runs));
     }
 
     [Fact]
@@ -254,5 +248,41 @@ public sealed class AbandonedFlightTests
         Assert.Equal(JobRole.Leader, outcome.Role);
         Assert.Equal("run-2", outcome.Value);
         Assert.Equal(["start-1", "end-1", "start-2", "end-2"], runs.Events);
+    }
+
+    /// <summary>
+    /// One round on one key: the only caller leaves (canceled from a thread with a synchronization context, as from a
+    /// UI or a legacy ASP.NET request thread) while the handler ignores its token, and the next arrival comes from
+    /// that thread at once.
+    /// </summary>
+    private static async Task RoundAsync(
+        JobDeduplicator<Job, string> dedup,
+        SingleThreadSynchronizationContext context,
+        ConcurrentDictionary<string, Gate> gates,
+        string key,
+        int round)
+    {
+        var payload = $"first:{key}:{round}";
+        var gate = gates[payload] = new Gate();
+        using var leaving = new CancellationTokenSource();
+        Task<JobOutcome<string>> first, second;
+        try
+        {
+            first = dedup.EnqueueAsync(new Job(key, payload), leaving.Token).AsTask();
+            await gate.Reached.Within();
+            second = await context.RunAsync(() =>
+            {
+                leaving.Cancel();
+                return dedup.EnqueueAsync(new Job(key, "second")).AsTask();
+            }).Within();
+            await dedup.AfterTheDispatcherTookEverythingBeforeAsync();
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        Assert.Equal(JobStatus.Canceled, (await first.Within()).Status);
+        Assert.Equal(JobStatus.Succeeded, (await second.Within()).Status);
     }
 }

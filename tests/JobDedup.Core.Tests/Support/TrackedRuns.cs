@@ -16,6 +16,12 @@ public static class TrackedRuns
     public static Func<Job, JobContext, CancellationToken, ValueTask<string>> Handler(
         RunTracker runs,
         Func<int, Job, CancellationToken, ValueTask>? during = null) =>
+        Handler(_ => runs, during);
+
+    /// <summary>The same, with one tracker per key (or per group of keys) chosen by <paramref name="trackerOf"/>.</summary>
+    public static Func<Job, JobContext, CancellationToken, ValueTask<string>> Handler(
+        Func<Job, RunTracker> trackerOf,
+        Func<int, Job, CancellationToken, ValueTask>? during = null) =>
         async (job, _, ct) =>
         {
             if (job.Key == ProbeKey)
@@ -23,6 +29,7 @@ public static class TrackedRuns
                 return ProbeKey;
             }
 
+            var runs = trackerOf(job);
             var run = runs.Start();
             try
             {
@@ -39,7 +46,7 @@ public static class TrackedRuns
             }
         };
 
-    /// <summary>A deduplicator with a <see cref="Handler"/> that keeps outcomes in <paramref name="store"/> for an hour.</summary>
+    /// <summary>A deduplicator with a tracked handler that keeps outcomes in <paramref name="store"/> for an hour.</summary>
     public static JobDeduplicator<Job, string> WithWindow(RunTracker runs, IOutcomeStore<string> store) =>
         Dedup.Create(Handler(runs), o => o.CompletedRetention = TimeSpan.FromHours(1), store: store);
 
