@@ -42,24 +42,19 @@ public sealed class ClaimingStoreTests
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
-        await using var first = Dedup.Create(
+        await using var first = OnClaims(
+            store,
+            time,
             async (job, _, ct) =>
             {
                 await gate.WaitAsync(ct);
                 return "done";
-            },
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            });
+        await using var second = OnClaims(
+            store,
             time,
-            store);
-        await using var second = Dedup.Create(
             (job, _, _) => ValueTask.FromResult("must not run"),
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject;
-            },
-            time,
-            store);
+            o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
 
         var a = first.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();
@@ -77,11 +72,10 @@ public sealed class ClaimingStoreTests
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var runs = 0;
-        await using var dedup = Dedup.Create(
-            (job, _, _) => Interlocked.Increment(ref runs) == 1 ? throw new InvalidOperationException("declined") : ValueTask.FromResult("ok"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+        await using var dedup = OnClaims(
+            store,
             time,
-            store);
+            (job, _, _) => Interlocked.Increment(ref runs) == 1 ? throw new InvalidOperationException("declined") : ValueTask.FromResult("ok"));
 
         Assert.Equal(JobStatus.Failed, (await dedup.EnqueueAsync(new Job("k", "1")).Within()).Status);
         Assert.Equal(1, store.CountOf(StoreOperation.Release));
@@ -98,19 +92,14 @@ public sealed class ClaimingStoreTests
         var time = new TimerCountingTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
-        await using var dedup = Dedup.Create(
+        await using var dedup = OnClaims(
+            store,
+            time,
             async (job, _, ct) =>
             {
                 await gate.WaitAsync(ct);
                 return "done";
-            },
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.ClaimLease = TimeSpan.FromSeconds(30);
-            },
-            time,
-            store);
+            });
 
         var call = dedup.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();
@@ -137,11 +126,10 @@ public sealed class ClaimingStoreTests
         var stale = await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         time.Advance(TimeSpan.FromSeconds(6));
         var runs = 0;
-        await using var dedup = Dedup.Create(
-            (job, _, _) => ValueTask.FromResult($"run {Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+        await using var dedup = OnClaims(
+            store,
             time,
-            store);
+            (job, _, _) => ValueTask.FromResult($"run {Interlocked.Increment(ref runs)}"));
 
         var taken = await dedup.EnqueueAsync(new Job("k", "A")).Within();
         var late = await store.CompleteAsync("test", "k", stale.FencingToken, new StoredOutcome<string>("stale", 1, time.GetUtcNow()), TimeSpan.FromHours(1), default);
@@ -161,11 +149,10 @@ public sealed class ClaimingStoreTests
         var store = new ScriptableOutcomeStore<string>(time);
         await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         var runs = 0;
-        await using var dedup = Dedup.Create(
-            (job, _, _) => ValueTask.FromResult($"run {Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+        await using var dedup = OnClaims(
+            store,
             time,
-            store);
+            (job, _, _) => ValueTask.FromResult($"run {Interlocked.Increment(ref runs)}"));
 
         var call = dedup.EnqueueAsync(new Job("k", "A")).AsTask();
         await Watchdog.Until(() => store.CountOf(StoreOperation.WaitForOutcome) == 1, "the flight waits on the other claim");
@@ -197,25 +184,15 @@ public sealed class ClaimingStoreTests
 
             return $"k run {Interlocked.Increment(ref runsOfK)} by {job.Payload}";
         };
-        await using var first = Dedup.Create(
-            handler,
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.ClaimLease = TimeSpan.FromSeconds(30);
-                o.MaxConcurrentHandlers = 1;
-            },
+        await using var first = OnClaims(
+            store,
             time,
-            store);
-        await using var second = Dedup.Create(
             handler,
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.ClaimLease = TimeSpan.FromSeconds(30);
-            },
+            o => o.MaxConcurrentHandlers = 1);
+        await using var second = OnClaims(
+            store,
             time,
-            store);
+            handler);
 
         var holdsTheSlot = first.EnqueueAsync(new Job("busy", "first")).AsTask();
         await busy.Reached.Within();
@@ -272,24 +249,16 @@ public sealed class ClaimingStoreTests
                 runs.End(run);
             }
         };
-        await using var first = Dedup.Create(
-            handler,
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.AttemptTimeout = TimeSpan.FromSeconds(5);
-            },
+        await using var first = OnClaims(
+            store,
             time,
-            store);
-        await using var second = Dedup.Create(
             handler,
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject;
-            },
+            o => o.AttemptTimeout = TimeSpan.FromSeconds(5));
+        await using var second = OnClaims(
+            store,
             time,
-            store);
+            handler,
+            o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
 
         var timedOut = first.EnqueueAsync(new Job("charge-42", "first")).AsTask();
         await stuck.Reached.Within();
@@ -318,20 +287,15 @@ public sealed class ClaimingStoreTests
         store.Throw(StoreOperation.Renew, new TaskCanceledException("The store call timed out."));
         var gate = new Gate();
         var runs = 0;
-        await using var dedup = Dedup.Create(
+        await using var dedup = OnClaims(
+            store,
+            time,
             async (job, _, ct) =>
             {
                 Interlocked.Increment(ref runs);
                 await gate.WaitAsync(ct);
                 return "charged";
-            },
-            o =>
-            {
-                o.CompletedRetention = TimeSpan.FromHours(1);
-                o.ClaimLease = TimeSpan.FromSeconds(30);
-            },
-            time,
-            store);
+            });
 
         var call = dedup.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();
@@ -348,4 +312,21 @@ public sealed class ClaimingStoreTests
         Assert.Equal(JobRole.Replayed, again.Role);
         Assert.Equal(1, runs);
     }
+
+    /// <summary>A deduplicator on a claiming store: outcomes kept for an hour, claims leased for 30 seconds.</summary>
+    private static JobDeduplicator<Job, string> OnClaims(
+        ScriptableOutcomeStore<string> store,
+        TimeProvider time,
+        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler,
+        Action<JobDedupOptions<Job>>? configure = null) =>
+        Dedup.Create(
+            handler,
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.ClaimLease = TimeSpan.FromSeconds(30);
+                configure?.Invoke(o);
+            },
+            time,
+            store);
 }
