@@ -138,6 +138,35 @@ public sealed class DedupeWindowTests
         Assert.Equal(0, runs);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EnqueueAsync_StoreFailsToSaveTheOutcome_CallerStillGetsTheValueAndOnlyTheWindowIsLost(bool synchronously)
+    {
+        var store = new ScriptableOutcomeStore<string>();
+        var failure = new TimeoutException("store unreachable");
+        if (synchronously)
+        {
+            store.Throw(StoreOperation.Save, failure, "k", times: 1);
+        }
+        else
+        {
+            store.Fault(StoreOperation.Save, failure, "k", times: 1);
+        }
+
+        var runs = new RunTracker();
+        await using var dedup = TrackedRuns.WithWindow(runs, store.AsPlainStore());
+
+        var first = await dedup.EnqueueAsync(new Job("k", "1")).Within();
+        var second = await dedup.EnqueueAsync(new Job("k", "2")).Within();
+        var third = await dedup.EnqueueAsync(new Job("k", "3")).Within();
+
+        Assert.Equal((JobRole.Leader, "run-1"), (first.Role, first.Value));
+        Assert.Equal((JobRole.Leader, "run-2"), (second.Role, second.Value)); // nothing was kept, so it ran again
+        Assert.Equal((JobRole.Replayed, "run-2"), (third.Role, third.Value));
+        Assert.Equal(2, store.CountOf(StoreOperation.Save, "k"));
+    }
+
     [Fact]
     public async Task EnqueueAsync_StoreLookupFails_CallersGetAFailureAndTheHandlerDoesNotRun()
     {

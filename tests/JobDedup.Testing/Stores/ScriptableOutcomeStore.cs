@@ -4,7 +4,7 @@ namespace JobDedup.Testing;
 /// The one fake outcome store of the test suites. Every operation passes through to an inner store (a
 /// <see cref="MemoryClaimingStore{TResult}"/> unless another is given) unless the test scripted it to throw
 /// synchronously, return a faulted task, wait asynchronously at a <see cref="StoreGate"/>, or block its thread at one.
-/// Every call is recorded. It is a claiming store; <see cref="AsPlainStore"/> shows it as a plain one.
+/// Every call is recorded and counted (<see cref="CountOf"/>). It is a claiming store; <see cref="AsPlainStore"/> shows it as a plain one.
 /// </summary>
 /// <remarks>
 /// A script applies to the operation on one key (or any key when <c>key</c> is <see langword="null"/>) for a number of
@@ -44,18 +44,6 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
             lock (_sync)
             {
                 return _lastGrantedToken;
-            }
-        }
-    }
-
-    /// <summary>Gets every call so far, in arrival order.</summary>
-    public IReadOnlyList<StoreCall> Calls
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return [.. _calls];
             }
         }
     }
@@ -126,16 +114,6 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
     /// <param name="times">How many calls the script applies to.</param>
     public void Fault(StoreOperation operation, Exception exception, string? key = null, int times = int.MaxValue) =>
         Add(new Script(operation, key, times, Behavior.Fault, null, exception));
-
-    /// <summary>Drops every script of an operation, so its calls pass through again.</summary>
-    /// <param name="operation">The operation.</param>
-    public void PassThrough(StoreOperation operation)
-    {
-        lock (_sync)
-        {
-            _scripts.RemoveAll(s => s.Operation == operation);
-        }
-    }
 
     /// <summary>Puts an outcome into the inner store without recording a call or running a script.</summary>
     /// <param name="scope">The deduplicator's name.</param>

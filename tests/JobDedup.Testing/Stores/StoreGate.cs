@@ -9,19 +9,12 @@ public sealed class StoreGate
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _arrivals;
-
-    /// <summary>Gets how many calls reached the gate so far.</summary>
-    public int Arrivals => Volatile.Read(ref _arrivals);
 
     /// <summary>Gets a task that completes when the first call reaches the gate.</summary>
     public Task Reached => _reached.Task;
 
     /// <summary>Gets a task that completes when the first held call has left the store (gone through, or faulted).</summary>
     public Task Finished => _finished.Task;
-
-    /// <summary>Gets a value indicating whether the gate was opened or failed.</summary>
-    public bool IsReleased => _release.Task.IsCompleted;
 
     /// <summary>Lets every held call, and every later one, through to the in-memory store.</summary>
     public void Open() => _release.TrySetResult();
@@ -37,7 +30,6 @@ public sealed class StoreGate
 
     internal Task ArriveAsync()
     {
-        Interlocked.Increment(ref _arrivals);
         _reached.TrySetResult();
         return _release.Task;
     }
