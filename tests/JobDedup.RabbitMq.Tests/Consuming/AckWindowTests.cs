@@ -54,9 +54,9 @@ public sealed class AckWindowTests
         Assert.Equal(0, time.PendingTimers);
     }
 
-    private static (AckWindow Window, RecordingChannel Wire, FakeTimeProvider Time) Create()
+    private static (AckWindow Window, RecordingChannel Wire, TimerCountingTimeProvider Time) Create()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var channel = DispatchProxy.Create<IChannel, RecordingChannel>();
         var wire = (RecordingChannel)(object)channel;
         return (new AckWindow(channel, time), wire, time);

@@ -1,24 +1,16 @@
-namespace JobDedup.Core.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>
-/// A claiming store kept in memory, for testing the engine's side of claims (the real, durable one is tested against
-/// PostgreSQL). Leases run on the given clock; every call is counted.
+/// A claiming outcome store kept in memory, for testing the engine's side of claims (the durable one is tested against
+/// PostgreSQL). Leases and retention run on the given clock. It is what <see cref="ScriptableOutcomeStore{TResult}"/>
+/// passes its calls through to unless it wraps another store.
 /// </summary>
-public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimingOutcomeStore<TResult>
+public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaimingOutcomeStore<TResult>
 {
-    private readonly Dictionary<(string, string), Entry> _entries = [];
+    private readonly Dictionary<(string Scope, string Key), Entry> _entries = [];
     private readonly Lock _sync = new();
     private long _nextToken;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public int Renewals { get; private set; }
-
-    public int Releases { get; private set; }
-
-    private int _waits;
-
-    /// <summary>Gets how many times a caller began to wait on another claim.</summary>
-    public int Waits => Volatile.Read(ref _waits);
 
     public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -48,7 +40,6 @@ public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimi
     {
         lock (_sync)
         {
-            Renewals++;
             if (_entries.TryGetValue((scope, key), out var entry) && entry.Token == fencingToken && entry.Outcome is null)
             {
                 _entries[(scope, key)] = entry with { LeaseExpiresAt = clock.GetUtcNow() + lease };
@@ -78,7 +69,6 @@ public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimi
     {
         lock (_sync)
         {
-            Releases++;
             if (_entries.TryGetValue((scope, key), out var entry) && entry.Token == fencingToken && entry.Outcome is null)
             {
                 _entries.Remove((scope, key));
@@ -91,7 +81,6 @@ public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimi
 
     public async ValueTask<StoredOutcome<TResult>?> WaitForOutcomeAsync(string scope, string key, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _waits);
         while (true)
         {
             Task changed;
@@ -123,8 +112,18 @@ public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimi
         }
     }
 
-    public ValueTask SaveAsync(string scope, string key, StoredOutcome<TResult> outcome, TimeSpan retention, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException("A claiming store is completed under a claim, never saved directly.");
+    /// <summary>Keeps an outcome outside any claim, as a plain (non-claiming) store does.</summary>
+    public ValueTask SaveAsync(string scope, string key, StoredOutcome<TResult> outcome, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            var token = _entries.TryGetValue((scope, key), out var entry) ? entry.Token : 0;
+            _entries[(scope, key)] = new Entry(token, DateTimeOffset.MinValue, outcome, clock.GetUtcNow() + retention);
+            Changed();
+        }
+
+        return default;
+    }
 
     public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken)
     {
@@ -141,7 +140,7 @@ public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimi
     {
         lock (_sync)
         {
-            foreach (var entry in _entries.Keys.Where(k => k.Item1 == scope).ToList())
+            foreach (var entry in _entries.Keys.Where(k => k.Scope == scope).ToList())
             {
                 _entries.Remove(entry);
             }
@@ -152,7 +151,7 @@ public sealed class InMemoryClaimingStore<TResult>(TimeProvider clock) : IClaimi
         return default;
     }
 
-    /// <summary>Lets a waiter re-check after the lease lapses on the clock (a real store polls).</summary>
+    /// <summary>Lets a waiter re-check after a lease lapses on the clock (a real store polls).</summary>
     public void Poke()
     {
         lock (_sync)
