@@ -1,0 +1,120 @@
+using JobDedup.Concurrency.Tests.Support;
+using Microsoft.Coyote.Runtime;
+using Microsoft.Coyote.Specifications;
+using Xunit.Abstractions;
+
+namespace JobDedup.Concurrency.Tests.JobDeduplicators;
+
+/// <summary>
+/// Shutdown gives every caller an outcome: callers that got in before <c>StopAsync</c> all have one by the time it
+/// completes, whether their handler finished or had to be canceled, and a caller after it is refused at once.
+/// </summary>
+public sealed class ShutdownTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome() =>
+        ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome), seed: 1301, () => StopRacingCallers(
+            async (ledger, job, context, token) =>
+            {
+                var run = ledger.Enter(context.Key);
+                try
+                {
+                    await Task.Yield();
+                    SchedulingPoint.Interleave();
+                    return run;
+                }
+                finally
+                {
+                    ledger.Exit(context.Key);
+                }
+            }));
+
+    [Fact]
+    public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome() =>
+        ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome), seed: 1302, () => StopRacingCallers(
+            async (ledger, job, context, token) =>
+            {
+                var run = ledger.Enter(context.Key);
+                try
+                {
+                    // Runs until shutdown gives up on it and fires the token.
+                    await Task.Delay(Timeout.Infinite, token);
+                    return run;
+                }
+                finally
+                {
+                    ledger.Exit(context.Key);
+                }
+            }));
+
+    private static async Task StopRacingCallers(Func<RunLedger, int, JobContext, CancellationToken, ValueTask<int>> handler)
+    {
+        var ledger = new RunLedger();
+        var deduplicator = new JobDeduplicator<int, int>((job, context, token) => handler(ledger, job, context, token), Callers.Options());
+
+        long clock = 0;
+        long stopCalled = long.MaxValue;
+
+        // Each caller either gets in (an outcome task, and when) or is refused at the door (ObjectDisposedException).
+        async Task<(long AdmittedAt, Task<JobOutcome<int>>? Pending)> Arrive(string key, int job)
+        {
+            await Task.Yield();
+            try
+            {
+                var pending = deduplicator.EnqueueAsync(key, job).AsTask();
+                return (Interlocked.Increment(ref clock), pending);
+            }
+            catch (ObjectDisposedException)
+            {
+                return (0, null);
+            }
+        }
+
+        var arrivals = new[]
+        {
+            Task.Run(() => Arrive("k", 1)),
+            Task.Run(() => Arrive("k", 2)),
+            Task.Run(() => Arrive("j", 3)),
+        };
+        var stop = Task.Run(async () =>
+        {
+            SchedulingPoint.Interleave();
+            Interlocked.Exchange(ref stopCalled, Interlocked.Increment(ref clock));
+            await deduplicator.StopAsync();
+        });
+        await stop;
+        var admitted = await Task.WhenAll(arrivals);
+        foreach (var (admittedAt, pending) in admitted)
+        {
+            Specification.Assert(
+                pending is null || admittedAt > stopCalled || pending.IsCompleted,
+                "StopAsync completed while a caller admitted before it had no outcome");
+        }
+
+        var afterStop = 0;
+        try
+        {
+            _ = deduplicator.EnqueueAsync("k", 4);
+        }
+        catch (ObjectDisposedException)
+        {
+            afterStop = 1;
+        }
+
+        Specification.Assert(afterStop == 1, "a caller after StopAsync completed was not refused");
+        var keys = new[] { "k", "k", "j" };
+        for (var i = 0; i < admitted.Length; i++)
+        {
+            if (admitted[i].Pending is not { } pending)
+            {
+                continue;
+            }
+
+            // An arrival racing the stop may be admitted after StopAsync returned; it must still get an outcome.
+            var outcome = await pending;
+            Callers.AssertOutcome(outcome, keys[i], ledger.Runs, mayBeCanceled: true);
+        }
+
+        ledger.AssertOneRunAtATime();
+    }
+}
