@@ -85,9 +85,9 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
             };
             var canceler = Task.Run(async () =>
             {
-                await first.CancelAsync();
+                first.Cancel();
                 SchedulingPoint.Interleave();
-                await third.CancelAsync();
+                third.Cancel();
             });
             var late = Task.Run(async () =>
             {
@@ -140,7 +140,7 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
             var next = Task.Run(async () =>
             {
                 await entered.Task;
-                await leaving.CancelAsync();
+                leaving.Cancel();
                 return await deduplicator.EnqueueAsync("k", 2);
             });
             var outcomes = await Task.WhenAll(new[] { only, next });

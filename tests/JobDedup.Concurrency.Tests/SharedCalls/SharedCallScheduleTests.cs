@@ -57,9 +57,9 @@ public sealed class SharedCallScheduleTests(ITestOutputHelper output)
             var leaving = new[] { Task.Run(() => Call(first.Token)), Task.Run(() => Call(second.Token)) };
             var canceler = Task.Run(async () =>
             {
-                await first.CancelAsync();
+                first.Cancel();
                 SchedulingPoint.Interleave();
-                await second.CancelAsync();
+                second.Cancel();
             });
             var staying = Task.Run(async () =>
             {
