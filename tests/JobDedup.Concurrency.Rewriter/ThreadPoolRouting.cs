@@ -1,121 +1,149 @@
+using System.Text.RegularExpressions;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
 
 namespace JobDedup.Concurrency.Rewriter;
 
 /// <summary>
-/// Rewrites an assembly so that every <c>ThreadPool.UnsafeQueueUserWorkItem(IThreadPoolWorkItem, bool)</c> call runs
-/// the work item through <c>Task.Run</c> instead. Coyote 1.7.11 controls <c>Task.Run</c> but not the thread pool's
-/// work items: without this, work queued that way runs outside the testing engine, where Coyote's controlled
-/// primitives (a rewritten <c>SemaphoreSlim</c>, say) fail. The work still runs once, on a pool thread, later.
+/// Points an assembly's calls to BCL threading methods that Coyote 1.7.11 does not control
+/// (<c>ThreadPool.UnsafeQueueUserWorkItem</c>, <c>Task.ContinueWith</c>, <c>Task.WaitAsync</c>) at the static stand-ins
+/// of <c>JobDedup.Concurrency.Controlled.ControlledTasks</c>, matched by signature. Without this, work queued that way
+/// runs outside the testing engine, where Coyote's controlled primitives (a rewritten <c>SemaphoreSlim</c>, say) fail,
+/// and continuations completed there leave the engine reporting hangs that are not there.
 /// </summary>
 internal static class ThreadPoolRouting
 {
-    private const string ShimNamespace = "JobDedup.Concurrency";
-    private const string ShimName = "ControlledThreadPool";
+    private const string StandInType = "JobDedup.Concurrency.Controlled.ControlledTasks";
+    private static readonly HashSet<string> Routed = new(StringComparer.Ordinal)
+    {
+        "System.Threading.ThreadPool", "System.Threading.Tasks.Task", "System.Threading.Tasks.Task`1",
+    };
 
-    /// <summary>Rewrites each assembly named in <paramref name="args"/> in place.</summary>
+    /// <summary>Rewrites each assembly after the first (the stand-ins' assembly) in place.</summary>
     /// <returns>The exit code: 0 when every assembly was read and written.</returns>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        if (args.Length == 0)
+        if (args.Length < 2)
         {
-            error.WriteLine("usage: JobDedup.Concurrency.Rewriter <assembly.dll>...");
+            error.WriteLine("usage: JobDedup.Concurrency.Rewriter <JobDedup.Concurrency.Controlled.dll> <assembly.dll>...");
             return 2;
         }
 
-        foreach (var path in args)
+        if (args.FirstOrDefault(static path => !File.Exists(path)) is { } missing)
         {
-            if (!File.Exists(path))
-            {
-                error.WriteLine($"{path}: no such assembly");
-                return 1;
-            }
+            error.WriteLine($"{missing}: no such assembly");
+            return 1;
+        }
 
-            var routed = Rewrite(path);
-            output.WriteLine($"{path}: {routed} thread-pool work item call(s) routed through Task.Run");
+        using var standIns = AssemblyDefinition.ReadAssembly(args[0]);
+        var type = standIns.MainModule.GetType(StandInType);
+        if (type is null)
+        {
+            error.WriteLine($"{args[0]}: no type {StandInType}");
+            return 1;
+        }
+
+        foreach (var path in args.Skip(1))
+        {
+            var (routed, unmatched) = Rewrite(path, type);
+            output.WriteLine($"{path}: {routed} call(s) routed to controlled stand-ins");
+            foreach (var call in unmatched)
+            {
+                output.WriteLine($"{path}: left as is (no stand-in): {call}");
+            }
         }
 
         return 0;
     }
 
-    private static int Rewrite(string path)
+    private static (int Routed, List<string> Unmatched) Rewrite(string path, TypeDefinition standIns)
     {
         var symbols = File.Exists(Path.ChangeExtension(path, ".pdb"));
         using var assembly = AssemblyDefinition.ReadAssembly(path, new ReaderParameters { InMemory = true, ReadSymbols = symbols });
         var module = assembly.MainModule;
-        if (module.GetType(ShimNamespace, ShimName) is not null)
-        {
-            return 0; // already rewritten
-        }
-
-        var calls = (
+        var routed = 0;
+        var unmatched = new List<string>();
+        foreach (var instruction in
             from type in module.GetTypes()
             from method in type.Methods
             where method.HasBody
             from instruction in method.Body.Instructions
-            where instruction.OpCode == OpCodes.Call && IsUnsafeQueueOfWorkItem(instruction.Operand as MethodReference)
-            select instruction).ToList();
-        if (calls.Count == 0)
+            where (instruction.OpCode == OpCodes.Call || instruction.OpCode == OpCodes.Callvirt) && IsCandidate(instruction.Operand as MethodReference)
+            select instruction)
         {
-            return 0;
+            var original = (MethodReference)instruction.Operand;
+            if (FindStandIn(standIns, original) is not { } standIn)
+            {
+                unmatched.Add(original.FullName);
+                continue;
+            }
+
+            MethodReference target = module.ImportReference(standIn);
+            if (standIn.HasGenericParameters)
+            {
+                // The receiver's type arguments first, then the method's own, as the stand-ins declare them.
+                var instance = new GenericInstanceMethod(target);
+                foreach (var argument in TypeArguments(original).Concat(MethodArguments(original)))
+                {
+                    instance.GenericArguments.Add(argument);
+                }
+
+                target = instance;
+            }
+
+            instruction.OpCode = OpCodes.Call;
+            instruction.Operand = target;
+            routed++;
         }
 
-        var shim = AddShim(module, (MethodReference)calls[0].Operand);
-        foreach (var call in calls)
+        if (routed > 0)
         {
-            call.Operand = shim;
+            assembly.Write(path, new WriterParameters { WriteSymbols = symbols });
         }
 
-        assembly.Write(path, new WriterParameters { WriteSymbols = symbols });
-        return calls.Count;
+        return (routed, unmatched);
     }
 
-    private static bool IsUnsafeQueueOfWorkItem(MethodReference? method) =>
-        method is { Name: "UnsafeQueueUserWorkItem", DeclaringType.FullName: "System.Threading.ThreadPool", Parameters.Count: 2 } &&
-        method.Parameters[0].ParameterType.FullName == "System.Threading.IThreadPoolWorkItem";
+    private static bool IsCandidate(MethodReference? method) =>
+        method is { Name: "UnsafeQueueUserWorkItem" or "ContinueWith" or "WaitAsync" } &&
+        Routed.Contains(method.DeclaringType.GetElementType().FullName);
 
-    /// <summary>Adds <c>static bool ControlledThreadPool.UnsafeQueueUserWorkItem(IThreadPoolWorkItem item, bool preferLocal)</c>.</summary>
-    private static MethodDefinition AddShim(ModuleDefinition module, MethodReference original)
+    private static TypeReference[] TypeArguments(MethodReference method) =>
+        method.DeclaringType is GenericInstanceType type ? [.. type.GenericArguments] : [];
+
+    private static TypeReference[] MethodArguments(MethodReference method) =>
+        method is GenericInstanceMethod instance ? [.. instance.GenericArguments] : [];
+
+    /// <summary>
+    /// Finds the stand-in whose parameters are the receiver (for an instance method) and then the original's, written
+    /// as the call site writes them: the receiver type's generic parameters as !0, the method's as !!0.
+    /// </summary>
+    private static MethodDefinition? FindStandIn(TypeDefinition standIns, MethodReference original)
     {
-        var types = module.TypeSystem;
-        var runtime = module.AssemblyReferences.FirstOrDefault(static reference => reference.Name == "System.Runtime")
-            ?? throw new InvalidOperationException($"{module.Name} does not reference System.Runtime, where Task and Action live.");
-        var workItem = original.Parameters[0].ParameterType;
-        var task = new TypeReference("System.Threading.Tasks", "Task", module, runtime);
-        var action = new TypeReference("System", "Action", module, runtime);
+        var typeArity = TypeArguments(original).Length;
+        var methodArity = MethodArguments(original).Length;
+        var wanted = new List<string>();
+        if (original.HasThis)
+        {
+            wanted.Add(typeArity == 1 ? "System.Threading.Tasks.Task`1<!0>" : original.DeclaringType.FullName);
+        }
 
-        var execute = new MethodReference("Execute", types.Void, workItem) { HasThis = true };
-        var actionConstructor = new MethodReference(".ctor", types.Void, action) { HasThis = true };
-        actionConstructor.Parameters.Add(new ParameterDefinition(types.Object));
-        actionConstructor.Parameters.Add(new ParameterDefinition(types.IntPtr));
-        var run = new MethodReference("Run", task, task);
-        run.Parameters.Add(new ParameterDefinition(action));
+        wanted.AddRange(original.Parameters.Select(static p => p.ParameterType.FullName));
+        return standIns.Methods.FirstOrDefault(candidate =>
+            candidate.Name == original.Name &&
+            candidate.IsStatic &&
+            candidate.GenericParameters.Count == typeArity + methodArity &&
+            candidate.Parameters.Select(p => AsCallSite(p.ParameterType.FullName, candidate, typeArity)).SequenceEqual(wanted, StringComparer.Ordinal));
+    }
 
-        var type = new TypeDefinition(
-            ShimNamespace,
-            ShimName,
-            TypeAttributes.NotPublic | TypeAttributes.Abstract | TypeAttributes.Sealed | TypeAttributes.Class,
-            types.Object);
-        var method = new MethodDefinition(
-            "UnsafeQueueUserWorkItem",
-            MethodAttributes.Assembly | MethodAttributes.Static | MethodAttributes.HideBySig,
-            types.Boolean);
-        method.Parameters.Add(new ParameterDefinition("item", ParameterAttributes.None, workItem));
-        method.Parameters.Add(new ParameterDefinition("preferLocal", ParameterAttributes.None, types.Boolean));
+    private static string AsCallSite(string typeName, MethodDefinition standIn, int typeArity)
+    {
+        foreach (var parameter in standIn.GenericParameters)
+        {
+            var position = parameter.Position < typeArity ? $"!{parameter.Position}" : $"!!{parameter.Position - typeArity}";
+            typeName = Regex.Replace(typeName, $@"\b{Regex.Escape(parameter.Name)}\b", position);
+        }
 
-        var il = method.Body.GetILProcessor();
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Dup);
-        il.Emit(OpCodes.Ldvirtftn, execute);
-        il.Emit(OpCodes.Newobj, actionConstructor);
-        il.Emit(OpCodes.Call, run);
-        il.Emit(OpCodes.Pop);
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Ret);
-
-        type.Methods.Add(method);
-        module.Types.Add(type);
-        return method;
+        return typeName;
     }
 }
