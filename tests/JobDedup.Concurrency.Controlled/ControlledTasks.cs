@@ -80,19 +80,22 @@ public static class ControlledTasks
         cancellationToken.ThrowIfCancellationRequested();
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = cancellationToken.Register(() => stop.TrySetCanceled(cancellationToken));
-        var waits = new List<Task> { task, stop.Task };
+        // Each wait is an await inside an async method: Coyote 1.7.11 sees a task completion source's task complete
+        // through an await, not through Task.WhenAny.
+        var ended = Settle(task);
+        var waits = new List<Task> { ended, Settle(stop.Task) };
         if (timeout != Timeout.InfiniteTimeSpan)
         {
             waits.Add(Task.Delay(timeout, cancellationToken));
         }
 
         var first = await Task.WhenAny(waits).ConfigureAwait(false);
-        if (first == task || task.IsCompleted)
+        if (first == ended || task.IsCompleted)
         {
             return task;
         }
 
-        return first == stop.Task || cancellationToken.IsCancellationRequested
+        return cancellationToken.IsCancellationRequested
             ? Task.FromCanceled(cancellationToken)
             : Task.FromException(new TimeoutException());
     }

@@ -18,7 +18,7 @@ public sealed class SharedCallScheduleTests(ITestOutputHelper output)
             var ledger = new RunLedger();
             var group = new SharedCall<string, int>();
             var callers = Enumerable.Range(0, 3)
-                .Select(_ => Task.Run(() => group.RunAsync("k", token => Work(ledger, "k"))))
+                .Select(_ => Task.Run(async () => await group.RunAsync("k", token => Work(ledger, "k"))))
                 .ToArray();
             var results = await Task.WhenAll(callers);
 

@@ -15,8 +15,12 @@ internal static class Callers
     };
 
     /// <summary>Calls <c>EnqueueAsync</c> from a task of its own.</summary>
+    /// <remarks>
+    /// The lambda awaits the outcome rather than handing its task back: Coyote 1.7.11 does not see a task completion
+    /// source's task complete through <c>Task.Run</c> or <c>Task.WhenAll</c>, only through an <c>await</c>.
+    /// </remarks>
     public static Task<JobOutcome<int>> Enqueue(IJobDeduplicator<int, int> deduplicator, string key, int job, CancellationToken cancellationToken = default) =>
-        Task.Run(() => deduplicator.EnqueueAsync(key, job, cancellationToken).AsTask());
+        Task.Run(async () => await deduplicator.EnqueueAsync(key, job, cancellationToken));
 
     /// <summary>
     /// Asserts that the caller got an outcome of its own key that it may get: the value of a run that really
