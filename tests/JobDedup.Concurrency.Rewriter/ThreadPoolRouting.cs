@@ -6,17 +6,27 @@ namespace JobDedup.Concurrency.Rewriter;
 
 /// <summary>
 /// Points an assembly's calls to BCL threading methods that Coyote 1.7.11 does not control
-/// (<c>ThreadPool.UnsafeQueueUserWorkItem</c>, <c>Task.ContinueWith</c>, <c>Task.WaitAsync</c>) at the static stand-ins
-/// of <c>JobDedup.Concurrency.Controlled.ControlledTasks</c>, matched by signature. Without this, work queued that way
+/// (<c>ThreadPool.UnsafeQueueUserWorkItem</c>, <c>Task.ContinueWith</c>, <c>Task.WaitAsync</c>, <c>Channel.CreateBounded</c>,
+/// <c>System.Threading.Lock</c>) at the static stand-ins of <c>JobDedup.Concurrency.Controlled</c>, matched by signature. Without this, work queued that way
 /// runs outside the testing engine, where Coyote's controlled primitives (a rewritten <c>SemaphoreSlim</c>, say) fail,
 /// and continuations completed there leave the engine reporting hangs that are not there.
 /// </summary>
 internal static class ThreadPoolRouting
 {
-    private const string StandInType = "JobDedup.Concurrency.Controlled.ControlledTasks";
-    private static readonly HashSet<string> Routed = new(StringComparer.Ordinal)
+    private static readonly string[] StandInTypes =
+    [
+        "JobDedup.Concurrency.Controlled.ControlledCalls", "JobDedup.Concurrency.Controlled.ControlledLocks",
+    ];
+
+    /// <summary>The methods routed, by declaring type.</summary>
+    private static readonly Dictionary<string, string[]> Routed = new(StringComparer.Ordinal)
     {
-        "System.Threading.ThreadPool", "System.Threading.Tasks.Task", "System.Threading.Tasks.Task`1",
+        ["System.Threading.ThreadPool"] = ["UnsafeQueueUserWorkItem"],
+        ["System.Threading.Tasks.Task"] = ["ContinueWith", "WaitAsync"],
+        ["System.Threading.Tasks.Task`1"] = ["ContinueWith", "WaitAsync"],
+        ["System.Threading.Channels.Channel"] = ["CreateBounded", "CreateUnbounded"],
+        ["System.Threading.Lock"] = ["EnterScope", "Enter", "TryEnter", "Exit", "get_IsHeldByCurrentThread"],
+        ["System.Threading.Lock/Scope"] = ["Dispose"],
     };
 
     /// <summary>Rewrites each assembly after the first (the stand-ins' assembly) in place.</summary>
@@ -35,17 +45,17 @@ internal static class ThreadPoolRouting
             return 1;
         }
 
-        using var standIns = AssemblyDefinition.ReadAssembly(args[0]);
-        var type = standIns.MainModule.GetType(StandInType);
-        if (type is null)
+        using var standInAssembly = AssemblyDefinition.ReadAssembly(args[0]);
+        var standIns = StandInTypes.Select(name => standInAssembly.MainModule.GetType(name)).ToList();
+        if (standIns.Any(static type => type is null))
         {
-            error.WriteLine($"{args[0]}: no type {StandInType}");
+            error.WriteLine($"{args[0]}: lacks one of {string.Join(", ", StandInTypes)}");
             return 1;
         }
 
         foreach (var path in args.Skip(1))
         {
-            var (routed, unmatched) = Rewrite(path, type);
+            var (routed, unmatched) = Rewrite(path, standIns.SelectMany(static type => type.Methods).ToList());
             output.WriteLine($"{path}: {routed} call(s) routed to controlled stand-ins");
             foreach (var call in unmatched)
             {
@@ -56,7 +66,7 @@ internal static class ThreadPoolRouting
         return 0;
     }
 
-    private static (int Routed, List<string> Unmatched) Rewrite(string path, TypeDefinition standIns)
+    private static (int Routed, List<string> Unmatched) Rewrite(string path, List<MethodDefinition> standIns)
     {
         var symbols = File.Exists(Path.ChangeExtension(path, ".pdb"));
         using var assembly = AssemblyDefinition.ReadAssembly(path, new ReaderParameters { InMemory = true, ReadSymbols = symbols });
@@ -105,8 +115,9 @@ internal static class ThreadPoolRouting
     }
 
     private static bool IsCandidate(MethodReference? method) =>
-        method is { Name: "UnsafeQueueUserWorkItem" or "ContinueWith" or "WaitAsync" } &&
-        Routed.Contains(method.DeclaringType.GetElementType().FullName);
+        method is not null &&
+        Routed.TryGetValue(method.DeclaringType.GetElementType().FullName, out var names) &&
+        names.Contains(method.Name, StringComparer.Ordinal);
 
     private static TypeReference[] TypeArguments(MethodReference method) =>
         method.DeclaringType is GenericInstanceType type ? [.. type.GenericArguments] : [];
@@ -118,18 +129,22 @@ internal static class ThreadPoolRouting
     /// Finds the stand-in whose parameters are the receiver (for an instance method) and then the original's, written
     /// as the call site writes them: the receiver type's generic parameters as !0, the method's as !!0.
     /// </summary>
-    private static MethodDefinition? FindStandIn(TypeDefinition standIns, MethodReference original)
+    private static MethodDefinition? FindStandIn(List<MethodDefinition> standIns, MethodReference original)
     {
         var typeArity = TypeArguments(original).Length;
         var methodArity = MethodArguments(original).Length;
         var wanted = new List<string>();
         if (original.HasThis)
         {
-            wanted.Add(typeArity == 1 ? "System.Threading.Tasks.Task`1<!0>" : original.DeclaringType.FullName);
+            // A value type's instance method receives its receiver by reference.
+            wanted.Add(
+                typeArity == 1 ? "System.Threading.Tasks.Task`1<!0>"
+                : original.DeclaringType.FullName == "System.Threading.Lock/Scope" ? "System.Threading.Lock/Scope&"
+                : original.DeclaringType.FullName);
         }
 
         wanted.AddRange(original.Parameters.Select(static p => p.ParameterType.FullName));
-        return standIns.Methods.FirstOrDefault(candidate =>
+        return standIns.FirstOrDefault(candidate =>
             candidate.Name == original.Name &&
             candidate.IsStatic &&
             candidate.GenericParameters.Count == typeArity + methodArity &&

@@ -1,14 +1,15 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Threading.Channels;
 
 namespace JobDedup.Concurrency.Controlled;
 
 /// <summary>
-/// Static stand-ins, written as plain async code, for BCL calls whose continuations Coyote 1.7.11 cannot see. Each
+/// Static stand-ins, written as plain async code, for BCL calls whose continuations Coyote 1.7.11 cannot see (thread-pool work items, ContinueWith, WaitAsync, channels). Each
 /// takes the receiver of the instance method it replaces as its first parameter and keeps its meaning: the same
 /// result, exception or cancellation, with continuations that run later rather than inline (which the BCL allows).
 /// </summary>
 [SuppressMessage("Design", "CA1068:CancellationToken parameters must come last", Justification = "Each signature mirrors the BCL method it stands in for, parameter by parameter.")]
-public static class ControlledTasks
+public static class ControlledCalls
 {
     /// <summary>Stands in for <c>ThreadPool.UnsafeQueueUserWorkItem(IThreadPoolWorkItem, bool)</c>.</summary>
     public static bool UnsafeQueueUserWorkItem(IThreadPoolWorkItem callBack, bool preferLocal)
@@ -17,6 +18,24 @@ public static class ControlledTasks
         _ = Task.Run(callBack.Execute);
         return true;
     }
+
+    /// <summary>Stands in for <c>Channel.CreateBounded&lt;T&gt;(BoundedChannelOptions)</c> (the Wait full mode only).</summary>
+    public static Channel<T> CreateBounded<T>(BoundedChannelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.FullMode == BoundedChannelFullMode.Wait
+            ? new ControlledChannel<T>(options.Capacity)
+            : throw new NotSupportedException($"The controlled channel supports BoundedChannelFullMode.Wait only, not {options.FullMode}.");
+    }
+
+    /// <summary>Stands in for <c>Channel.CreateBounded&lt;T&gt;(int)</c>.</summary>
+    public static Channel<T> CreateBounded<T>(int capacity) => new ControlledChannel<T>(capacity);
+
+    /// <summary>Stands in for <c>Channel.CreateUnbounded&lt;T&gt;(UnboundedChannelOptions)</c>.</summary>
+    public static Channel<T> CreateUnbounded<T>(UnboundedChannelOptions options) => new ControlledChannel<T>(int.MaxValue);
+
+    /// <summary>Stands in for <c>Channel.CreateUnbounded&lt;T&gt;()</c>.</summary>
+    public static Channel<T> CreateUnbounded<T>() => new ControlledChannel<T>(int.MaxValue);
 
     /// <summary>Stands in for <c>Task.ContinueWith(Action&lt;Task&gt;, CancellationToken, TaskContinuationOptions, TaskScheduler)</c>.</summary>
     public static Task ContinueWith(Task antecedent, Action<Task> continuationAction, CancellationToken cancellationToken, TaskContinuationOptions continuationOptions, TaskScheduler scheduler) =>
@@ -64,8 +83,8 @@ public static class ControlledTasks
     public static async Task<TResult> WaitAsync<TResult>(Task<TResult> task, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        await FirstOf(task, timeout, cancellationToken).ConfigureAwait(false);
-        return task.IsCompleted ? await task.ConfigureAwait(false) : throw new TimeoutException();
+        await await FirstOf(task, timeout, cancellationToken).ConfigureAwait(false);
+        return await task.ConfigureAwait(false);
     }
 
     /// <summary>Returns the first of the task, its timeout (as a faulted task) and its cancellation (as a canceled task).</summary>
