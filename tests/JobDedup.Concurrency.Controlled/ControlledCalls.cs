@@ -98,7 +98,8 @@ public static class ControlledCalls
 
         cancellationToken.ThrowIfCancellationRequested();
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var registration = cancellationToken.Register(() => stop.TrySetCanceled(cancellationToken));
+        // Unregistered, not disposed, below: disposing waits, outside the engine's view, for a callback in progress.
+        var registration = cancellationToken.Register(() => stop.TrySetCanceled(cancellationToken));
         // Each wait is an await inside an async method: Coyote 1.7.11 sees a task completion source's task complete
         // through an await, not through Task.WhenAny.
         var ended = Settle(task);
@@ -109,6 +110,7 @@ public static class ControlledCalls
         }
 
         var first = await Task.WhenAny(waits).ConfigureAwait(false);
+        registration.Unregister();
         if (first == ended || task.IsCompleted)
         {
             return task;

@@ -147,9 +147,15 @@ internal sealed class ControlledChannel<T> : Channel<T>
                 waiters.Add(waiter);
             }
 
-            using (cancellationToken.Register(static state => ((TaskCompletionSource<bool>)state!).TrySetCanceled(), waiter))
+            // Unregistered, not disposed: disposing waits, outside the engine's view, for a callback in progress.
+            var registration = cancellationToken.Register(static state => ((TaskCompletionSource<bool>)state!).TrySetCanceled(), waiter);
+            try
             {
                 await waiter.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                registration.Unregister();
             }
         }
     }

@@ -38,7 +38,12 @@ public sealed class ShutdownTests(ITestOutputHelper output)
                 try
                 {
                     // Runs until shutdown gives up on it and fires the token.
-                    await Task.Delay(Timeout.Infinite, token);
+                    var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var registration = token.Register(() => fired.TrySetResult());
+                    await fired.Task;
+                    registration.Unregister();
+
+                    token.ThrowIfCancellationRequested();
                     return run;
                 }
                 finally
@@ -84,11 +89,21 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         });
         await stop;
         var admitted = await Task.WhenAll(arrivals);
-        foreach (var (admittedAt, pending) in admitted)
+        var waiting = admitted
+            .Select(static (arrival, caller) => (arrival.AdmittedAt, arrival.Pending, Caller: caller + 1))
+            .Where(a => a.Pending is { IsCompleted: false } && a.AdmittedAt < stopCalled)
+            .ToList();
+        foreach (var (admittedAt, pending, caller) in waiting)
         {
+            // Named with what it got in the end, so that the report tells a late outcome from none.
+            var outcome = await pending!;
             Specification.Assert(
-                pending is null || admittedAt > stopCalled || pending.IsCompleted,
-                "StopAsync completed while a caller admitted before it had no outcome");
+                false,
+                "StopAsync completed while caller {0}, admitted at t={1} before StopAsync was called at t={2}, had no outcome (it later got: {3})",
+                caller,
+                admittedAt,
+                stopCalled,
+                outcome.ToString());
         }
 
         var afterStop = 0;
