@@ -14,43 +14,20 @@ public sealed class ShutdownTests(ITestOutputHelper output)
     [Fact]
     public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome() =>
         ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome), seed: 1301, () => StopRacingCallers(
-            async (ledger, job, context, token) =>
-            {
-                var run = ledger.Enter(context.Key);
-                try
-                {
-                    await Task.Yield();
-                    SchedulingPoint.Interleave();
-                    return run;
-                }
-                finally
-                {
-                    ledger.Exit(context.Key);
-                }
-            }));
+            async (ledger, job, context, token) => await ledger.CountAsync(context.Key)));
 
     [Fact]
     public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome() =>
         ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome), seed: 1302, () => StopRacingCallers(
-            async (ledger, job, context, token) =>
+            async (ledger, job, context, token) => await ledger.CountAsync(context.Key, async () =>
             {
-                var run = ledger.Enter(context.Key);
-                try
-                {
-                    // Runs until shutdown gives up on it and fires the token.
-                    var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    var registration = token.Register(() => fired.TrySetResult());
-                    await fired.Task;
-                    registration.Unregister();
-
-                    token.ThrowIfCancellationRequested();
-                    return run;
-                }
-                finally
-                {
-                    ledger.Exit(context.Key);
-                }
-            }));
+                // Runs until shutdown gives up on it and fires the token.
+                var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var registration = token.Register(() => fired.TrySetResult());
+                await fired.Task;
+                registration.Unregister();
+                token.ThrowIfCancellationRequested();
+            })));
 
     private static async Task StopRacingCallers(Func<RunLedger, int, JobContext, CancellationToken, ValueTask<int>> handler)
     {

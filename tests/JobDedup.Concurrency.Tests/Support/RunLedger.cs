@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Coyote.Runtime;
 using Microsoft.Coyote.Specifications;
 
 namespace JobDedup.Concurrency.Tests.Support;
@@ -41,6 +42,25 @@ internal sealed class RunLedger
         return run;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> as one counted run of <paramref name="key"/>; the default body yields twice with a
+    /// scheduling point between, the smallest work that other tasks can interleave with.
+    /// </summary>
+    /// <returns>The run's number.</returns>
+    public async Task<int> CountAsync(string key, Func<Task>? body = null)
+    {
+        var run = Enter(key);
+        try
+        {
+            await (body ?? YieldTwice)().ConfigureAwait(false);
+            return run;
+        }
+        finally
+        {
+            Exit(key);
+        }
+    }
+
     /// <summary>Records a run leaving its handler.</summary>
     public void Exit(string key) => Interlocked.Decrement(ref _keys[key].Inside);
 
@@ -50,6 +70,13 @@ internal sealed class RunLedger
     /// <summary>Asserts, from the controlled test body, that no key ever had two runs inside at once.</summary>
     public void AssertOneRunAtATime() =>
         Specification.Assert(Violation is null, "at most one handler run per key at any moment: {0}", Violation ?? string.Empty);
+
+    private static async Task YieldTwice()
+    {
+        await Task.Yield();
+        SchedulingPoint.Interleave();
+        await Task.Yield();
+    }
 
     private sealed class Counter
     {
