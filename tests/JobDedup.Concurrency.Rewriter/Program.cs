@@ -1,3 +1,3 @@
 using JobDedup.Concurrency.Rewriter;
 
-return ThreadPoolRouting.Run(args, Console.Out, Console.Error);
+return CallRouting.Run(args, Console.Out, Console.Error);

@@ -11,7 +11,7 @@ namespace JobDedup.Concurrency.Rewriter;
 /// runs outside the testing engine, where Coyote's controlled primitives (a rewritten <c>SemaphoreSlim</c>, say) fail,
 /// and continuations completed there leave the engine reporting hangs that are not there.
 /// </summary>
-internal static class ThreadPoolRouting
+internal static class CallRouting
 {
     private static readonly string[] StandInTypes =
     [
