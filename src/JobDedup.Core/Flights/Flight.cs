@@ -28,6 +28,7 @@ internal abstract class Flight<TKey> : KeyOwner<TKey>
     private readonly CancellationTokenSource? _handlerCancellation;
     private readonly bool _runToCompletionWhenAbandoned;
     private KeyOwner<TKey>? _predecessor;
+    private object? _runEnded;
 
     // The phase in the low bits, the number of attached callers above them.
     private int _state;
@@ -171,8 +172,32 @@ internal abstract class Flight<TKey> : KeyOwner<TKey>
             return;
         }
 
+        MarkRunEnded();
         table.Remove(this);
         MarkReleased();
+    }
+
+    /// <summary>Returns a task that completes once this flight's handler has really ended (or will never start).</summary>
+    public override Task WhenRunEnded() => LazySignal.Wait(ref _runEnded);
+
+    /// <summary>
+    /// Records that the handler has really ended, or will never start. A successor's handler may start once this
+    /// and every run before it ended, so the signal waits for the predecessor's too.
+    /// </summary>
+    public void MarkRunEnded()
+    {
+        if (Volatile.Read(ref _predecessor)?.WhenRunEnded() is { IsCompleted: false } earlier)
+        {
+            _ = earlier.ContinueWith(
+                static (_, flight) => LazySignal.Set(ref ((Flight<TKey>)flight!)._runEnded),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return;
+        }
+
+        LazySignal.Set(ref _runEnded);
     }
 
     /// <summary>Fires the handler token. Runs the handler's cancellation callbacks, so never call it under a lock.</summary>
@@ -192,6 +217,7 @@ internal abstract class Flight<TKey> : KeyOwner<TKey>
     {
         await predecessor.WhenReleased().ConfigureAwait(false);
         Volatile.Write(ref _predecessor, null);
+        MarkRunEnded();
         table.Remove(this);
         MarkReleased();
     }

@@ -10,6 +10,8 @@ namespace JobDedup.Flights;
 internal sealed class ForgetBarrier<TKey> : KeyOwner<TKey>
     where TKey : notnull
 {
+    private KeyOwner<TKey>? _replaced;
+
     private ForgetBarrier(TKey key)
         : base(key)
     {
@@ -43,6 +45,7 @@ internal sealed class ForgetBarrier<TKey> : KeyOwner<TKey>
         }
         while (!table.TryReplace(barrier, replaced));
 
+        barrier._replaced = replaced is { IsReleased: false } ? replaced : null;
         var writing = replaced is null ? null : forgetOwner(replaced);
         barrier.Removed = remove is null ? writing ?? Task.CompletedTask : RemoveAfterAsync(key, writing, remove);
         _ = barrier.ReleaseAsync(table, replaced);
@@ -51,6 +54,9 @@ internal sealed class ForgetBarrier<TKey> : KeyOwner<TKey>
 
     /// <summary>A barrier accepts no caller: whoever arrives starts a successor that waits for it.</summary>
     public override bool TryJoin() => false;
+
+    /// <summary>A barrier runs nothing: the runs it waits for are those of the owners it replaced.</summary>
+    public override Task WhenRunEnded() => Volatile.Read(ref _replaced)?.WhenRunEnded() ?? Task.CompletedTask;
 
     private static async Task RemoveAfterAsync(TKey key, Task? writing, Func<TKey, ValueTask> remove)
     {
@@ -78,6 +84,7 @@ internal sealed class ForgetBarrier<TKey> : KeyOwner<TKey>
             await replaced.WhenReleased().ConfigureAwait(false);
         }
 
+        Volatile.Write(ref _replaced, null);
         table.Remove(this);
         MarkReleased();
     }

@@ -56,12 +56,13 @@ internal sealed class FlightRunner<TJob, TResult>
         var token = flight.WaitToken;
         var holdsSlot = false;
         ClaimSession<TResult>? claim = null;
+        ForgetBarrier<string>? forgotten = null;
         _metrics.Active(1);
         try
         {
             if (flight.Predecessor is { } predecessor)
             {
-                await WaitForKeyAsync(flight, predecessor, token).ConfigureAwait(false);
+                forgotten = await WaitForKeyAsync(flight, predecessor, token).ConfigureAwait(false);
             }
 
             if (_window is not null)
@@ -69,6 +70,13 @@ internal sealed class FlightRunner<TJob, TResult>
                 if (_window.Claims is { } claims)
                 {
                     await _window.WaitForClearingAsync(token).ConfigureAwait(false);
+                    if (forgotten is not null)
+                    {
+                        // The forgotten outcome must be gone before the claim, or the claim would find and replay it.
+                        await forgotten.Removed.WaitAsync(token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        token.ThrowIfCancellationRequested();
+                    }
+
                     var found = await ClaimSession<TResult>.AcquireAsync(claims, _claimSettings, _log, flight.Key, token).ConfigureAwait(false);
                     if (found.Session is null)
                     {
@@ -78,7 +86,7 @@ internal sealed class FlightRunner<TJob, TResult>
 
                     claim = found.Session;
                 }
-                else if (await _window.TryGetAsync(flight.Key, flight.Lookup, token).ConfigureAwait(false) is { } stored)
+                else if (forgotten is null && await _window.TryGetAsync(flight.Key, flight.Lookup, token).ConfigureAwait(false) is { } stored)
                 {
                     Replay(flight, stored);
                     return;
@@ -97,6 +105,8 @@ internal sealed class FlightRunner<TJob, TResult>
             var outcome = await _attempts.ExecuteAsync(flight).ConfigureAwait(false);
             if (flight.LeftBehind is null)
             {
+                flight.MarkRunEnded();
+
                 // Settled before the outcome is delivered: a caller that has it and asks again, here or on another
                 // instance, is answered from the window, or finds the key free after a failure.
                 if (claim is not null)
@@ -106,6 +116,16 @@ internal sealed class FlightRunner<TJob, TResult>
                 }
                 else if (_window is not null && outcome.IsSucceeded)
                 {
+                    if (forgotten is { IsReleased: false })
+                    {
+                        // After a forget this flight never read the window. Its write must land after the removal (and
+                        // after any write of the forgotten flight), so the removal cannot erase it; its callers need
+                        // not wait for that. The key stays held until the write is done.
+                        Complete(flight, outcome);
+                        await forgotten.WhenReleased().ConfigureAwait(false);
+                        await _window.WaitForClearingAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+
                     await _window.SaveAsync(flight, outcome).ConfigureAwait(false);
                 }
             }
@@ -129,6 +149,8 @@ internal sealed class FlightRunner<TJob, TResult>
                 await stillRunning.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 _ = stillRunning.Exception;
             }
+
+            flight.MarkRunEnded();
 
             if (claim is not null)
             {
@@ -170,28 +192,38 @@ internal sealed class FlightRunner<TJob, TResult>
     }
 
     /// <summary>
-    /// Waits until the key's previous owner has released it. A predecessor whose handler was left behind is waited
-    /// for no longer than one attempt's timeout, when there is one.
+    /// Waits for the key's previous owner: until its handler has really ended, and, unless it was forgotten, until
+    /// its outcome is in the window (so that this flight replays it). A predecessor whose handler was left behind is
+    /// waited for no longer than one attempt's timeout, when there is one.
     /// </summary>
-    private async Task WaitForKeyAsync(JobFlight<TJob, TResult> flight, KeyOwner<string> predecessor, CancellationToken cancellationToken)
+    /// <returns>The forget barrier this flight follows, or null when it follows a flight.</returns>
+    private async Task<ForgetBarrier<string>?> WaitForKeyAsync(JobFlight<TJob, TResult> flight, KeyOwner<string> predecessor, CancellationToken cancellationToken)
     {
-        var released = predecessor.WhenReleased();
+        var ended = predecessor.WhenRunEnded();
         if (predecessor is JobFlight<TJob, TResult> { LeftBehind: not null } && _attemptTimeout is { } timeout)
         {
             try
             {
-                await released.WaitAsync(timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                await ended.WaitAsync(timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 throw new HandlerStuckException(
                     $"An earlier handler for key '{flight.Key}' timed out and is still running; the job does not start again until it ends.");
             }
-
-            return;
+        }
+        else
+        {
+            await ended.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await released.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (predecessor is ForgetBarrier<string> barrier)
+        {
+            return barrier;
+        }
+
+        await predecessor.WhenReleased().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
     private async Task SettleClaimAsync(JobFlight<TJob, TResult> flight, ClaimSession<TResult> claim, JobOutcome<TResult> outcome)

@@ -107,7 +107,7 @@ public sealed partial class SharedCall<TKey, TResult>
         }
 
         // An earlier run of this key that has not ended yet (abandoned, or forgotten) ends first.
-        flight.Predecessor?.WhenReleased().GetAwaiter().GetResult();
+        flight.Predecessor?.WhenRunEnded().GetAwaiter().GetResult();
 
         TResult value;
         try
@@ -178,7 +178,7 @@ public sealed partial class SharedCall<TKey, TResult>
         Task<TResult> task;
         try
         {
-            await predecessor.WhenReleased().WaitAsync(flight.HandlerToken).ConfigureAwait(false);
+            await predecessor.WhenRunEnded().WaitAsync(flight.HandlerToken).ConfigureAwait(false);
             task = Start(flight, state, work);
             await ((Task)task).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -251,6 +251,7 @@ public sealed partial class SharedCall<TKey, TResult>
         }
 
         flight.Complete(finished);
+        flight.MarkRunEnded();
         flight.ReleaseKey(_flights);
     }
 }

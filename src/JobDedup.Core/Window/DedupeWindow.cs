@@ -126,8 +126,12 @@ internal sealed class DedupeWindow<TResult>
     /// started has ended. Whoever arrives after this returns waits for that removal.
     /// </summary>
     /// <returns>The removal; it faults when the store could not remove the outcome.</returns>
+    /// <remarks>
+    /// A claiming store fences every completion by its claim, so its removal need not wait: a completion landing
+    /// after it is refused. A plain store cannot refuse a late write, so its removal waits for the write to end.
+    /// </remarks>
     public Task Forget(string key) =>
-        ForgetBarrier<string>.Install(_table, key, ForgetOwners, k => _store.RemoveAsync(_log.Name, k, CancellationToken.None)).Removed;
+        ForgetBarrier<string>.Install(_table, key, ForgetOwnersFor, k => _store.RemoveAsync(_log.Name, k, CancellationToken.None)).Removed;
 
     /// <summary>Forgets every key held and clears the store; whoever arrives after this returns waits for the clear.</summary>
     /// <returns>The clear; it faults when the store could not clear.</returns>
@@ -138,7 +142,7 @@ internal sealed class DedupeWindow<TResult>
         var removals = new List<Task> { previous };
         foreach (var owner in _table.Snapshot())
         {
-            removals.Add(ForgetBarrier<string>.Install(_table, owner.Key, ForgetOwners, remove: null).Removed);
+            removals.Add(ForgetBarrier<string>.Install(_table, owner.Key, ForgetOwnersFor, remove: null).Removed);
         }
 
         _ = ClearAfterAsync(removals, clearing);
@@ -164,6 +168,12 @@ internal sealed class DedupeWindow<TResult>
             [var one] => one,
             _ => Task.WhenAll(writes),
         };
+    }
+
+    private Task? ForgetOwnersFor(KeyOwner<string> owner)
+    {
+        var writes = ForgetOwners(owner);
+        return Claims is null ? writes : null;
     }
 
     private async Task ClearAfterAsync(List<Task> removals, TaskCompletionSource clearing)
