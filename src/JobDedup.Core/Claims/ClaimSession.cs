@@ -1,3 +1,4 @@
+using JobDedup.Internal;
 using JobDedup.Telemetry;
 
 namespace JobDedup.Claims;
@@ -135,7 +136,7 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
         }
 
         await _stopRenewing.CancelAsync().ConfigureAwait(false);
-        await _renewing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _renewing.WhenEnded().ConfigureAwait(false);
         _stopRenewing.Dispose();
         return true;
     }

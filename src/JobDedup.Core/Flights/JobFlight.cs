@@ -17,6 +17,7 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
     private readonly CancellationToken _shutdownToken;
     private int _attempts;
     private int _window; // WindowWriteState
+    private object? _delivered;
 
     /// <param name="runner">Runs the flight.</param>
     /// <param name="leader">The caller that starts the flight.</param>
@@ -118,8 +119,12 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
         }
 
         delivered = Waiters.Deliver(outcome, replayed);
+        LazySignal.Set(ref _delivered);
         return true;
     }
+
+    /// <summary>Returns a task that completes once every caller of the flight has its outcome.</summary>
+    public Task WhenDelivered() => LazySignal.Wait(ref _delivered);
 
     /// <summary>Runs the flight on the thread pool, so a handler that blocks never holds up the dispatcher.</summary>
     void IThreadPoolWorkItem.Execute() => _ = _runner.RunAsync(this);

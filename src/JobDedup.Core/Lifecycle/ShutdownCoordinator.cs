@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using JobDedup.Flights;
+using JobDedup.Internal;
 using JobDedup.Telemetry;
 
 namespace JobDedup.Lifecycle;
@@ -16,7 +17,6 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
 {
     private readonly HashSet<JobFlight<TJob, TResult>> _active = [];
     private readonly Lock _activeLock = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Fires when shutdown begins (ends the waits of flights that have no token source of their own), and when it gives
@@ -53,16 +53,9 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
 
     public void Untrack(JobFlight<TJob, TResult> flight)
     {
-        bool drained;
         lock (_activeLock)
         {
             _active.Remove(flight);
-            drained = _active.Count == 0 && IsStopping;
-        }
-
-        if (drained)
-        {
-            _drained.TrySetResult();
         }
     }
 
@@ -96,7 +89,8 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
     {
         try
         {
-            await drainQueue().ConfigureAwait(false); // queued jobs drain as canceled
+            // Queued jobs drain as canceled; no flight is created afterwards, so the set below is every flight there is.
+            await drainQueue().ConfigureAwait(false);
             CancelQuietly(_stopping);
 
             var flights = Active();
@@ -113,11 +107,11 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
             _log.Write(static (logger, name, s) => Log.Stopping(logger, name, s.Running, s.waiting), (Running: flights.Length - waiting, waiting));
             try
             {
-                await _drained.Task.WaitAsync(_timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                await TaskEnd.WhenAllEnded(flights.Select(static f => f.WhenDelivered())).WaitAsync(_timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
             {
-                var late = Active();
+                var late = flights.Where(static f => !f.WhenDelivered().IsCompleted).ToArray();
                 if (late.Length > 0)
                 {
                     _log.Write(static (logger, name, count) => Log.ShutdownTimedOut(logger, name, count), late.Length);
@@ -129,6 +123,10 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
                     flight.CancelHandler();
                     giveUp(flight);
                 }
+
+                // A flight whose own run was delivering its outcome just then finishes that first: the stop ends only
+                // when every caller has an outcome.
+                await TaskEnd.WhenAllEnded(late.Select(static f => f.WhenDelivered())).ConfigureAwait(false);
             }
 
             _log.Write(static (logger, name, _) => Log.Stopped(logger, name), 0);
@@ -143,11 +141,6 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
     {
         lock (_activeLock)
         {
-            if (_active.Count == 0)
-            {
-                _drained.TrySetResult(); // completes asynchronously for its awaiter, so safe under the lock
-            }
-
             return [.. _active];
         }
     }

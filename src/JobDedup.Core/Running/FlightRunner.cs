@@ -1,3 +1,4 @@
+using JobDedup.Internal;
 using JobDedup.Claims;
 using JobDedup.Flights;
 using JobDedup.Lifecycle;
@@ -73,8 +74,7 @@ internal sealed class FlightRunner<TJob, TResult>
                     if (forgotten is not null)
                     {
                         // The forgotten outcome must be gone before the claim, or the claim would find and replay it.
-                        await forgotten.Removed.WaitAsync(token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                        token.ThrowIfCancellationRequested();
+                        await forgotten.Removed.WhenEnded().WaitAsync(token).ConfigureAwait(false);
                     }
 
                     var found = await ClaimSession<TResult>.AcquireAsync(claims, _claimSettings, _log, flight.Key, token).ConfigureAwait(false);
@@ -146,8 +146,7 @@ internal sealed class FlightRunner<TJob, TResult>
             if (flight.LeftBehind is { } stillRunning)
             {
                 // The key, the slot and the claim stay this flight's until a handler that ignored its token ends.
-                await stillRunning.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                _ = stillRunning.Exception;
+                await stillRunning.WhenEnded().ConfigureAwait(false);
             }
 
             flight.MarkRunEnded();

@@ -1,3 +1,4 @@
+using JobDedup.Internal;
 using JobDedup.Flights;
 using JobDedup.SharedCalls;
 
@@ -180,7 +181,7 @@ public sealed partial class SharedCall<TKey, TResult>
         {
             await predecessor.WhenRunEnded().WaitAsync(flight.HandlerToken).ConfigureAwait(false);
             task = Start(flight, state, work);
-            await ((Task)task).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)task).WhenEnded().ConfigureAwait(false);
         }
         catch (OperationCanceledException ex)
         {

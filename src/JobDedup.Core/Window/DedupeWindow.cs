@@ -1,3 +1,4 @@
+using JobDedup.Internal;
 using JobDedup.Flights;
 using JobDedup.Telemetry;
 
@@ -166,7 +167,7 @@ internal sealed class DedupeWindow<TResult>
         {
             null => null,
             [var one] => one,
-            _ => Task.WhenAll(writes),
+            _ => TaskEnd.WhenAllEnded(writes),
         };
     }
 
@@ -180,7 +181,7 @@ internal sealed class DedupeWindow<TResult>
     {
         try
         {
-            await Task.WhenAll(removals).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await TaskEnd.WhenAllEnded(removals).ConfigureAwait(false);
             await _store.ClearAsync(_log.Name, CancellationToken.None).ConfigureAwait(false);
             clearing.TrySetResult();
         }
