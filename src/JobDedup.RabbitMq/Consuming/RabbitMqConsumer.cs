@@ -17,6 +17,9 @@ namespace JobDedup.RabbitMq.Consuming;
 /// </summary>
 internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long the requeues after an expired shutdown may take before the channel closes anyway.</summary>
+    private static readonly TimeSpan RequeueTimeout = TimeSpan.FromSeconds(5);
+
     private readonly RabbitMqConsumerOptions<TJob, TResult> _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -139,6 +142,18 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             foreach (var delivery in _connection.Window?.Unclaimed() ?? [])
             {
                 await _settler.SettleAsync(delivery, Settlement.Requeue).ConfigureAwait(false);
+            }
+
+            // The deliveries whose flights ended as canceled are being requeued by their own settlements: let those
+            // nacks reach the wire before the channel closes.
+            using var requeued = new CancellationTokenSource(RequeueTimeout);
+            try
+            {
+                await _settler.DrainAsync(requeued.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Whatever is still unsettled goes back to the queue when the channel closes.
             }
         }
 

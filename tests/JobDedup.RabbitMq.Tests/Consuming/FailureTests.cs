@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -157,6 +158,30 @@ public sealed class FailureTests(Broker broker)
         Assert.Equal(reason, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
         Assert.NotEmpty(Text(letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]));
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Consumer_IsPermanentFailureThrows_TheDeliveryIsStillSettled()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "permanent-throws");
+        using var settled = new Settlements(queue.Name);
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (_, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                throw new TimeoutException("gateway timeout");
+            },
+            consumer: o => o.IsPermanentFailure = _ => throw new InvalidOperationException("bug in the classifier"),
+            shutdownTimeout: TimeSpan.FromSeconds(2));
+        var consumer = Consumers.Of(host);
+
+        await queue.PublishAsync("k-1", "{}");
+        await Watchdog.Until(() => Volatile.Read(ref runs) >= 1, "the handler ran");
+
+        var settledInTime = await Eventually.HoldsAsync(() => consumer.Pending == 0);
+        Assert.True(settledInTime, $"the delivery was never settled: pending {consumer.Pending}, retry {settled["retry"]}, requeue {settled["requeue"]}, dead-letter {settled["dead-letter"]}");
     }
 
     public sealed record Payment(int Amount);

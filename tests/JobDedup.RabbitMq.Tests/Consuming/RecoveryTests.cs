@@ -1,4 +1,7 @@
+using JobDedup.RabbitMq.Consuming;
 using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -66,5 +69,99 @@ public sealed class RecoveryTests(Broker broker)
         Assert.True(drained, $"{consumer.ListedDeliveries} deliveries still listed in the ack window after everything settled");
         await host.StopAsync();
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Consumer_BrokerCancelsTheConsumer_ResumesOrReportsUnhealthy()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "broker-cancel");
+        await using var admin = await Admin.OpenAsync();
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) =>
+        {
+            Interlocked.Increment(ref runs);
+            return ValueTask.FromResult("ok");
+        });
+        var health = host.Host.Services.GetRequiredService<HealthCheckService>();
+
+        // The queue is deleted and declared again (an operator, or a classic queue whose node went down): the broker sends
+        // basic.cancel. The consumer ignores it, keeps reporting Healthy, and never consumes again.
+        await admin.Channel.QueueDeleteAsync(queue.Name, ifUnused: false, ifEmpty: false);
+        await queue.DeclareAsync();
+        await queue.PublishAsync("k-1", "{}");
+
+        var handled = await Eventually.HoldsAsync(() => Volatile.Read(ref runs) == 1);
+        var report = await health.CheckHealthAsync();
+        var status = report.Entries[$"rabbitmq-{queue.Name}"].Status;
+        Assert.True(handled || status != HealthStatus.Healthy, $"handled: {handled}; health: {status}; the queue holds {await queue.CountAsync(queue.Name)} message(s) nobody consumes");
+    }
+
+    [Fact]
+    public async Task Host_StopsWhileTheConnectionIsDown_DoesNotSpinRequeuingAfterRecovery()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "stop-offline");
+        using var settled = new Settlements(queue.Name);
+        await queue.DeclareAsync();
+        await queue.PublishAsync("k-1", "{}");
+        var gate = new Gate();
+        await using var host = await ConsumerHost.StartAsync(queue, async (_, _, ct) =>
+        {
+            await gate.WaitAsync(ct);
+            return "ok";
+        });
+        var consumer = Consumers.Of(host);
+        await gate.Reached.Within();
+
+        await BrokerControl.CloseConnectionAsync($"jobdedup:{queue.Name}");
+        await Watchdog.Until(() => !consumer.IsConnected, "the consumer saw the connection go");
+
+        // Stop starts while the channel is closed, so BasicCancel is skipped; recovery then re-registers the consumer and
+        // every delivery during the drain is nacked with requeue and redelivered at once.
+        var stopping = host.StopAsync();
+        await Watchdog.Until(() => consumer.State == ConsumerState.Stopping, "the consumer is stopping");
+        await Watchdog.Until(() => consumer.IsConnected, "the connection recovered");
+        var spinning = await Eventually.HoldsAsync(() => settled["requeue"] > 20, TimeSpan.FromSeconds(5));
+        gate.Open();
+        await stopping.Within();
+
+        Assert.False(spinning, $"{settled["requeue"]} requeues of one message while stopping");
+        Assert.Equal(1u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Consumer_DeliveryFromBeforeARecovery_IsNotDeadLetteredTwice()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "stale-tag");
+        using var settled = new Settlements(queue.Name);
+        await queue.DeclareAsync();
+        await queue.PublishAsync("k-1", "{}", messageId: "m-1");
+        var gate = new Gate();
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            async (_, _, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                await gate.WaitAsync(ct);
+                throw new ArgumentException("card declined");
+            },
+            consumer: o => o.IsPermanentFailure = ex => ex is ArgumentException);
+        var consumer = Consumers.Of(host);
+        await gate.Reached.Within();
+
+        // The connection drops while the flight runs: the broker requeues m-1 and redelivers it after recovery; the copy
+        // joins the same flight. Both deliveries then fail, and both are dead-lettered, although the first one's ack is a
+        // no-op on the recovered channel (stale tag) and the broker already holds the message again.
+        await BrokerControl.CloseConnectionAsync($"jobdedup:{queue.Name}");
+        await Watchdog.Until(() => !consumer.IsConnected, "the consumer saw the connection go");
+        await Watchdog.Until(() => consumer.IsConnected && host.Deduplicator.GetStats().Hits == 1, "the redelivered copy joined the flight");
+        gate.Open();
+        await Watchdog.Until(() => consumer.Pending == 0 && settled["dead-letter"] >= 1, "both deliveries settled");
+        await host.StopAsync();
+
+        var letters = await queue.DrainAsync(queue.DeadLetterQueue);
+        Assert.Equal(1, runs);
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
+        Assert.Single(letters);
     }
 }

@@ -37,6 +37,7 @@ internal sealed class AckWindow
     /// <summary>Guards the list, the stragglers and the window's state; frames are queued under it, so in decision order.</summary>
     private readonly Lock _listLock = new();
     private readonly List<Delivery> _stragglers = [];
+    private int _readyStragglers;
     private WindowState _state = WindowState.Open;
     private int _generation;
     private Delivery? _oldest;
@@ -118,11 +119,12 @@ internal sealed class AckWindow
 
             if (delivery == _oldest)
             {
-                written = QueueOldestRun()!;
+                written = QueueOldestRun(oldestWasStraggler: false)!;
             }
             else
             {
                 _stragglers.Add(delivery);
+                _readyStragglers++;
                 written = (_stragglersWritten ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                 if (!_stragglerTimerArmed)
                 {
@@ -155,7 +157,7 @@ internal sealed class AckWindow
             written = _wire.Queue(WireOpKind.Requeue, delivery.DeliveryTag);
 
             // The nacked delivery may have been the one holding a ready run back.
-            QueueOldestRun();
+            QueueOldestRun(oldestWasStraggler: true);
             AssertInvariants();
         }
 
@@ -248,6 +250,7 @@ internal sealed class AckWindow
         }
 
         _stragglers.Clear();
+        _readyStragglers = 0;
         if (_stragglersWritten is { } written)
         {
             _stragglersWritten = null;
@@ -262,17 +265,33 @@ internal sealed class AckWindow
     }
 
     /// <summary>Queues one multiple ack for the ready run from the oldest listed delivery up, if there is one.</summary>
-    private Task<bool>? QueueOldestRun()
+    /// <param name="oldestWasStraggler">Whether the oldest of the run was waiting as a straggler (every one behind it was).</param>
+    private Task<bool>? QueueOldestRun(bool oldestWasStraggler)
     {
         ulong upTo = 0;
+        var covered = 0;
         while (_oldest is { State: DeliveryState.Ready } ready)
         {
             ready.MarkAcked();
             upTo = ready.DeliveryTag;
             Unlink(ready);
+            covered++;
         }
 
-        return upTo == 0 ? null : _wire.Queue(WireOpKind.AckUpTo, upTo);
+        if (upTo == 0)
+        {
+            return null;
+        }
+
+        var written = _wire.Queue(WireOpKind.AckUpTo, upTo);
+        _readyStragglers -= oldestWasStraggler ? covered : covered - 1;
+        if (_readyStragglers == 0 && _stragglers.Count > 0)
+        {
+            // Every straggler waiting for the pause is covered by this ack: they learn it now, not when the pause ends.
+            QueueStragglers();
+        }
+
+        return written;
     }
 
     private void Drop(WindowState state)
@@ -297,6 +316,7 @@ internal sealed class AckWindow
             _oldest = _newest = null;
             _listed = 0;
             _stragglers.Clear();
+            _readyStragglers = 0;
             stragglersDropped = _stragglersWritten;
             _stragglersWritten = null;
 
@@ -349,6 +369,7 @@ internal sealed class AckWindow
         Debug.Assert(_listLock.IsHeldByCurrentThread, "the window's state is read under its lock");
         Debug.Assert(_listed >= 0 && _listed <= _capacity, $"{_listed} listed with a capacity of {_capacity}");
         Debug.Assert(_state == WindowState.Open || _listed == 0, "a closed window lists nothing");
+        Debug.Assert(_readyStragglers >= 0 && _readyStragglers <= _stragglers.Count, "ready stragglers are among the stragglers");
         Debug.Assert(_oldest is not { State: DeliveryState.Ready }, "a ready run at the oldest end is queued at once");
         var count = 0;
         ulong previous = 0;

@@ -12,6 +12,7 @@ namespace JobDedup.RabbitMq.Consuming.Acking;
 internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
 {
     private int _state = (int)DeliveryState.Received;
+    private int _counted;
 
     public ulong DeliveryTag { get; } = deliveryTag;
 
@@ -39,6 +40,12 @@ internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
 
     /// <summary>Claims the right to settle it; only the first caller, and only while it is in progress, gets it.</summary>
     public bool TryClaim() => Move(DeliveryState.InProgress, DeliveryState.Settling);
+
+    /// <summary>Marks it as counted among the consumer's unsettled deliveries (once, at intake).</summary>
+    internal void MarkCounted() => Volatile.Write(ref _counted, 1);
+
+    /// <summary>Takes it off the count of unsettled deliveries; true only for the first caller, and only if it was counted.</summary>
+    internal bool TryUncount() => Interlocked.Exchange(ref _counted, 0) == 1;
 
     /// <summary>Received → InProgress, when <paramref name="window"/> lists it in <paramref name="generation"/>.</summary>
     internal void List(AckWindow window, int generation)

@@ -95,7 +95,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
             return;
         }
 
-        _settler.Track();
+        _settler.Track(delivery);
         try
         {
             Accept(delivery);

@@ -19,7 +19,11 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     public int Unsettled => Volatile.Read(ref _unsettled);
 
     /// <summary>Counts a delivery that will be settled through <see cref="SettleAsync"/>.</summary>
-    public void Track() => Interlocked.Increment(ref _unsettled);
+    public void Track(Delivery delivery)
+    {
+        delivery.MarkCounted();
+        Interlocked.Increment(ref _unsettled);
+    }
 
     /// <summary>Completes once every tracked delivery is settled, from now on (shutdown).</summary>
     public Task DrainAsync(CancellationToken cancellationToken)
@@ -36,7 +40,10 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     /// <summary>Counts a delivery refused at arrival because its connection was already gone.</summary>
     public void CountStale() => meter.Add(SettledAs.Stale);
 
-    /// <summary>Settles a tracked delivery (reply included) unless someone else claimed it first.</summary>
+    /// <summary>
+    /// Settles a tracked delivery (reply included) unless someone else claimed it first or it went stale; either way
+    /// it stops counting as unsettled once the first caller is done with it.
+    /// </summary>
     /// <param name="delivery">The delivery.</param>
     /// <param name="settlement">What to do.</param>
     /// <param name="role">For an ack with a reply: the delivery's part in its flight.</param>
@@ -45,6 +52,8 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     {
         if (!delivery.TryClaim())
         {
+            // Claimed by another settlement (shutdown's), or taken back by the broker with its connection.
+            Uncount(delivery);
             return;
         }
 
@@ -67,10 +76,15 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
         }
         finally
         {
-            if (Interlocked.Decrement(ref _unsettled) == 0 && Volatile.Read(ref _draining) == 1)
-            {
-                _drained.TrySetResult();
-            }
+            Uncount(delivery);
+        }
+    }
+
+    private void Uncount(Delivery delivery)
+    {
+        if (delivery.TryUncount() && Interlocked.Decrement(ref _unsettled) == 0 && Volatile.Read(ref _draining) == 1)
+        {
+            _drained.TrySetResult();
         }
     }
 
