@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using JobDedup.RabbitMq;
 using JobDedup.RabbitMqBench.Measuring;
 using JobDedup.RabbitMqBench.Workload;
 using Microsoft.Extensions.DependencyInjection;
