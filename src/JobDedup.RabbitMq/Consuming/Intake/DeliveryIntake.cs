@@ -127,6 +127,11 @@ internal sealed class DeliveryIntake<TJob, TResult>
             DeadLetter(delivery, DeadLetterReasons.UnreadableBody, $"The body is not the JSON {_options.KeyRule.Description} needs.", ex);
             return;
         }
+        catch (InvalidKeyException ex)
+        {
+            DeadLetter(delivery, DeadLetterReasons.InvalidKey, ex.Message, ex);
+            return;
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             DeadLetter(delivery, DeadLetterReasons.MissingKey, $"The key rule ({_options.KeyRule.Description}) failed.", ex);
