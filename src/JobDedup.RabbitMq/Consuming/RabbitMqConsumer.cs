@@ -139,7 +139,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
             // Callers of the deduplicator detach: their flights end as canceled and those deliveries go back to the queue.
             await _abandon.CancelAsync().ConfigureAwait(false);
-            foreach (var delivery in _connection.Window?.Unclaimed() ?? [])
+            foreach (var delivery in _connection.Window?.StillInProgress() ?? [])
             {
                 await _settler.SettleAsync(delivery, Settlement.Requeue).ConfigureAwait(false);
             }

@@ -38,7 +38,7 @@ public sealed class AckWindowTests
         Assert.True(await straggler.Within());
         Assert.Equal(["ack 2 single"], wire.Frames);
         Assert.Equal(1, window.Listed);
-        deliveries[0].TryClaim();
+        deliveries[0].TryStartSettling();
         Assert.True(await window.RequeueAsync(deliveries[0]).Within());
         Assert.Equal(["ack 2 single", "nack 1"], wire.Frames);
         Assert.Equal(0, time.PendingTimers);
@@ -92,7 +92,7 @@ public sealed class AckWindowTests
         var deliveries = Receive(window, 3);
         var behind = new[] { Ack(window, deliveries[1]), Ack(window, deliveries[2]) };
 
-        deliveries[0].TryClaim();
+        deliveries[0].TryStartSettling();
         Assert.True(await window.RequeueAsync(deliveries[0]).Within());
         Assert.All(await Task.WhenAll(behind).Within(), Assert.True);
 
@@ -122,7 +122,7 @@ public sealed class AckWindowTests
         // the straggler check every 5 ms with nothing to ack.
         var (window, wire, time) = Create();
         var deliveries = Receive(window, 2);
-        deliveries[1].TryClaim();
+        deliveries[1].TryStartSettling();
 
         window.Close();
 
@@ -168,7 +168,7 @@ public sealed class AckWindowTests
 
     private static Task<bool> Ack(AckWindow window, Delivery delivery)
     {
-        Assert.True(delivery.TryClaim());
+        Assert.True(delivery.TryStartSettling());
         return window.AckAsync(delivery);
     }
 

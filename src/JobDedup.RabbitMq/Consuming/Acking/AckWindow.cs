@@ -206,8 +206,8 @@ internal sealed class AckWindow
         }
     }
 
-    /// <summary>The listed deliveries nobody has claimed yet (for shutdown, which returns them to the queue).</summary>
-    public List<Delivery> Unclaimed()
+    /// <summary>The listed deliveries no settlement has started on yet (for shutdown, which returns them to the queue).</summary>
+    public List<Delivery> StillInProgress()
     {
         var unclaimed = new List<Delivery>();
         lock (_listLock)

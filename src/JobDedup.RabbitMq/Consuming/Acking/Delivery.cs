@@ -38,8 +38,8 @@ internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
     /// <summary>Gets the newer neighbour in its window's list (guarded by the window's lock).</summary>
     internal Delivery? Newer { get; set; }
 
-    /// <summary>Claims the right to settle it; only the first caller, and only while it is in progress, gets it.</summary>
-    public bool TryClaim() => Move(DeliveryState.InProgress, DeliveryState.Settling);
+    /// <summary>InProgress → Settling: takes the right to settle it; only the first caller, and only while it is in progress, gets it.</summary>
+    public bool TryStartSettling() => Move(DeliveryState.InProgress, DeliveryState.Settling);
 
     /// <summary>Marks it as counted among the consumer's unsettled deliveries (once, at intake).</summary>
     internal void MarkCounted() => Volatile.Write(ref _counted, 1);

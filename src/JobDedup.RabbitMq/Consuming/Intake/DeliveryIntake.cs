@@ -91,7 +91,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
         {
             // Stopping: claimed and left unacknowledged (the window never acks past it). Closing the channel hands it
             // back to the broker, without the immediate redelivery a requeue would cause while the consumer is registered.
-            delivery.TryClaim();
+            delivery.TryStartSettling();
             return;
         }
 

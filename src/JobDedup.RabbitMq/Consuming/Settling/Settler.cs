@@ -50,7 +50,7 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     /// <param name="reply">For an ack: the reply body, when the message asks for one.</param>
     public async Task SettleAsync(Delivery delivery, Settlement settlement, JobRole role = JobRole.None, byte[]? reply = null)
     {
-        if (!delivery.TryClaim())
+        if (!delivery.TryStartSettling())
         {
             // Claimed by another settlement (shutdown's), or taken back by the broker with its connection.
             Uncount(delivery);
