@@ -2,7 +2,7 @@ namespace JobDedup;
 
 /// <summary>
 /// Turns values into the bytes Redis keeps, and back. Set one on <see cref="SharedCacheOptions.Serializer"/> or
-/// <c>RedisOutcomeStoreOptions.Serializer</c> to replace System.Text.Json (for example with a source-generated
+/// <see cref="RedisOutcomeStoreOptions.Serializer"/> to replace System.Text.Json (for example with a source-generated
 /// context, or a binary format). Implementations must be safe for concurrent use.
 /// </summary>
 public interface ICacheSerializer
