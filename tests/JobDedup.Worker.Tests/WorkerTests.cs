@@ -218,6 +218,61 @@ public sealed class WorkerTests(Broker broker)
     }
 
     [Fact]
+    public async Task Worker_RedisWindow_AnswersDuplicatesAcrossARestartWithoutASecondCall()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-redis");
+        await using var sink = await HttpSink.StartAsync();
+        var replies = await queue.DeclareReplyQueueAsync();
+        var id = $"evt_{Guid.NewGuid():N}"; // the window outlives this test on the shared server, so the key is new each run
+        // As scripts/redis.sh connection-string: JOBDEDUP_REDIS, else the port the script's server listens on.
+        var portFile = Path.Combine(Environment.GetEnvironmentVariable("JOBDEDUP_REDIS_DIR") is { Length: > 0 } dir ? dir : "/tmp/jobdedup-redis", "port");
+        var redis = Environment.GetEnvironmentVariable("JOBDEDUP_REDIS") is { Length: > 0 } configured
+            ? configured
+            : $"127.0.0.1:{(File.Exists(portFile) ? File.ReadAllText(portFile).Trim() : "6379")}";
+        var settings = Pipeline(queue, sink, ("DedupeWindow", "01:00:00"), ("Redis", redis));
+
+        async Task SendAndAnswerAsync(string batch, int expectedReplies)
+        {
+            await using var worker = WorkerProcess.Start(settings);
+            await worker.Consuming.Within();
+            for (var i = 0; i < 10; i++)
+            {
+                await queue.PublishAsync(key: null, $"{{\"id\":\"{id}\"}}", replyTo: replies, correlationId: $"{batch}{i}");
+            }
+
+            await Watchdog.Until(async () => await queue.CountAsync(replies) == expectedReplies, $"replies of batch {batch}");
+            Assert.Equal(0, await worker.TerminateAsync());
+        }
+
+        await SendAndAnswerAsync("before", 10);
+        await SendAndAnswerAsync("after", 20); // a new process: the window comes from Redis
+
+        Assert.Equal(1, sink.Calls[id]);
+        var answers = await queue.DrainAsync(replies);
+        Assert.All(answers, a => Assert.Equal($"handled {id}", Encoding.UTF8.GetString(a.Body.Span)));
+        Assert.Equal(10, answers.Count(a => Encoding.UTF8.GetString((byte[])a.BasicProperties.Headers![JobDedupHeaders.Role]!) == "Replayed" && a.BasicProperties.CorrelationId!.StartsWith("after", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Worker_RedisAndPostgreSqlBothSet_ExitsNamingBoth()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__DedupeWindow"] = "01:00:00",
+            ["JobDedup__Pipelines__orders__Redis"] = "127.0.0.1:6379",
+            ["JobDedup__Pipelines__orders__PostgreSql"] = "Host=127.0.0.1;Username=postgres;Database=jobdedup",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:1/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("JobDedup:Pipelines:orders:Redis and JobDedup:Pipelines:orders:PostgreSql are both set", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Worker_BadSettings_ExitsAtOnceNamingEachSetting()
     {
         var environment = new Dictionary<string, string>
