@@ -102,7 +102,7 @@ public sealed partial class SharedCache
                 .ConfigureAwait(false);
             if (stored == 1)
             {
-                _memory.Set(key, value, expiresAt);
+                _memory.Set(key, value, expiresAt, delta);
                 return true;
             }
 

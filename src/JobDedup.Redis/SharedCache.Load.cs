@@ -36,7 +36,7 @@ public sealed partial class SharedCache
             if (entry.ExpiresAt > now)
             {
                 _metrics.Hit();
-                _memory.Set(request.Key, value, entry.ExpiresAt);
+                _memory.Set(request.Key, value, entry.ExpiresAt, entry.Delta);
                 if (EarlyRefresh.ShouldRefresh(now, entry.ExpiresAt, entry.Delta, request.Options.Beta, NextRandom()))
                 {
                     StartEarlyRefresh(request);

@@ -111,9 +111,14 @@ public sealed partial class SharedCache : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(factory);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         options = Checked(options);
-        if (_memory.TryGet<T>(key, out var copy))
+        if (_memory.TryGet<T>(key, out var copy, out var expiresAt, out var delta))
         {
             _metrics.Hit();
+            if (EarlyRefresh.ShouldRefresh(_timeProvider.GetUtcNow(), expiresAt, delta, options.Beta, NextRandom()))
+            {
+                StartEarlyRefresh(new LoadRequest<TState, T>(this, key, state, factory, options));
+            }
+
             return new ValueTask<CacheResult<T>>(new CacheResult<T>(copy, CacheValueSource.Memory));
         }
 

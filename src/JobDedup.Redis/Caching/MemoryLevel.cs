@@ -14,13 +14,16 @@ internal sealed class MemoryLevel(TimeSpan duration, int maxEntries, TimeProvide
 
     public int Count => _copies.Count;
 
-    public bool TryGet<T>(string key, out T value)
+    /// <summary>Returns a fresh copy, with the Redis expiry and rebuild time of its entry (so that XFetch can draw on memory hits too).</summary>
+    public bool TryGet<T>(string key, out T value, out DateTimeOffset expiresAt, out TimeSpan delta)
     {
         if (IsEnabled && _copies.TryGetValue(key, out var copy))
         {
             if (copy.Until > timeProvider.GetUtcNow() && copy.Value is T typed)
             {
                 value = typed;
+                expiresAt = copy.ExpiresAt;
+                delta = copy.Delta;
                 return true;
             }
 
@@ -28,10 +31,12 @@ internal sealed class MemoryLevel(TimeSpan duration, int maxEntries, TimeProvide
         }
 
         value = default!;
+        expiresAt = default;
+        delta = default;
         return false;
     }
 
-    public void Set<T>(string key, T value, DateTimeOffset expiresAt)
+    public void Set<T>(string key, T value, DateTimeOffset expiresAt, TimeSpan delta)
     {
         if (!IsEnabled)
         {
@@ -54,7 +59,7 @@ internal sealed class MemoryLevel(TimeSpan duration, int maxEntries, TimeProvide
             }
         }
 
-        _copies[key] = new Copy(value, until);
+        _copies[key] = new Copy(value, until, expiresAt, delta);
     }
 
     public void Drop(string key) => _copies.TryRemove(key, out _);
@@ -71,5 +76,5 @@ internal sealed class MemoryLevel(TimeSpan duration, int maxEntries, TimeProvide
         }
     }
 
-    private sealed record Copy(object? Value, DateTimeOffset Until);
+    private sealed record Copy(object? Value, DateTimeOffset Until, DateTimeOffset ExpiresAt, TimeSpan Delta);
 }

@@ -30,11 +30,13 @@ public sealed class EarlyRefreshTests(RedisServer redis) : IClassFixture<RedisSe
         Assert.False(EarlyRefresh.ShouldRefresh(Expiry - TimeSpan.FromMilliseconds(1), Expiry, TimeSpan.FromMilliseconds(100), 1.0, 0.0));
     }
 
-    [Fact]
-    public async Task SteadyLoadOnAHotKey_Across20ExpiryCycles_IsRefreshedBeforeEachExpiry_AndNoCallerWaitsForARecompute()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SteadyLoadOnAHotKey_Across20ExpiryCycles_IsRefreshedBeforeEachExpiry_AndNoCallerWaitsForARecompute(bool memoryLevel)
     {
         var clock = new FakeClock(Expiry);
-        await using var cache = redis.Cache(RedisServer.NewNamespace(), time: clock);
+        await using var cache = redis.Cache(RedisServer.NewNamespace(), o => o.MemoryLevelDuration = memoryLevel ? TimeSpan.FromMinutes(1) : TimeSpan.Zero, clock);
         var random = new Random(42);
         cache.RandomSource = random.NextDouble;
         var options = new CacheEntryOptions { TimeToLive = TimeSpan.FromSeconds(2), Beta = 1.0, FailSafeMaxStaleAge = TimeSpan.FromMinutes(5) };
@@ -57,7 +59,7 @@ public sealed class EarlyRefreshTests(RedisServer redis) : IClassFixture<RedisSe
             var before = cache.GetStats().EarlyRefreshes;
             var result = await cache.GetOrSetAsync("hot", factory, options);
             reads++;
-            if (result.Source != CacheValueSource.Redis)
+            if (result.Source != (memoryLevel ? CacheValueSource.Memory : CacheValueSource.Redis))
             {
                 inline++;
             }
