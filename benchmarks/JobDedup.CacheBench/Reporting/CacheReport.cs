@@ -122,7 +122,7 @@ internal sealed class CacheReport(
             foreach (var (label, value, opacity) in new[] { ("steady", h.SteadyP999, "0.45"), ("around a refresh", h.AroundP999, "1") })
             {
                 var bar = 420.0 * value / maxMs;
-                svg.AppendLine(Invariant($"<text x=\"10\" y=\"{y + 16}\">{Escape(h.Contender)}: {label}</text>"));
+                svg.AppendLine(Invariant($"<text x=\"10\" y=\"{y + 16}\">{Escape(h.Contender.Split(' ')[0])}: {label}</text>"));
                 svg.AppendLine(Invariant($"<rect x=\"290\" y=\"{y + 4}\" width=\"{Math.Max(1, bar):F1}\" height=\"16\" fill=\"{Colors[i % Colors.Length]}\" fill-opacity=\"{opacity}\"/>"));
                 svg.AppendLine(Invariant($"<text x=\"{295 + Math.Max(1, bar):F1}\" y=\"{y + 16}\">{value:F2}</text>"));
                 y += rowHeight;
