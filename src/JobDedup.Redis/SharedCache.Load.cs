@@ -160,6 +160,12 @@ public sealed partial class SharedCache
             {
                 // The factory's own failure: handled below.
             }
+            catch
+            {
+                // Every caller left while the factory ran: free the lock for the next rebuild.
+                await ReleaseQuietlyAsync(database, request.Key, token).ConfigureAwait(false);
+                throw;
+            }
         }
 
         T value;

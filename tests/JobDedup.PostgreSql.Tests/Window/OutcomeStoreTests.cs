@@ -10,64 +10,6 @@ public sealed class OutcomeStoreTests(PostgreSqlDatabase database) : IClassFixtu
     private static readonly DateTimeOffset Noon = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task SaveAsync_ThenTryGetAsync_ReturnsTheOutcome_AndSavingAgainReplacesIt()
-    {
-        await using var schema = database.NewSchema();
-        await using var store = schema.Store();
-
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("first", 1, Noon), TimeSpan.FromHours(1), default);
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("second", 2, Noon), TimeSpan.FromHours(1), default);
-
-        Assert.Equal(new StoredOutcome<string>("second", 2, Noon), await store.TryGetAsync("s", "k", default));
-        Assert.Null(await store.TryGetAsync("other scope", "k", default));
-        Assert.Equal(1, await schema.CountAsync());
-    }
-
-    [Fact]
-    public async Task SaveAsync_OverALiveClaim_WinsAndTheClaimHoldersWriteIsRefused()
-    {
-        await using var schema = database.NewSchema();
-        await using var store = schema.Store();
-        var claim = await store.TryClaimAsync("s", "k", "holder", TimeSpan.FromMinutes(5), default);
-
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("saved", 1, Noon), TimeSpan.FromHours(1), default);
-
-        Assert.False(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("late", 1, Noon), TimeSpan.FromHours(1), default));
-        Assert.Equal("saved", (await store.TryGetAsync("s", "k", default))!.Value.Value);
-    }
-
-    [Fact]
-    public async Task TryGetAsync_ExpiredOutcome_IsNotReturned()
-    {
-        await using var schema = database.NewSchema();
-        await using var store = schema.Store();
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("old", 1, Noon), TimeSpan.FromHours(1), default);
-        await schema.ExecuteAsync($"UPDATE {schema.QualifiedTable} SET expires_at = now() - interval '1 second'");
-
-        Assert.Null(await store.TryGetAsync("s", "k", default));
-    }
-
-    [Fact]
-    public async Task RemoveAsync_AndClearAsync_DropOutcomesOfTheirScopeOnly()
-    {
-        await using var schema = database.NewSchema();
-        await using var store = schema.Store();
-        foreach (var (scope, key) in new[] { ("a", "1"), ("a", "2"), ("a", "3"), ("b", "1") })
-        {
-            await store.SaveAsync(scope, key, new StoredOutcome<string>(scope + key, 1, Noon), TimeSpan.FromHours(1), default);
-        }
-
-        await store.RemoveAsync("a", "1", default);
-        Assert.Null(await store.TryGetAsync("a", "1", default));
-        Assert.NotNull(await store.TryGetAsync("a", "2", default));
-        await store.ClearAsync("a", default);
-
-        Assert.Null(await store.TryGetAsync("a", "2", default));
-        Assert.Null(await store.TryGetAsync("a", "3", default));
-        Assert.Equal("b1", (await store.TryGetAsync("b", "1", default))!.Value.Value);
-    }
-
-    [Fact]
     public async Task ClearAsync_WakesWaitersOfTheScope()
     {
         await using var schema = database.NewSchema();

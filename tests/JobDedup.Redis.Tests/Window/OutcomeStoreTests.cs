@@ -10,19 +10,6 @@ public sealed class OutcomeStoreTests(RedisServer redis) : IClassFixture<RedisSe
     private static readonly DateTimeOffset Noon = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task SaveAsync_ThenTryGetAsync_ReturnsTheOutcome_AndSavingAgainReplacesIt()
-    {
-        var scope = new StoreScope(redis);
-        await using var store = scope.Store();
-
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("first", 1, Noon), TimeSpan.FromHours(1), default);
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("second", 2, Noon), TimeSpan.FromHours(1), default);
-
-        Assert.Equal(new StoredOutcome<string>("second", 2, Noon), await store.TryGetAsync("s", "k", default));
-        Assert.Null(await store.TryGetAsync("other scope", "k", default));
-    }
-
-    [Fact]
     public async Task SaveAsync_KeepsTheOutcomeForItsRetentionOnly()
     {
         var scope = new StoreScope(redis);
@@ -32,63 +19,6 @@ public sealed class OutcomeStoreTests(RedisServer redis) : IClassFixture<RedisSe
 
         var ttl = await redis.Database.KeyTimeToLiveAsync(await store.RecordKeyAsync("s", "k"));
         Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(29), TimeSpan.FromMinutes(30));
-    }
-
-    [Fact]
-    public async Task SaveAsync_OverALiveClaim_WinsAndTheClaimHoldersWriteIsRefused()
-    {
-        var scope = new StoreScope(redis);
-        await using var store = scope.Store();
-        var claim = await store.TryClaimAsync("s", "k", "holder", TimeSpan.FromMinutes(5), default);
-
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("saved", 1, Noon), TimeSpan.FromHours(1), default);
-
-        Assert.False(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("late", 1, Noon), TimeSpan.FromHours(1), default));
-        Assert.Equal("saved", (await store.TryGetAsync("s", "k", default))!.Value.Value);
-    }
-
-    [Fact]
-    public async Task TryGetAsync_ExpiredOutcome_IsNotReturned()
-    {
-        var scope = new StoreScope(redis);
-        await using var store = scope.Store();
-        await store.SaveAsync("s", "k", new StoredOutcome<string>("old", 1, Noon), TimeSpan.FromHours(1), default);
-        await scope.ExpireAsync(store, "s", "k");
-
-        Assert.Null(await store.TryGetAsync("s", "k", default));
-    }
-
-    [Fact]
-    public async Task RemoveAsync_AndClearAsync_DropOutcomesOfTheirScopeOnly()
-    {
-        var scope = new StoreScope(redis);
-        await using var store = scope.Store();
-        foreach (var (s, key) in new[] { ("a", "1"), ("a", "2"), ("a", "3"), ("b", "1") })
-        {
-            await store.SaveAsync(s, key, new StoredOutcome<string>(s + key, 1, Noon), TimeSpan.FromHours(1), default);
-        }
-
-        await store.RemoveAsync("a", "1", default);
-        Assert.Null(await store.TryGetAsync("a", "1", default));
-        Assert.NotNull(await store.TryGetAsync("a", "2", default));
-        await store.ClearAsync("a", default);
-
-        Assert.Null(await store.TryGetAsync("a", "2", default));
-        Assert.Null(await store.TryGetAsync("a", "3", default));
-        Assert.Equal("b1", (await store.TryGetAsync("b", "1", default))!.Value.Value);
-    }
-
-    [Fact]
-    public async Task RemoveAsync_LiveClaim_DropsItAndTheHoldersWriteIsRefused()
-    {
-        var scope = new StoreScope(redis);
-        await using var store = scope.Store();
-        var claim = await store.TryClaimAsync("s", "k", "holder", TimeSpan.FromMinutes(5), default);
-
-        await store.RemoveAsync("s", "k", default);
-
-        Assert.False(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("late", 1, Noon), TimeSpan.FromHours(1), default));
-        Assert.Equal(ClaimState.Claimed, (await store.TryClaimAsync("s", "k", "next", TimeSpan.FromMinutes(5), default)).State);
     }
 
     [Fact]
