@@ -1,5 +1,6 @@
 using System.Globalization;
 using JobDedup.Redis.Caching;
+using JobDedup.Redis.Connection;
 using JobDedup.Redis.Serialization;
 using JobDedup.Redis.Store;
 using JobDedup.Redis.Telemetry;
@@ -49,9 +50,7 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
         _serializer = _options.Serializer ?? new JsonCacheSerializer(_options.SerializerOptions);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.RedisOutcomeStore");
         _timeProvider = timeProvider ?? TimeProvider.System;
-        Server = _options.Connection is { } given
-            ? string.Join(",", given.GetEndPoints().Select(e => e.ToString()))
-            : string.Join(",", ConfigurationOptions.Parse(_options.Configuration).EndPoints.Select(e => e.ToString()));
+        Server = RedisConfiguration.Describe(_options.Connection, _options.Configuration);
     }
 
     /// <summary>Gets the prefix of the store's Redis keys.</summary>
@@ -129,13 +128,7 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
         }
         else
         {
-            var configuration = ConfigurationOptions.Parse(_options.Configuration);
-            var timeout = (int)_options.OperationTimeout.TotalMilliseconds;
-            configuration.AbortOnConnectFail = false;
-            configuration.AsyncTimeout = timeout;
-            configuration.SyncTimeout = timeout;
-            configuration.ClientName ??= "JobDedup";
-            connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            connection = await RedisConfiguration.ConnectAsync(_options.Configuration, _options.OperationTimeout).ConfigureAwait(false);
         }
 
         try

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using JobDedup.Redis.Connection;
 using StackExchange.Redis;
 
 namespace JobDedup;
@@ -52,29 +53,8 @@ public sealed class RedisOutcomeStoreOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Connection is null)
-        {
-            if (string.IsNullOrWhiteSpace(Configuration))
-            {
-                errors.Add($"{nameof(Configuration)} must be set to a Redis configuration string such as 127.0.0.1:6379 (or set {nameof(Connection)}).");
-            }
-            else
-            {
-                try
-                {
-                    _ = ConfigurationOptions.Parse(Configuration);
-                }
-                catch (ArgumentException ex)
-                {
-                    errors.Add($"{nameof(Configuration)} is not a valid Redis configuration string: {ex.Message}");
-                }
-            }
-        }
-
-        if (string.IsNullOrEmpty(Prefix) || Prefix.Length > MaxPrefixLength || Prefix.Any(char.IsControl))
-        {
-            errors.Add($"{nameof(Prefix)} must be 1 to {MaxPrefixLength} characters without control characters, not '{Prefix}'.");
-        }
+        RedisConfiguration.Validate(errors, Configuration, Connection);
+        RedisConfiguration.ValidatePrefix(errors, nameof(Prefix), Prefix, MaxPrefixLength);
 
         if (ExpiredClaimRetention < TimeSpan.Zero || ExpiredClaimRetention > TimeSpan.FromDays(365))
         {
@@ -86,10 +66,7 @@ public sealed class RedisOutcomeStoreOptions
             errors.Add($"{nameof(PollInterval)} must be between 10 ms and 1 hour, not {PollInterval}.");
         }
 
-        if (OperationTimeout < TimeSpan.FromMilliseconds(10) || OperationTimeout > TimeSpan.FromMinutes(5))
-        {
-            errors.Add($"{nameof(OperationTimeout)} must be between 10 ms and 5 minutes, not {OperationTimeout}.");
-        }
+        RedisConfiguration.ValidateTimeout(errors, nameof(OperationTimeout), OperationTimeout);
 
         return errors;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using JobDedup.Redis.Connection;
 using StackExchange.Redis;
 
 namespace JobDedup;
@@ -61,30 +62,8 @@ public sealed class SharedCacheOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Connection is null)
-        {
-            if (string.IsNullOrWhiteSpace(Configuration))
-            {
-                errors.Add($"{nameof(Configuration)} must be set to a Redis configuration string such as 127.0.0.1:6379 (or set {nameof(Connection)}).");
-            }
-            else
-            {
-                try
-                {
-                    _ = ConfigurationOptions.Parse(Configuration);
-                }
-                catch (ArgumentException ex)
-                {
-                    errors.Add($"{nameof(Configuration)} is not a valid Redis configuration string: {ex.Message}");
-                }
-            }
-        }
-
-        if (string.IsNullOrEmpty(Namespace) || Namespace.Length > MaxNamespaceLength || Namespace.Any(char.IsControl))
-        {
-            errors.Add($"{nameof(Namespace)} must be 1 to {MaxNamespaceLength} characters without control characters, not '{Namespace}'.");
-        }
-
+        RedisConfiguration.Validate(errors, Configuration, Connection);
+        RedisConfiguration.ValidatePrefix(errors, nameof(Namespace), Namespace, MaxNamespaceLength);
         if (DefaultEntryOptions is null)
         {
             errors.Add($"{nameof(DefaultEntryOptions)} must be set.");
@@ -104,10 +83,7 @@ public sealed class SharedCacheOptions
             errors.Add($"{nameof(MemoryLevelMaxEntries)} must be between 1 and 10,000,000, not {MemoryLevelMaxEntries}.");
         }
 
-        if (OperationTimeout < TimeSpan.FromMilliseconds(10) || OperationTimeout > TimeSpan.FromMinutes(5))
-        {
-            errors.Add($"{nameof(OperationTimeout)} must be between 10 ms and 5 minutes, not {OperationTimeout}.");
-        }
+        RedisConfiguration.ValidateTimeout(errors, nameof(OperationTimeout), OperationTimeout);
 
         if (RetryUnavailableAfter < TimeSpan.FromMilliseconds(10) || RetryUnavailableAfter > TimeSpan.FromMinutes(10))
         {

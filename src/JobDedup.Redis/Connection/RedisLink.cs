@@ -39,9 +39,7 @@ internal sealed class RedisLink : IAsyncDisposable
         _onMessage = onMessage;
         _logger = logger;
         _timeProvider = timeProvider;
-        Server = options.Connection is { } given
-            ? string.Join(",", given.GetEndPoints().Select(e => e.ToString()))
-            : string.Join(",", ConfigurationOptions.Parse(options.Configuration).EndPoints.Select(e => e.ToString()));
+        Server = RedisConfiguration.Describe(options.Connection, options.Configuration);
     }
 
     /// <summary>Gets the server(s) of the link, for messages (never credentials).</summary>
@@ -211,16 +209,7 @@ internal sealed class RedisLink : IAsyncDisposable
         }
         else
         {
-            var configuration = ConfigurationOptions.Parse(_options.Configuration);
-            var timeout = (int)_options.OperationTimeout.TotalMilliseconds;
-
-            // Never block a caller on a server that is down: the client keeps reconnecting in the background.
-            configuration.AbortOnConnectFail = false;
-            configuration.AsyncTimeout = timeout;
-            configuration.SyncTimeout = timeout;
-            configuration.ConnectTimeout = Math.Max(timeout, 1000);
-            configuration.ClientName ??= "JobDedup";
-            connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            connection = await RedisConfiguration.ConnectAsync(_options.Configuration, _options.OperationTimeout).ConfigureAwait(false);
         }
 
         try

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using JobDedup.Redis.Tests.Support;
+using JobDedup.Testing.Contracts;
 
 namespace JobDedup.Redis.Tests.CrossInstance;
 
