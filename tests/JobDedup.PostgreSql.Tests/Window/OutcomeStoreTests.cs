@@ -10,20 +10,6 @@ public sealed class OutcomeStoreTests(PostgreSqlDatabase database) : IClassFixtu
     private static readonly DateTimeOffset Noon = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task ClearAsync_WakesWaitersOfTheScope()
-    {
-        await using var schema = database.NewSchema();
-        await using var store = schema.Store(o => o.PollInterval = TimeSpan.FromMinutes(1));
-        await store.TryClaimAsync("a", "k", "holder", TimeSpan.FromMinutes(5), default);
-        var waiting = store.WaitForOutcomeAsync("a", "k", default).AsTask();
-        await Watchdog.Until(() => store.WaitReads == 1, "the caller waits");
-
-        await store.ClearAsync("a", default);
-
-        Assert.Null(await waiting.Within());
-    }
-
-    [Fact]
     public async Task Outcomes_AreJsonByDefault_WithTheGivenSerializerOptions()
     {
         await using var schema = database.NewSchema();

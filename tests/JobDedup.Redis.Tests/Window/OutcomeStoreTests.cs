@@ -22,20 +22,6 @@ public sealed class OutcomeStoreTests(RedisServer redis) : IClassFixture<RedisSe
     }
 
     [Fact]
-    public async Task ClearAsync_WakesWaitersOfTheScope()
-    {
-        var scope = new StoreScope(redis);
-        await using var store = scope.Store(o => o.PollInterval = TimeSpan.FromMinutes(1));
-        await store.TryClaimAsync("a", "k", "holder", TimeSpan.FromMinutes(5), default);
-        var waiting = store.WaitForOutcomeAsync("a", "k", default).AsTask();
-        await Watchdog.Until(() => store.WaitReads == 1, "the caller waits");
-
-        await store.ClearAsync("a", default);
-
-        Assert.Null(await waiting.Within());
-    }
-
-    [Fact]
     public async Task Outcomes_AreJsonByDefault_WithTheGivenSerializerOptions()
     {
         var scope = new StoreScope(redis);

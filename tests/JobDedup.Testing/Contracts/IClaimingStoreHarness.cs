@@ -7,7 +7,14 @@ namespace JobDedup.Testing.Contracts;
 public interface IClaimingStoreHarness : IAsyncDisposable
 {
     /// <summary>A new store on this test's data, as another process would have it; disposed with the harness.</summary>
-    IClaimingOutcomeStore<string> Store();
+    /// <param name="pollInterval">How often its waiters read again without a wake-up; the store's default when omitted.</param>
+    IClaimingOutcomeStore<string> Store(TimeSpan? pollInterval = null);
+
+    /// <summary>How many times the store's waiters found a key held and went on waiting, once wake-ups can reach them.</summary>
+    long WaitReads(IClaimingOutcomeStore<string> store);
+
+    /// <summary>How many keys the store's callers wait on now.</summary>
+    int Waiters(IClaimingOutcomeStore<string> store);
 
     /// <summary>Moves a claim's lease into the past, as if its holder had stopped renewing it long ago.</summary>
     Task LapseAsync(string scope, string key);
