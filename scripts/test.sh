@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker and PostgreSQL server the
-# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh; each installs Debian's package when missing), runs
+# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker, PostgreSQL server and Redis the
+# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh, scripts/redis.sh; each installs Debian's package when missing), runs
 # each test project, and ends with one line: "tests: N passed, N failed, N skipped".
 # Exit status is non-zero if anything failed, or if no test ran at all.
 set -uo pipefail
@@ -25,6 +25,11 @@ fi
 echo "== database"
 if ! scripts/postgres.sh start; then
   echo "could not start PostgreSQL; the database tests will fail and say how to start it" >&2
+fi
+
+echo "== cache"
+if ! scripts/redis.sh start; then
+  echo "could not start Redis; the Redis tests will fail and say how to start it" >&2
 fi
 
 echo "== restore and build ($configuration)"

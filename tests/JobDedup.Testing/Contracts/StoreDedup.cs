@@ -1,8 +1,9 @@
-namespace JobDedup.PostgreSql.Tests.Support;
+namespace JobDedup.Testing.Contracts;
 
+/// <summary>A job of the outcome-store tests: its key, and what the handler is given.</summary>
 public sealed record Job(string Key, string Payload);
 
-/// <summary>Builds deduplicators for tests: no retries, a dedupe window of an hour, unless a test asks otherwise.</summary>
+/// <summary>Builds deduplicators on a store for tests: no retries, a dedupe window of an hour, unless a test asks otherwise.</summary>
 public static class Dedup
 {
     public static JobDeduplicator<Job, string> Create(
