@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker and PostgreSQL server the
-# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh; each installs Debian's package when missing), runs
+# Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker, PostgreSQL server and Redis the
+# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh, scripts/redis.sh; each installs Debian's package when missing), runs
 # each test project, and ends with one line: "tests: N passed, N failed, N skipped".
 # Exit status is non-zero if anything failed, or if no test ran at all.
 set -uo pipefail
@@ -27,6 +27,11 @@ if ! scripts/postgres.sh start; then
   echo "could not start PostgreSQL; the database tests will fail and say how to start it" >&2
 fi
 
+echo "== cache"
+if ! scripts/redis.sh start; then
+  echo "could not start Redis; the Redis tests will fail and say how to start it" >&2
+fi
+
 echo "== restore and build ($configuration)"
 if ! dotnet build JobDedup.sln -c "$configuration" -nologo -clp:ErrorsOnly; then
   echo "build failed"
@@ -34,10 +39,28 @@ if ! dotnet build JobDedup.sln -c "$configuration" -nologo -clp:ErrorsOnly; then
   exit 1
 fi
 
+# The systematic concurrency tests run on rewritten assemblies: first the engine's copy of JobDedup.Core is pointed at
+# controlled stand-ins for the BCL threading calls Coyote 1.7.11 does not know, then `coyote rewrite` (the local tool in
+# .config/dotnet-tools.json; on .NET 10 it needs DOTNET_ROLL_FORWARD=Major) rewrites them for the testing engine.
+echo "== coyote rewrite"
+concurrency="$root/tests/JobDedup.Concurrency.Tests/bin/$configuration/net10.0"
+rewrite_failed=0
+if ! dotnet tool restore >/dev/null \
+    || ! dotnet "$root/tests/JobDedup.Concurrency.Rewriter/bin/$configuration/net10.0/JobDedup.Concurrency.Rewriter.dll" \
+      "$concurrency/JobDedup.Concurrency.Controlled.dll" "$concurrency/JobDedup.Core.dll" \
+    || ! DOTNET_ROLL_FORWARD=Major dotnet tool run coyote rewrite "$concurrency/rewrite.coyote.json" | tail -n 1; then
+  echo "coyote rewrite failed: the concurrency tests cannot run"
+  rewrite_failed=1
+fi
+
 passed=0
 failed=0
 skipped=0
 status=0
+if [ "$rewrite_failed" -ne 0 ]; then
+  failed=1
+  status=1
+fi
 for project in tests/*/*.Tests.csproj; do
   name="$(basename "$project" .csproj)"
   echo "== $name"

@@ -32,10 +32,25 @@ public interface IJobDeduplicator<TJob, TResult>
 
     /// <summary>
     /// Makes the next job with this key start a new flight: the key leaves the in-flight map and the dedupe window.
-    /// A flight already running goes on for its callers.
+    /// A flight already running goes on for its callers, and its outcome is not kept.
     /// </summary>
+    /// <remarks>
+    /// A job enqueued after this returns never receives the forgotten outcome, on any store: its flight first waits
+    /// for the removal from the store (and for a handler of the key still running, which never overlaps the new one).
+    /// The removal itself goes on in the background; a failure of it is logged. Use <see cref="ForgetAsync"/> to wait
+    /// for the removal and see its failure.
+    /// </remarks>
     /// <param name="key">The dedupe key.</param>
     void Forget(string key);
+
+    /// <summary>
+    /// Forgets the key as <see cref="Forget"/> does, and completes once the outcome store has removed the kept outcome
+    /// (after any write of it that was in progress).
+    /// </summary>
+    /// <param name="key">The dedupe key.</param>
+    /// <param name="cancellationToken">Stops waiting; the key stays forgotten and the removal goes on.</param>
+    /// <returns>A task that completes when the store no longer holds the outcome; it faults when the store failed to remove it.</returns>
+    ValueTask ForgetAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Forgets every key in flight and in the dedupe window.</summary>
     void ForgetAll();

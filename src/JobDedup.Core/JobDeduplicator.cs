@@ -1,11 +1,13 @@
 using System.Threading.Channels;
+using JobDedup.Claims;
+using JobDedup.Dispatching;
 using JobDedup.Flights;
-using JobDedup.Pipeline;
+using JobDedup.Lifecycle;
+using JobDedup.Running;
 using JobDedup.Telemetry;
+using JobDedup.Window;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
-using Polly.Retry;
 
 namespace JobDedup;
 
@@ -16,24 +18,17 @@ namespace JobDedup;
 /// </summary>
 /// <typeparam name="TJob">The job type.</typeparam>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
-public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TResult>, IAsyncDisposable
+public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TResult>, IAsyncDisposable
 {
-    private readonly IJobHandler<TJob, TResult> _handler;
     private readonly JobDedupOptions<TJob> _options;
-    private readonly Func<TJob, string>? _keySelector;
     private readonly Channel<JobWaiter<TJob, TResult>> _queue;
-    private readonly FlightTable<string, JobFlight<TJob, TResult>> _flights = new(StringComparer.Ordinal);
+    private readonly FlightTable<string> _table = new(StringComparer.Ordinal);
     private readonly FlightCounters _counters = new();
-    private readonly SemaphoreSlim _handlerSlots;
-    private readonly ResiliencePipeline _pipeline;
-    private readonly IOutcomeStore<TResult>? _store;
-    private readonly IClaimingOutcomeStore<TResult>? _claims;
-    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-    private readonly ILogger _logger;
-    private readonly TimeProvider _timeProvider;
     private readonly DeduplicatorMetrics _metrics;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _leftBehind = new(StringComparer.Ordinal);
-    private int _leftBehindCount;
+    private readonly EngineLog _log;
+    private readonly DedupeWindow<TResult>? _window;
+    private readonly FlightRunner<TJob, TResult> _runner;
+    private readonly ShutdownCoordinator<TJob, TResult> _shutdown;
     private readonly Task _dispatcher;
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class.</summary>
@@ -57,18 +52,29 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
         _options = options ?? new JobDedupOptions<TJob>();
         _options.EnsureValid();
 
-        _handler = handler;
-        _keySelector = _options.KeySelector;
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator");
+        var time = timeProvider ?? TimeProvider.System;
+        _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(_options.Name);
-        _handlerSlots = new SemaphoreSlim(_options.MaxConcurrentHandlers, _options.MaxConcurrentHandlers);
-        _pipeline = HandlerPipeline.Create(_options, _timeProvider, OnRetry);
         if (_options.CompletedRetention > TimeSpan.Zero)
         {
-            _store = outcomeStore ?? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, _timeProvider);
-            _claims = _store as IClaimingOutcomeStore<TResult>;
+            var store = outcomeStore ?? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time);
+            _window = new DedupeWindow<TResult>(store, _table, _options.CompletedRetention, time, _log);
         }
+
+        _shutdown = new ShutdownCoordinator<TJob, TResult>(_options.ShutdownTimeout, time, _log);
+        var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        _runner = new FlightRunner<TJob, TResult>(
+            new AttemptRunner<TJob, TResult>(handler, _options, time, _counters, _metrics, _log),
+            new HandlerSlots(_options.MaxConcurrentHandlers),
+            _table,
+            _window,
+            new ClaimSettings(owner, _options.ClaimLease, _options.WhenClaimedElsewhere, time),
+            _shutdown,
+            _counters,
+            _metrics,
+            time,
+            _options.AttemptTimeout,
+            _log);
 
         _queue = Channel.CreateBounded<JobWaiter<TJob, TResult>>(new BoundedChannelOptions(_options.QueueCapacity)
         {
@@ -77,7 +83,9 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
             SingleWriter = false,
             AllowSynchronousContinuations = false,
         });
-        _dispatcher = Task.Run(DispatchLoopAsync);
+        var dispatcher = new Dispatcher<TJob, TResult>(
+            _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned);
+        _dispatcher = Task.Run(dispatcher.RunAsync);
     }
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class with a delegate handler.</summary>
@@ -103,7 +111,7 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
     /// <inheritdoc/>
     public ValueTask<JobOutcome<TResult>> EnqueueAsync(TJob job, CancellationToken cancellationToken = default)
     {
-        var selector = _keySelector ?? throw new InvalidOperationException(
+        var selector = _options.KeySelector ?? throw new InvalidOperationException(
             $"Deduplicator '{Name}' has no KeySelector: set JobDedupOptions.KeySelector or call EnqueueAsync(key, job).");
         var key = selector(job);
         if (string.IsNullOrEmpty(key))
@@ -125,30 +133,80 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
     public void Forget(string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        _flights.Forget(key);
-        if (_store is not null)
-        {
-            ObserveStoreCall(_store.RemoveAsync(Name, key, CancellationToken.None), key);
-        }
+        ObserveRemoval(ForgetCore(key), key);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask ForgetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        await ForgetCore(key).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public void ForgetAll()
     {
-        _flights.ForgetAll();
-        if (_store is not null)
+        if (_window is not null)
         {
-            ObserveStoreCall(_store.ClearAsync(Name, CancellationToken.None), key: "*");
+            _ = _window.ForgetAll(); // logs its own failure
+            return;
+        }
+
+        foreach (var owner in _table.Snapshot())
+        {
+            ForgetCore(owner.Key);
         }
     }
 
     /// <inheritdoc/>
-    public DeduplicationStats GetStats() => _counters.Snapshot(_flights.Count, _queue.Reader.Count);
+    public DeduplicationStats GetStats() => _counters.Snapshot(_table.Count, _queue.Reader.Count);
 
     /// <inheritdoc/>
     public void ResetStats() => _counters.Reset();
 
-    internal void RemoveFlight(JobFlight<TJob, TResult> flight) => _flights.Remove(flight);
+    /// <summary>
+    /// Stops the deduplicator: later <c>EnqueueAsync</c> calls throw <see cref="ObjectDisposedException"/>, jobs still
+    /// queued and flights not yet running end as <see cref="JobStatus.Canceled"/>, running handlers get
+    /// <see cref="JobDedupOptions{TJob}.ShutdownTimeout"/> to finish, then their tokens fire and their callers get a
+    /// canceled outcome. Calling it again waits for the same stop.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the wait for running handlers short.</param>
+    /// <returns>A task that completes when every caller has an outcome.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default) =>
+        _shutdown.StopAsync(
+            () =>
+            {
+                _queue.Writer.TryComplete();
+                return _dispatcher;
+            },
+            flight => _runner.Complete(flight, JobDeduplicatorOutcomes.ShuttingDown<TResult>(flight.Key, JobRole.Leader, flight.Attempts)),
+            cancellationToken);
+
+    /// <summary>Stops the deduplicator (see <see cref="StopAsync"/>) with no limit but the shutdown timeout.</summary>
+    /// <returns>A task that completes when every caller has an outcome.</returns>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private Task ForgetCore(string key) =>
+        _window?.Forget(key) ?? ForgetBarrier<string>.Install(_table, key, DedupeWindow<TResult>.ForgetOwners, remove: null).Removed;
+
+    private void ObserveRemoval(Task removal, string key)
+    {
+        if (removal.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        _ = removal.ContinueWith(
+            static (t, state) =>
+            {
+                var (log, key) = ((EngineLog, string))state!;
+                log.Write(static (logger, name, s) => Log.OutcomeRemoveFailed(logger, name, s.key, s.Exception!), (key, Exception: t.Exception?.InnerException));
+            },
+            (_log, key),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
 
     private ValueTask<JobOutcome<TResult>> EnqueueCore(string key, TJob job, CancellationToken cancellationToken)
     {
@@ -166,9 +224,9 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
             return new(waiter.Task);
         }
 
-        if (IsStopping)
+        if (_shutdown.IsStopping)
         {
-            waiter.Complete(ShuttingDown(key, JobRole.None, 0));
+            waiter.Complete(JobDeduplicatorOutcomes.ShuttingDown<TResult>(key, JobRole.None, 0));
             return new(waiter.Task);
         }
 
@@ -196,41 +254,19 @@ public sealed partial class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJ
         }
         catch (ChannelClosedException)
         {
-            waiter.Complete(ShuttingDown(waiter.Key, JobRole.None, 0));
+            waiter.Complete(JobDeduplicatorOutcomes.ShuttingDown<TResult>(waiter.Key, JobRole.None, 0));
         }
 
         return await waiter.Task.ConfigureAwait(false);
     }
 
-    private void OnRetry(OnRetryArguments<object> args)
+    private void ThrowIfStopping()
     {
-        _counters.Retry();
-        _metrics.Retried();
-        var key = args.Context.Properties.GetValue(KeyProperty, string.Empty);
-        LogSafely(
-            static (logger, s) => Log.AttemptFailed(logger, s.Name, s.key, s.Attempt, s.RetryDelay, s.Exception),
-            (Name, key, Attempt: args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception));
-    }
-
-    private void ObserveStoreCall(ValueTask pending, string key)
-    {
-        if (pending.IsCompletedSuccessfully)
+        if (_shutdown.IsStopping)
         {
-            return;
-        }
-
-        _ = ObserveAsync(pending, key);
-
-        async Task ObserveAsync(ValueTask call, string forgotten)
-        {
-            try
-            {
-                await call.ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                LogSafely(static (logger, s) => Log.OutcomeRemoveFailed(logger, s.Name, s.forgotten, s.ex), (Name, forgotten, ex));
-            }
+            throw new ObjectDisposedException(
+                $"JobDeduplicator '{Name}'",
+                $"Deduplicator '{Name}' is stopping or stopped and accepts no more jobs.");
         }
     }
 }

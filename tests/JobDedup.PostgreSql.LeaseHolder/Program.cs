@@ -3,7 +3,7 @@
 // killed. While it lives, the deduplicator renews the claim every third of the lease; once it is killed, it stops.
 using System.Globalization;
 using JobDedup;
-using JobDedup.PostgreSql.LeaseHolder;
+using JobDedup.Testing;
 
 if (args.Length != 6)
 {
@@ -21,11 +21,11 @@ await using var store = new PostgreSqlOutcomeStore<string>(new PostgreSqlOutcome
     Table = table,
     CleanupInterval = TimeSpan.Zero,
 });
-var claims = new ReportingStore(store);
+var claims = new ScriptableOutcomeStore<string>(store); // passes every call through and remembers the granted token
 await using var deduplicator = new JobDeduplicator<string, string>(
     async (job, context, cancellationToken) =>
     {
-        Console.WriteLine($"running {claims.LastToken}");
+        Console.WriteLine($"running {claims.LastGrantedToken}");
         await Task.Delay(Timeout.Infinite, CancellationToken.None);
         return "never";
     },

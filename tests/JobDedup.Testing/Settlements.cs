@@ -13,7 +13,7 @@ public sealed class Settlements : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == JobDedupTelemetry.Name && instrument.Name == "jobdedup.rabbitmq.deliveries.settled")
+            if (instrument.Meter.Name == RabbitMqTelemetry.MeterName && instrument.Name == RabbitMqTelemetry.DeliveriesSettled)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -28,7 +28,7 @@ public sealed class Settlements : IDisposable
                 {
                     name = tag.Value as string;
                 }
-                else if (tag.Key == "jobdedup.settlement")
+                else if (tag.Key == RabbitMqTelemetry.SettlementTag)
                 {
                     how = tag.Value as string;
                 }

@@ -183,17 +183,16 @@ public sealed class WorkerTests(Broker broker)
         Assert.Equal(40, sink.Calls.Count);
     }
 
-    [Fact]
-    public async Task Worker_PostgreSqlWindow_AnswersDuplicatesAcrossARestartWithoutASecondCall()
+    [Theory]
+    [InlineData("PostgreSql")]
+    [InlineData("Redis")]
+    public async Task Worker_SharedWindow_AnswersDuplicatesAcrossARestartWithoutASecondCall(string store)
     {
-        await using var queue = await TestQueue.CreateAsync(broker, "worker-durable");
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-durable-" + store.ToLowerInvariant());
         await using var sink = await HttpSink.StartAsync();
         var replies = await queue.DeclareReplyQueueAsync();
-        var id = $"evt_{Guid.NewGuid():N}"; // the window outlives this test in the shared table, so the key is new each run
-        var connection = Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured
-            ? configured
-            : "Host=127.0.0.1;Port=5432;Username=postgres;Database=jobdedup";
-        var settings = Pipeline(queue, sink, ("DedupeWindow", "01:00:00"), ("PostgreSql", $"{connection};Search Path=public"));
+        var id = $"evt_{Guid.NewGuid():N}"; // the window outlives this test in the shared store, so the key is new each run
+        var settings = Pipeline(queue, sink, ("DedupeWindow", "01:00:00"), (store, store == "Redis" ? RedisConfiguration() : PostgreSqlConnection()));
 
         async Task SendAndAnswerAsync(string batch, int expectedReplies)
         {
@@ -209,12 +208,31 @@ public sealed class WorkerTests(Broker broker)
         }
 
         await SendAndAnswerAsync("before", 10);
-        await SendAndAnswerAsync("after", 20); // a new process: the window comes from the database
+        await SendAndAnswerAsync("after", 20); // a new process: the window comes from the shared store
 
         Assert.Equal(1, sink.Calls[id]);
         var answers = await queue.DrainAsync(replies);
         Assert.All(answers, a => Assert.Equal($"handled {id}", Encoding.UTF8.GetString(a.Body.Span)));
         Assert.Equal(10, answers.Count(a => Encoding.UTF8.GetString((byte[])a.BasicProperties.Headers![JobDedupHeaders.Role]!) == "Replayed" && a.BasicProperties.CorrelationId!.StartsWith("after", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Worker_RedisAndPostgreSqlBothSet_ExitsNamingBoth()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__DedupeWindow"] = "01:00:00",
+            ["JobDedup__Pipelines__orders__Redis"] = "127.0.0.1:6379",
+            ["JobDedup__Pipelines__orders__PostgreSql"] = "Host=127.0.0.1;Username=postgres;Database=jobdedup",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:1/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("JobDedup:Pipelines:orders:Redis and JobDedup:Pipelines:orders:PostgreSql are both set", worker.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -246,6 +264,21 @@ public sealed class WorkerTests(Broker broker)
 
         Assert.Equal(2, exit);
         Assert.Contains("'Queu'", worker.Output, StringComparison.Ordinal);
+    }
+
+    // As scripts/postgres.sh connection-string.
+    private static string PostgreSqlConnection() =>
+        (Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured
+            ? configured
+            : "Host=127.0.0.1;Port=5432;Username=postgres;Database=jobdedup") + ";Search Path=public";
+
+    // As scripts/redis.sh connection-string: JOBDEDUP_REDIS, else the port the script's server listens on.
+    private static string RedisConfiguration()
+    {
+        var portFile = Path.Combine(Environment.GetEnvironmentVariable("JOBDEDUP_REDIS_DIR") is { Length: > 0 } dir ? dir : "/tmp/jobdedup-redis", "port");
+        return Environment.GetEnvironmentVariable("JOBDEDUP_REDIS") is { Length: > 0 } configured
+            ? configured
+            : $"127.0.0.1:{(File.Exists(portFile) ? File.ReadAllText(portFile).Trim() : "6379")}";
     }
 
     private static Dictionary<string, string> Pipeline(TestQueue queue, HttpSink sink, params (string Name, string Value)[] extra)

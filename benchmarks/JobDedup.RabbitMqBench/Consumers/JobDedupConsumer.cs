@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using JobDedup.RabbitMq;
 using JobDedup.RabbitMqBench.Measuring;
 using JobDedup.RabbitMqBench.Workload;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,6 @@ namespace JobDedup.RabbitMqBench.Consumers;
 /// </summary>
 internal sealed class JobDedupConsumer(string uri) : IBenchConsumer, IDisposable
 {
-    private const string SettledInstrument = "jobdedup.rabbitmq.deliveries.settled";
     private readonly MeterListener _listener = new();
     private volatile RunCounters? _current;
     private volatile string? _currentName;
@@ -32,7 +32,7 @@ internal sealed class JobDedupConsumer(string uri) : IBenchConsumer, IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == JobDedupTelemetry.Name && instrument.Name == SettledInstrument)
+            if (instrument.Meter.Name == RabbitMqTelemetry.MeterName && instrument.Name == RabbitMqTelemetry.DeliveriesSettled)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -97,7 +97,7 @@ internal sealed class JobDedupConsumer(string uri) : IBenchConsumer, IDisposable
             {
                 deduplicator = tag.Value as string;
             }
-            else if (tag.Key == "jobdedup.settlement")
+            else if (tag.Key == RabbitMqTelemetry.SettlementTag)
             {
                 settlement = tag.Value as string;
             }

@@ -1,5 +1,5 @@
 using JobDedup.DependencyInjection;
-using JobDedup.Pipeline;
+using JobDedup.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

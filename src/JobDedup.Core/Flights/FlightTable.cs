@@ -1,76 +1,37 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 
 namespace JobDedup.Flights;
 
 /// <summary>
-/// The in-flight map, key to flight. Lookups take no lock; a flight removes itself only if it is still the one
-/// mapped to its key, so an old flight finishing after <see cref="Forget"/> never removes its successor.
+/// The key-to-owner map. Lookups take no lock. An owner is replaced only by compare-and-swap against the owner the
+/// replacer saw, and removes itself only while it is still the one mapped, so an old owner finishing late never
+/// removes its successor.
 /// </summary>
 /// <typeparam name="TKey">The key type.</typeparam>
-/// <typeparam name="TFlight">The flight type.</typeparam>
-internal sealed class FlightTable<TKey, TFlight>
+internal sealed class FlightTable<TKey>
     where TKey : notnull
-    where TFlight : Flight<TKey>
 {
-    private readonly ConcurrentDictionary<TKey, TFlight> _flights;
+    private readonly ConcurrentDictionary<TKey, KeyOwner<TKey>> _owners;
 
     public FlightTable(IEqualityComparer<TKey>? comparer = null)
     {
-        _flights = new ConcurrentDictionary<TKey, TFlight>(comparer);
+        _owners = new ConcurrentDictionary<TKey, KeyOwner<TKey>>(comparer);
     }
 
-    /// <summary>Gets the number of keys in flight.</summary>
-    public int Count => _flights.Count;
+    /// <summary>Gets the number of keys held.</summary>
+    public int Count => _owners.Count;
 
-    /// <summary>
-    /// Finds the flight for <paramref name="key"/> and attaches the caller to it. A closed flight still in the map
-    /// (abandoned, or completing) is taken out so that the caller can start a fresh one.
-    /// </summary>
-    public bool TryJoin(TKey key, [NotNullWhen(true)] out TFlight? flight)
-    {
-        while (_flights.TryGetValue(key, out var found))
-        {
-            if (found.TryJoin())
-            {
-                flight = found;
-                return true;
-            }
+    /// <summary>Returns the owner of the key, if any.</summary>
+    public KeyOwner<TKey>? Find(TKey key) => _owners.TryGetValue(key, out var owner) ? owner : null;
 
-            _flights.TryRemove(new KeyValuePair<TKey, TFlight>(key, found));
-        }
+    /// <summary>Maps <paramref name="owner"/> to its key if the key's owner is still <paramref name="expected"/>.</summary>
+    /// <returns><see langword="false"/> when someone else changed the key's owner first.</returns>
+    public bool TryReplace(KeyOwner<TKey> owner, KeyOwner<TKey>? expected) =>
+        expected is null ? _owners.TryAdd(owner.Key, owner) : _owners.TryUpdate(owner.Key, owner, expected);
 
-        flight = null;
-        return false;
-    }
+    /// <summary>Removes <paramref name="owner"/> if it is still the one mapped to its key.</summary>
+    public void Remove(KeyOwner<TKey> owner) => _owners.TryRemove(new KeyValuePair<TKey, KeyOwner<TKey>>(owner.Key, owner));
 
-    /// <summary>Maps a new flight to its key; fails when another caller mapped one first.</summary>
-    public bool TryAdd(TFlight flight) => _flights.TryAdd(flight.Key, flight);
-
-    /// <summary>Removes <paramref name="flight"/> if it is still the one mapped to its key.</summary>
-    public void Remove(TFlight flight) => _flights.TryRemove(new KeyValuePair<TKey, TFlight>(flight.Key, flight));
-
-    /// <summary>Takes the key out of the map; the flight itself runs on for the callers it has.</summary>
-    public bool Forget(TKey key)
-    {
-        if (!_flights.TryRemove(key, out var forgotten))
-        {
-            return false;
-        }
-
-        forgotten.MarkForgotten();
-        return true;
-    }
-
-    /// <summary>Takes every key out of the map.</summary>
-    public void ForgetAll()
-    {
-        foreach (var entry in _flights)
-        {
-            if (_flights.TryRemove(entry))
-            {
-                entry.Value.MarkForgotten();
-            }
-        }
-    }
+    /// <summary>Returns the owners held now (a moment's snapshot).</summary>
+    public KeyOwner<TKey>[] Snapshot() => [.. _owners.Values];
 }

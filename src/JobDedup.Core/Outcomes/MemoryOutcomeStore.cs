@@ -2,15 +2,20 @@ namespace JobDedup;
 
 /// <summary>
 /// The in-process dedupe window: outcomes kept in memory until they expire, at most <see cref="Capacity"/> of them
-/// (the oldest is evicted first). Expired outcomes are dropped by the next operation on the store.
+/// (when full, the outcome closest to its expiry is evicted first). Each outcome expires on its own, whatever the
+/// scopes and retentions sharing the store; expired outcomes are dropped by the next operation on the store.
 /// </summary>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
 public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 {
-    private readonly Dictionary<(string Scope, string Key), LinkedListNode<Entry>> _entries = [];
-    private readonly LinkedList<Entry> _byAge = new();
+    private readonly Dictionary<(string Scope, string Key), Entry> _entries = [];
+
+    // Every entry by its expiry. An entry replaced or removed leaves its old heap item behind; the item is skipped when
+    // it surfaces (its version no longer matches), and the heap is rebuilt when such items outnumber the live ones.
+    private readonly PriorityQueue<(string Scope, string Key, long Version), DateTimeOffset> _byExpiry = new();
     private readonly TimeProvider _timeProvider;
-    private readonly Lock _sync = new();
+    private readonly Lock _entriesLock = new();
+    private long _version;
 
     /// <summary>Initializes a new instance of the <see cref="MemoryOutcomeStore{TResult}"/> class.</summary>
     /// <param name="capacity">The most outcomes kept at once.</param>
@@ -25,13 +30,15 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <summary>Gets the most outcomes kept at once.</summary>
     public int Capacity { get; }
 
-    /// <summary>Gets how many outcomes are kept now, expired ones included until the next operation drops them.</summary>
+    /// <summary>Gets how many outcomes are kept now; expired ones are dropped first, so only live ones count.</summary>
     public int Count
     {
         get
         {
-            lock (_sync)
+            var now = _timeProvider.GetUtcNow();
+            lock (_entriesLock)
             {
+                DropExpired(now);
                 return _entries.Count;
             }
         }
@@ -41,17 +48,12 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     public ValueTask<StoredOutcome<TResult>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
-        lock (_sync)
+        lock (_entriesLock)
         {
             DropExpired(now);
-            if (_entries.TryGetValue((scope, key), out var node))
+            if (_entries.TryGetValue((scope, key), out var entry) && entry.ExpiresAt > now)
             {
-                if (node.Value.ExpiresAt > now)
-                {
-                    return new(node.Value.Outcome);
-                }
-
-                Unlink(node);
+                return new(entry.Outcome);
             }
         }
 
@@ -67,21 +69,20 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         }
 
         var now = _timeProvider.GetUtcNow();
-        lock (_sync)
+        lock (_entriesLock)
         {
             DropExpired(now);
-            if (_entries.TryGetValue((scope, key), out var existing))
+            _entries.Remove((scope, key));
+            while (_entries.Count >= Capacity && _byExpiry.TryDequeue(out var soonest, out _))
             {
-                Unlink(existing);
+                RemoveIfCurrent(soonest);
             }
 
-            while (_entries.Count >= Capacity && _byAge.First is { } oldest)
-            {
-                Unlink(oldest);
-            }
-
-            var node = _byAge.AddLast(new Entry(scope, key, outcome, now + retention));
-            _entries[(scope, key)] = node;
+            var version = ++_version;
+            var expiresAt = now + retention;
+            _entries[(scope, key)] = new Entry(outcome, expiresAt, version);
+            _byExpiry.Enqueue((scope, key, version), expiresAt);
+            CompactIfSparse();
         }
 
         return ValueTask.CompletedTask;
@@ -90,12 +91,10 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <inheritdoc/>
     public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken)
     {
-        lock (_sync)
+        lock (_entriesLock)
         {
-            if (_entries.TryGetValue((scope, key), out var node))
-            {
-                Unlink(node);
-            }
+            _entries.Remove((scope, key));
+            CompactIfSparse();
         }
 
         return ValueTask.CompletedTask;
@@ -104,38 +103,49 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <inheritdoc/>
     public ValueTask ClearAsync(string scope, CancellationToken cancellationToken)
     {
-        lock (_sync)
+        lock (_entriesLock)
         {
-            var node = _byAge.First;
-            while (node is not null)
+            foreach (var id in _entries.Keys.Where(k => string.Equals(k.Scope, scope, StringComparison.Ordinal)).ToList())
             {
-                var next = node.Next;
-                if (string.Equals(node.Value.Scope, scope, StringComparison.Ordinal))
-                {
-                    Unlink(node);
-                }
-
-                node = next;
+                _entries.Remove(id);
             }
+
+            CompactIfSparse();
         }
 
         return ValueTask.CompletedTask;
     }
 
-    // Outcomes of one scope share a retention, so age order is expiry order and the sweep stops at the first live one.
     private void DropExpired(DateTimeOffset now)
     {
-        while (_byAge.First is { } oldest && oldest.Value.ExpiresAt <= now)
+        while (_byExpiry.TryPeek(out var item, out var expiresAt) && expiresAt <= now)
         {
-            Unlink(oldest);
+            _byExpiry.Dequeue();
+            RemoveIfCurrent(item);
         }
     }
 
-    private void Unlink(LinkedListNode<Entry> node)
+    private void RemoveIfCurrent((string Scope, string Key, long Version) item)
     {
-        _entries.Remove((node.Value.Scope, node.Value.Key));
-        _byAge.Remove(node);
+        if (_entries.TryGetValue((item.Scope, item.Key), out var entry) && entry.Version == item.Version)
+        {
+            _entries.Remove((item.Scope, item.Key));
+        }
     }
 
-    private sealed record Entry(string Scope, string Key, StoredOutcome<TResult> Outcome, DateTimeOffset ExpiresAt);
+    private void CompactIfSparse()
+    {
+        if (_byExpiry.Count <= (2 * _entries.Count) + 64)
+        {
+            return;
+        }
+
+        _byExpiry.Clear();
+        foreach (var (id, entry) in _entries)
+        {
+            _byExpiry.Enqueue((id.Scope, id.Key, entry.Version), entry.ExpiresAt);
+        }
+    }
+
+    private sealed record Entry(StoredOutcome<TResult> Outcome, DateTimeOffset ExpiresAt, long Version);
 }

@@ -1,3 +1,4 @@
+using JobDedup.Internal;
 using JobDedup.Flights;
 using JobDedup.SharedCalls;
 
@@ -10,14 +11,16 @@ namespace JobDedup;
 /// <remarks>
 /// The first caller for a key runs the work on its own thread until the work first awaits; later callers join it.
 /// A caller's token detaches that caller only; the work's token fires when every caller has left (unless
-/// <see cref="SharedCallOptions.RunToCompletionWhenAbandoned"/>). When the work ends, the key is free again.
+/// <see cref="SharedCallOptions.RunToCompletionWhenAbandoned"/>). The key stays the run's until the work has really
+/// ended, even after every caller left or <see cref="Forget"/>: a caller arriving meanwhile starts a run that begins
+/// only then, so two runs of one key never overlap.
 /// </remarks>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TResult">The work's result type.</typeparam>
 public sealed partial class SharedCall<TKey, TResult>
     where TKey : notnull
 {
-    private readonly FlightTable<TKey, SharedFlight<TKey, TResult>> _flights;
+    private readonly FlightTable<TKey> _flights;
     private readonly FlightCounters _counters = new();
     private readonly bool _runToCompletionWhenAbandoned;
 
@@ -29,7 +32,7 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="comparer">Compares keys; the default comparer when omitted.</param>
     public SharedCall(SharedCallOptions? options = null, IEqualityComparer<TKey>? comparer = null)
     {
-        _flights = new FlightTable<TKey, SharedFlight<TKey, TResult>>(comparer);
+        _flights = new FlightTable<TKey>(comparer);
         _runToCompletionWhenAbandoned = options?.RunToCompletionWhenAbandoned ?? false;
         _finishWhenDone = (task, state) => Finish((SharedFlight<TKey, TResult>)state!, task);
     }
@@ -70,16 +73,14 @@ public sealed partial class SharedCall<TKey, TResult>
             return Wait(flight, cancellationToken);
         }
 
-        Task<TResult> task;
-        try
+        if (flight.Predecessor is { } predecessor)
         {
-            task = work(state, flight.HandlerToken) ?? Task.FromException<TResult>(NullTask());
-        }
-        catch (Exception ex)
-        {
-            task = Task.FromException<TResult>(ex);
+            // An earlier run of this key has not ended yet: this one starts when it does.
+            _ = RunAfterAsync(flight, predecessor, state, work);
+            return Wait(flight, cancellationToken);
         }
 
+        var task = Start(flight, state, work);
         if (task.IsCompleted)
         {
             Finish(flight, task);
@@ -106,6 +107,9 @@ public sealed partial class SharedCall<TKey, TResult>
             return flight.GetTask().GetAwaiter().GetResult();
         }
 
+        // An earlier run of this key that has not ended yet (abandoned, or forgotten) ends first.
+        flight.Predecessor?.WhenRunEnded().GetAwaiter().GetResult();
+
         TResult value;
         try
         {
@@ -123,14 +127,21 @@ public sealed partial class SharedCall<TKey, TResult>
 
     /// <summary>Makes the next call with this key start a new run; a run in progress goes on for its callers.</summary>
     /// <param name="key">The key.</param>
+    /// <remarks>The new run starts only once the forgotten one has ended, so two runs of one key never overlap.</remarks>
     public void Forget(TKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        _flights.Forget(key);
+        ForgetBarrier<TKey>.Install(_flights, key, static _ => null, remove: null);
     }
 
     /// <summary>Makes the next call with any key start a new run.</summary>
-    public void ForgetAll() => _flights.ForgetAll();
+    public void ForgetAll()
+    {
+        foreach (var owner in _flights.Snapshot())
+        {
+            Forget(owner.Key);
+        }
+    }
 
     /// <summary>Returns the counters since start or the last <see cref="ResetStats"/>.</summary>
     /// <returns>A snapshot; <see cref="DeduplicationStats.Queued"/> is always 0 here.</returns>
@@ -140,6 +151,46 @@ public sealed partial class SharedCall<TKey, TResult>
     public void ResetStats() => _counters.Reset();
 
     private static InvalidOperationException NullTask() => new("The work returned null instead of a task.");
+
+    private static Task<TResult> Start<TState>(SharedFlight<TKey, TResult> flight, TState state, Func<TState, CancellationToken, Task<TResult>> work)
+    {
+        if (!flight.TryStartRunning())
+        {
+            // Every caller left before the work could start.
+            return Task.FromCanceled<TResult>(flight.HandlerToken.IsCancellationRequested ? flight.HandlerToken : new CancellationToken(canceled: true));
+        }
+
+        try
+        {
+            return work(state, flight.HandlerToken) ?? Task.FromException<TResult>(NullTask());
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<TResult>(ex);
+        }
+    }
+
+    private async Task RunAfterAsync<TState>(
+        SharedFlight<TKey, TResult> flight,
+        KeyOwner<TKey> predecessor,
+        TState state,
+        Func<TState, CancellationToken, Task<TResult>> work)
+    {
+        Task<TResult> task;
+        try
+        {
+            await predecessor.WhenRunEnded().WaitAsync(flight.HandlerToken).ConfigureAwait(false);
+            task = Start(flight, state, work);
+            await ((Task)task).WhenEnded().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex)
+        {
+            // Every caller left while the earlier run was still going.
+            task = Task.FromCanceled<TResult>(ex.CancellationToken.IsCancellationRequested ? ex.CancellationToken : new CancellationToken(canceled: true));
+        }
+
+        Finish(flight, task);
+    }
 
     private static async Task<TResult> WaitOrLeaveAsync(SharedFlight<TKey, TResult> flight, Task<TResult> shared, CancellationToken cancellationToken)
     {
@@ -163,22 +214,25 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <summary>Joins the flight for <paramref name="key"/>, or starts one; true when the caller leads.</summary>
     private bool TryLead(TKey key, bool leaderCancellable, out SharedFlight<TKey, TResult> flight)
     {
-        SharedFlight<TKey, TResult>? created = null;
         while (true)
         {
-            if (_flights.TryJoin(key, out var joined))
+            var current = _flights.Find(key);
+            if (current is SharedFlight<TKey, TResult> running && running.TryJoin())
             {
                 _counters.Hit();
-                flight = joined;
+                flight = running;
                 return false;
             }
 
-            // A leader waiting without a token never leaves, so its flight can never be abandoned and needs no token source.
-            created ??= new SharedFlight<TKey, TResult>(
+            // A leader waiting without a token never leaves, so its flight can never be abandoned and needs no token
+            // source. An owner that accepts no one (abandoned, completing, or forgotten) becomes the new flight's
+            // predecessor: it keeps the key until its work ends.
+            var created = new SharedFlight<TKey, TResult>(
                 key,
                 cancellable: leaderCancellable && !_runToCompletionWhenAbandoned,
-                _runToCompletionWhenAbandoned);
-            if (_flights.TryAdd(created))
+                _runToCompletionWhenAbandoned,
+                current is { IsReleased: false } ? current : null);
+            if (_flights.TryReplace(created, current))
             {
                 _counters.Miss();
                 flight = created;
@@ -189,9 +243,8 @@ public sealed partial class SharedCall<TKey, TResult>
 
     private void Finish(SharedFlight<TKey, TResult> flight, Task<TResult> finished)
     {
-        // Leave the map first: anyone arriving after this starts a fresh run.
-        _flights.Remove(flight);
-        flight.Close();
+        // No one joins once completed; anyone arriving now starts a run that waits for this key's release below.
+        flight.TryMarkCompleted();
         if (finished.IsFaulted)
         {
             _counters.Error();
@@ -199,5 +252,7 @@ public sealed partial class SharedCall<TKey, TResult>
         }
 
         flight.Complete(finished);
+        flight.MarkRunEnded();
+        flight.ReleaseKey(_flights);
     }
 }

@@ -13,8 +13,8 @@ internal sealed class SharedFlight<TKey, TResult> : Flight<TKey>
     // the finished work task once the flight is done.
     private object? _completion;
 
-    public SharedFlight(TKey key, bool cancellable, bool runToCompletionWhenAbandoned)
-        : base(key, attached: 1, cancellable, runToCompletionWhenAbandoned)
+    public SharedFlight(TKey key, bool cancellable, bool runToCompletionWhenAbandoned, KeyOwner<TKey>? predecessor)
+        : base(key, cancellable, runToCompletionWhenAbandoned, predecessor)
     {
     }
 

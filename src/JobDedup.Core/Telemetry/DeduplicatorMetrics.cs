@@ -8,38 +8,38 @@ namespace JobDedup.Telemetry;
 /// </summary>
 internal sealed class DeduplicatorMetrics(string name)
 {
-    private readonly KeyValuePair<string, object?> _name = Metrics.Deduplicator(name);
+    private readonly KeyValuePair<string, object?> _name = Instruments.Deduplicator(name);
     private readonly KeyValuePair<string, object?> _leader = new("jobdedup.role", "leader");
     private readonly KeyValuePair<string, object?> _joined = new("jobdedup.role", "joined");
     private readonly KeyValuePair<string, object?> _replayed = new("jobdedup.role", "replayed");
 
-    public void Enqueued(JobRole role) => Add(Metrics.JobsEnqueued, 1, role switch
+    public void Enqueued(JobRole role) => Add(Instruments.JobsEnqueued, 1, role switch
     {
         JobRole.Leader => _leader,
         JobRole.Joined => _joined,
         _ => _replayed,
     });
 
-    public void Queued(int delta) => Add(Metrics.QueueDepth, delta);
+    public void Queued(int delta) => Add(Instruments.QueueDepth, delta);
 
-    public void Active(int delta) => Add(Metrics.ActiveFlights, delta);
+    public void Active(int delta) => Add(Instruments.ActiveFlights, delta);
 
-    public void Completed(JobStatus status) => Add(Metrics.FlightsCompleted, 1, new("jobdedup.status", Metrics.StatusName(status)));
+    public void Completed(JobStatus status) => Add(Instruments.FlightsCompleted, 1, new("jobdedup.status", Instruments.StatusName(status)));
 
-    public void Retried() => Add(Metrics.Retries, 1);
+    public void Retried() => Add(Instruments.Retries, 1);
 
-    public void LeaderElected() => Add(Metrics.LeaderElections, 1);
+    public void LeaderElected() => Add(Instruments.LeaderElections, 1);
 
     public void HandlerDuration(TimeSpan elapsed)
     {
-        if (!Metrics.HandlerDuration.Enabled)
+        if (!Instruments.HandlerDuration.Enabled)
         {
             return;
         }
 
         try
         {
-            Metrics.HandlerDuration.Record(elapsed.TotalSeconds, _name);
+            Instruments.HandlerDuration.Record(elapsed.TotalSeconds, _name);
         }
         catch (Exception)
         {

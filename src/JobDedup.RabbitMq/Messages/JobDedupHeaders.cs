@@ -40,7 +40,10 @@ public static class DeadLetterReasons
     /// <summary>The key rule found no key in the message.</summary>
     public const string MissingKey = "missing-key";
 
-    /// <summary>The body could not be read as a job.</summary>
+    /// <summary>The key is there but unusable: for example a key header of a type that is neither text nor a number.</summary>
+    public const string InvalidKey = "invalid-key";
+
+    /// <summary>The body could not be read as a job (or as the JSON the key rule needs, invalid UTF-8 included).</summary>
     public const string UnreadableBody = "unreadable-body";
 
     /// <summary>The body was larger than the consumer's MaxMessageBytes.</summary>

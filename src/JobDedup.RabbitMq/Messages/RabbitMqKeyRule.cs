@@ -16,7 +16,7 @@ public sealed class RabbitMqKeyRule
     /// <summary>Gets the default rule: the <see cref="JobDedupHeaders.Key"/> header, else the message id.</summary>
     public static RabbitMqKeyRule Default { get; } = new(
         $"the '{JobDedupHeaders.Key}' header, else the message id",
-        message => NullIfEmpty(message.GetHeader(JobDedupHeaders.Key)) ?? NullIfEmpty(message.MessageId));
+        message => NullIfEmpty(HeaderKey(message, JobDedupHeaders.Key)) ?? NullIfEmpty(message.MessageId));
 
     /// <summary>Gets a readable description of the rule, used in errors and logs.</summary>
     public string Description { get; }
@@ -31,7 +31,7 @@ public sealed class RabbitMqKeyRule
     public static RabbitMqKeyRule Header(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new($"the '{name}' header", message => NullIfEmpty(message.GetHeader(name)));
+        return new($"the '{name}' header", message => NullIfEmpty(HeaderKey(message, name)));
     }
 
     /// <summary>
@@ -60,7 +60,8 @@ public sealed class RabbitMqKeyRule
     /// <summary>Returns the key, or <see langword="null"/> when the message has none.</summary>
     /// <param name="message">The message.</param>
     /// <returns>The key.</returns>
-    /// <exception cref="JsonException">The body is not valid JSON (for a JSON property rule).</exception>
+    /// <exception cref="JsonException">The body is not valid JSON or UTF-8 (for a JSON property rule).</exception>
+    /// <exception cref="FormatException">The key header is there but neither text nor a number (table, array, boolean).</exception>
     public string? Extract(RabbitMqMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -71,6 +72,18 @@ public sealed class RabbitMqKeyRule
     public override string ToString() => Description;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>Reads a key header; one of a type that cannot be a key is an error, never a silent fall-back.</summary>
+    private static string? HeaderKey(RabbitMqMessage message, string name)
+    {
+        if (!message.Headers.TryGetValue(name, out var value) || value is null)
+        {
+            return null;
+        }
+
+        return RabbitMqMessage.HeaderText(value) ?? throw new InvalidKeyException(
+            $"The '{name}' header is a {value.GetType().Name}; a key header must be text or a number.");
+    }
 
     private static string? ReadJson(ReadOnlyMemory<byte> body, string[] segments)
     {
@@ -87,9 +100,22 @@ public sealed class RabbitMqKeyRule
 
         return element.ValueKind switch
         {
-            JsonValueKind.String => NullIfEmpty(element.GetString()),
+            JsonValueKind.String => NullIfEmpty(ReadString(element)),
             JsonValueKind.Number => element.GetRawText(),
             _ => null,
         };
+    }
+
+    private static string? ReadString(JsonElement element)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The reader checks the JSON's structure, not the UTF-8 inside its strings.
+            throw new JsonException("The key property is not valid UTF-8.", ex);
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace JobDedup.RabbitMq;
 
@@ -84,26 +83,26 @@ public sealed class RabbitMqMessage
             }
             : null;
 
-    internal static RabbitMqMessage FromDelivery(BasicDeliverEventArgs delivery)
+    /// <summary>Copies what the consumer keeps of a delivery; the body belongs to the client only for the length of its callback.</summary>
+    internal static RabbitMqMessage FromDelivery(in DeliveryFrame frame)
     {
-        var properties = delivery.BasicProperties;
+        var properties = frame.Properties;
         IReadOnlyDictionary<string, object?>? headers = null;
         if (properties.Headers is { Count: > 0 } source)
         {
             headers = new Dictionary<string, object?>(source, StringComparer.Ordinal);
         }
 
-        // The body belongs to the client library only for the length of the callback: copy it now.
-        return new RabbitMqMessage(delivery.Body.ToArray(), headers)
+        return new RabbitMqMessage(frame.Body.ToArray(), headers)
         {
             MessageId = properties.MessageId,
             CorrelationId = properties.CorrelationId,
             ReplyTo = properties.ReplyTo,
             ContentType = properties.ContentType,
             Type = properties.Type,
-            Exchange = delivery.Exchange,
-            RoutingKey = delivery.RoutingKey,
-            Redelivered = delivery.Redelivered,
+            Exchange = frame.Exchange,
+            RoutingKey = frame.RoutingKey,
+            Redelivered = frame.Redelivered,
             Properties = new BasicProperties(properties),
         };
     }

@@ -61,6 +61,21 @@ internal static class WorkerPipelines
                 problems.Add($"{path}:PostgreSql must be a PostgreSQL connection string such as Host=127.0.0.1;Username=...;Database=....");
             }
 
+            if (pipeline.Redis is not null && pipeline.DedupeWindow <= TimeSpan.Zero)
+            {
+                problems.Add($"{path}:Redis needs a DedupeWindow: Redis keeps outcomes for that long.");
+            }
+
+            if (pipeline.Redis is { } configuration && !IsRedisConfiguration(configuration))
+            {
+                problems.Add($"{path}:Redis must be a Redis configuration string such as 127.0.0.1:6379.");
+            }
+
+            if (pipeline.Redis is not null && pipeline.PostgreSql is not null)
+            {
+                problems.Add($"{path}:Redis and {path}:PostgreSql are both set; keep the dedupe window in one of them.");
+            }
+
             ValidateKey(problems, path, pipeline.Key);
             ValidateHandler(problems, path, pipeline.Handler);
         }
@@ -81,6 +96,10 @@ internal static class WorkerPipelines
             {
                 builder.UsePostgreSqlOutcomeStore(connectionString);
             }
+            else if (pipeline.Redis is { } configuration)
+            {
+                builder.UseRedisOutcomeStore(configuration);
+            }
 
             builder.AddRabbitMqConsumer(o => Copy(consumer, o));
         }
@@ -99,7 +118,7 @@ internal static class WorkerPipelines
         ShouldRetry = static ex => ex is not HttpPermanentFailureException,
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
-        WhenClaimedElsewhere = pipeline.PostgreSql is null ? ClaimedElsewhereMode.Wait : ClaimedElsewhereMode.Reject,
+        WhenClaimedElsewhere = pipeline.HasSharedStore ? ClaimedElsewhereMode.Reject : ClaimedElsewhereMode.Wait,
     };
 
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
@@ -172,6 +191,18 @@ internal static class WorkerPipelines
         try
         {
             return new Npgsql.NpgsqlConnectionStringBuilder(value).Host is { Length: > 0 };
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsRedisConfiguration(string value)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(value).EndPoints.Count > 0;
         }
         catch (ArgumentException)
         {

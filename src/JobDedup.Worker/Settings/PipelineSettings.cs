@@ -25,6 +25,18 @@ public sealed class PipelineSettings
     /// <value>The default is <see langword="null"/>: the window is kept in this process's memory.</value>
     public string? PostgreSql { get; set; }
 
+    /// <summary>
+    /// Gets or sets a Redis configuration string (<c>host:port</c>, StackExchange.Redis syntax) to keep the dedupe
+    /// window in, shared by every worker on that server (see docs/caching.md). Needs a <see cref="DedupeWindow"/>; not
+    /// together with <see cref="PostgreSql"/>. A message whose key another worker is running is parked and comes back
+    /// later, to be answered from the window.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the window is kept in this process's memory (or in PostgreSQL).</value>
+    public string? Redis { get; set; }
+
+    /// <summary>Gets a value indicating whether the window is kept in a store every worker shares.</summary>
+    internal bool HasSharedStore => PostgreSql is not null || Redis is not null;
+
     /// <summary>Gets or sets the retries inside one delivery.</summary>
     /// <value>The default is 2.</value>
     public int MaxRetryAttempts { get; set; } = 2;

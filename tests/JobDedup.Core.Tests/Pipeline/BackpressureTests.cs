@@ -4,10 +4,11 @@ namespace JobDedup.Core.Tests.Pipeline;
 
 public sealed class BackpressureTests
 {
-    // The blocking store holds the dispatcher inside its lookup of key "block", so the queue behind it fills.
-    private static async Task<(JobDeduplicator<Job, string> Dedup, BlockingStore<string> Store, Task<JobOutcome<string>>[] Queued)> FillQueueAsync(QueueFullMode mode)
+    // The store blocks the dispatcher inside its lookup of key "block", so the queue behind it fills.
+    private static async Task<(JobDeduplicator<Job, string> Dedup, StoreGate Lookup, Task<JobOutcome<string>>[] Queued)> FillQueueAsync(QueueFullMode mode)
     {
-        var store = new BlockingStore<string>("block");
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Block(StoreOperation.TryGet, "block");
         var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult(job.Key),
             o =>
@@ -16,10 +17,10 @@ public sealed class BackpressureTests
                 o.QueueFullMode = mode;
                 o.CompletedRetention = TimeSpan.FromMinutes(1);
             },
-            store: store);
+            store: store.AsPlainStore());
 
         var blocked = dedup.EnqueueAsync(new Job("block", "x")).AsTask();
-        await store.Blocked.Within();
+        await lookup.Reached.Within();
         var queued = new[]
         {
             blocked,
@@ -27,13 +28,13 @@ public sealed class BackpressureTests
             dedup.EnqueueAsync(new Job("q2", "x")).AsTask(),
         };
         Assert.Equal(2, dedup.GetStats().Queued);
-        return (dedup, store, queued);
+        return (dedup, lookup, queued);
     }
 
     [Fact]
     public async Task EnqueueAsync_QueueFullInRejectMode_ReturnsRejectedWithoutThrowing()
     {
-        var (dedup, store, queued) = await FillQueueAsync(QueueFullMode.Reject);
+        var (dedup, lookup, queued) = await FillQueueAsync(QueueFullMode.Reject);
         await using (dedup)
         {
             var rejected = await dedup.EnqueueAsync(new Job("late", "x")).Within();
@@ -43,7 +44,7 @@ public sealed class BackpressureTests
             Assert.IsType<JobRejectedException>(rejected.Exception);
             Assert.Contains("queue", rejected.Exception!.Message);
 
-            store.Release();
+            lookup.Open();
             var outcomes = await Task.WhenAll(queued).Within();
             Assert.Equal(["block", "q1", "q2"], outcomes.Select(o => o.Value));
         }
@@ -52,7 +53,7 @@ public sealed class BackpressureTests
     [Fact]
     public async Task EnqueueAsync_QueueFullInWaitMode_WaitsAndHonoursTheCallersToken()
     {
-        var (dedup, store, queued) = await FillQueueAsync(QueueFullMode.Wait);
+        var (dedup, lookup, queued) = await FillQueueAsync(QueueFullMode.Wait);
         await using (dedup)
         {
             using var cts = new CancellationTokenSource();
@@ -64,7 +65,7 @@ public sealed class BackpressureTests
             var canceled = await waiting.Within();
             Assert.Equal(JobStatus.Canceled, canceled.Status);
 
-            store.Release();
+            lookup.Open();
             var outcomes = await Task.WhenAll(queued).Within();
             Assert.All(outcomes, o => Assert.Equal(JobStatus.Succeeded, o.Status));
             Assert.Equal("later", (await patient.Within()).Value);

@@ -126,7 +126,7 @@ public sealed class CoalescingTests
     [Fact]
     public async Task EnqueueAsync_WaiterContinuationBlocks_OtherWaitersStillComplete()
     {
-        // Rule 6: completions run asynchronously. If they ran inline one after another, the first caller's
+        // Completions run asynchronously. If they ran inline one after another, the first caller's
         // blocking continuation would stop the second from ever completing.
         var gate = new Gate();
         await using var dedup = Dedup.Create(async (job, _, ct) =>

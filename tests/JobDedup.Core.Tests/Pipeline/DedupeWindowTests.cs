@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JobDedup.Core.Tests.Support;
 
 namespace JobDedup.Core.Tests.Pipeline;
@@ -117,17 +118,19 @@ public sealed class DedupeWindowTests
     [Fact]
     public async Task EnqueueAsync_StoreAnswersLater_CallersArrivingMeanwhileShareTheReplay()
     {
-        var store = new SlowStore();
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
             o => o.CompletedRetention = TimeSpan.FromHours(1),
-            store: store);
+            store: store.AsPlainStore());
 
         var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
         var second = dedup.EnqueueAsync(new Job("k", "2")).AsTask();
         await Watchdog.Until(() => dedup.GetStats().Hits == 1, "second caller joined the lookup");
-        store.Answer(new StoredOutcome<string>("from-store", 1, DateTimeOffset.UnixEpoch));
+        await store.SeedAsync("test", "k", new StoredOutcome<string>("from-store", 1, DateTimeOffset.UnixEpoch), TimeSpan.FromHours(1));
+        lookup.Open();
 
         var outcomes = await Task.WhenAll(first, second).Within();
         Assert.All(outcomes, o => Assert.Equal("from-store", o.Value));
@@ -135,18 +138,48 @@ public sealed class DedupeWindowTests
         Assert.Equal(0, runs);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EnqueueAsync_StoreFailsToSaveTheOutcome_CallerStillGetsTheValueAndOnlyTheWindowIsLost(bool synchronously)
+    {
+        var store = new ScriptableOutcomeStore<string>();
+        var failure = new TimeoutException("store unreachable");
+        if (synchronously)
+        {
+            store.Throw(StoreOperation.Save, failure, "k", times: 1);
+        }
+        else
+        {
+            store.Fault(StoreOperation.Save, failure, "k", times: 1);
+        }
+
+        var runs = new RunTracker();
+        await using var dedup = TrackedRuns.WithWindow(runs, store.AsPlainStore());
+
+        var first = await dedup.EnqueueAsync(new Job("k", "1")).Within();
+        var second = await dedup.EnqueueAsync(new Job("k", "2")).Within();
+        var third = await dedup.EnqueueAsync(new Job("k", "3")).Within();
+
+        Assert.Equal((JobRole.Leader, "run-1"), (first.Role, first.Value));
+        Assert.Equal((JobRole.Leader, "run-2"), (second.Role, second.Value)); // nothing was kept, so it ran again
+        Assert.Equal((JobRole.Replayed, "run-2"), (third.Role, third.Value));
+        Assert.Equal(2, store.CountOf(StoreOperation.Save, "k"));
+    }
+
     [Fact]
     public async Task EnqueueAsync_StoreLookupFails_CallersGetAFailureAndTheHandlerDoesNotRun()
     {
-        var store = new SlowStore();
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
             o => o.CompletedRetention = TimeSpan.FromHours(1),
-            store: store);
+            store: store.AsPlainStore());
 
         var call = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
-        store.Fail(new TimeoutException("store unreachable"));
+        lookup.Fail(new TimeoutException("store unreachable"));
 
         var outcome = await call.Within();
         Assert.Equal(JobStatus.Failed, outcome.Status);
@@ -154,20 +187,34 @@ public sealed class DedupeWindowTests
         Assert.Equal(0, runs);
     }
 
-    private sealed class SlowStore : IOutcomeStore<string>
+    // A flight canceled while it waits for an asynchronous store lookup
+    // must still observe the lookup: when it later fails, its exception may not go unobserved.
+    [Fact]
+    public void EnqueueAsync_FlightAbandonedDuringAsyncStoreLookup_LookupFailureIsObserved()
     {
-        private readonly TaskCompletionSource<StoredOutcome<string>?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        var marker = $"lookup-{Guid.NewGuid():N}";
+        Assert.Equal(0, UnobservedExceptions.Count(marker, () => LookupAbandonedThenFails(marker)));
+    }
 
-        public void Answer(StoredOutcome<string> outcome) => _answer.SetResult(outcome);
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task LookupAbandonedThenFails(string marker)
+    {
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Hold(StoreOperation.TryGet, "k");
+        var dedup = Dedup.Create(
+            (job, _, _) => ValueTask.FromResult("never"),
+            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            store: store.AsPlainStore());
+        await using (dedup)
+        {
+            using var cts = new CancellationTokenSource();
+            var caller = dedup.EnqueueAsync(new Job("k", "x"), cts.Token).AsTask();
+            await Watchdog.Until(() => dedup.GetStats().Active == 1, "flight waits for the lookup");
+            cts.Cancel();
+            Assert.Equal(JobStatus.Canceled, (await caller.Within()).Status);
+            await Watchdog.Until(() => dedup.GetStats().Active == 0, "abandoned flight completed");
+        }
 
-        public void Fail(Exception exception) => _answer.SetException(exception);
-
-        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) => new(_answer.Task);
-
-        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
-
-        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
-
-        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
+        lookup.Fail(new TimeoutException(marker));
     }
 }

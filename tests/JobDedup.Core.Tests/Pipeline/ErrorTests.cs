@@ -1,4 +1,5 @@
 using JobDedup.Core.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Polly.Timeout;
 
 namespace JobDedup.Core.Tests.Pipeline;
@@ -45,9 +46,11 @@ public sealed class ErrorTests
         var time = new FakeTimeProvider();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var never = new TaskCompletionSource<string>();
+        var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) =>
             {
+                Interlocked.Increment(ref runs);
                 started.TrySetResult();
                 return new ValueTask<string>(never.Task);
             },
@@ -70,7 +73,23 @@ public sealed class ErrorTests
         Assert.All(outcomes, o => Assert.Equal(JobStatus.Failed, o.Status));
         Assert.All(outcomes, o => Assert.IsType<HandlerStuckException>(o.Exception));
         Assert.All(outcomes, o => Assert.IsAssignableFrom<TimeoutRejectedException>(o.Exception));
-        Assert.Equal(0, dedup.GetStats().Active);
+
+        // The handler never ended, so its key stays held: a later caller does not start a second run beside it,
+        // and is told so once it has waited one attempt timeout.
+        Assert.Equal(1, dedup.GetStats().Active);
+        var later = dedup.EnqueueAsync(new Job("k", "3")).AsTask();
+        Assert.False(later.IsCompleted);
+        await Watchdog.Until(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return later.IsCompleted;
+            },
+            "the later caller is told the key is stuck after one attempt timeout");
+        var refused = await later.Within();
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.IsType<HandlerStuckException>(refused.Exception);
+        Assert.Equal(1, runs);
     }
 
     [Fact]
@@ -151,7 +170,7 @@ public sealed class ErrorTests
     [Fact]
     public async Task EnqueueAsync_RetryDelay_WaitsOnTheInjectedClock()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var attempts = 0;
         await using var dedup = Dedup.Create(
             (job, context, _) =>
@@ -199,5 +218,64 @@ public sealed class ErrorTests
         Assert.Equal(JobStatus.Failed, outcome.Status);
         Assert.Equal(1, outcome.Attempts);
         Assert.Equal(1, runs);
+    }
+
+    // An exception never escapes the dispatcher loop. Both catch blocks log first; if logging throws (a
+    // Microsoft.Extensions.Logging Logger rethrows a provider's failure as AggregateException), the exception leaves
+    // the loop, the dispatcher task faults, and every queued and later caller hangs.
+    [Fact]
+    public async Task Dispatcher_LoggingThrowsWhileReportingAFailure_LoopGoesOnAndTheCallerGetsAnOutcome()
+    {
+        await using var dedup = new JobDeduplicator<Job, string>(
+            (job, _, _) => ValueTask.FromResult(job.Key),
+            new JobDedupOptions<Job>
+            {
+                Name = "throwing-logger",
+                KeySelector = j => j.Key,
+                MaxRetryAttempts = 0,
+                CompletedRetention = TimeSpan.FromMinutes(1),
+                ShutdownTimeout = TimeSpan.Zero,
+            },
+            new ThrowingLoggerFactory(),
+            outcomeStore: LookupThrowsFor("poison"));
+
+        var poisoned = dedup.EnqueueAsync(new Job("poison", "x")).AsTask();
+        var healthy = dedup.EnqueueAsync(new Job("fine", "x")).AsTask();
+
+        // Had the loop died, the healthy job behind the poisoned one, and every later one, would hang.
+        Assert.Equal("fine", (await healthy.Within()).Value);
+        Assert.Equal(JobStatus.Failed, (await poisoned.Within()).Status);
+        Assert.Equal("later", (await dedup.EnqueueAsync(new Job("later", "x")).Within()).Value);
+    }
+
+    private static IOutcomeStore<string> LookupThrowsFor(string poisonKey)
+    {
+        var store = new ScriptableOutcomeStore<string>();
+        store.Throw(StoreOperation.TryGet, new InvalidOperationException("store connection lost"), poisonKey);
+        return store.AsPlainStore();
+    }
+
+    private sealed class ThrowingLoggerFactory : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => new ThrowingLogger();
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ThrowingLogger : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                throw new AggregateException("An error occurred while writing to logger(s).", new IOException("log sink unavailable"));
+        }
     }
 }

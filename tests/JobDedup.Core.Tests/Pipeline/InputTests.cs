@@ -68,11 +68,11 @@ public sealed class InputTests
     [Fact]
     public async Task Dispatcher_StoreThrowsSynchronously_CallerFailsAndTheLoopGoesOn()
     {
-        // Rule 8: an exception inside the dispatcher never escapes its loop.
+        // An exception inside the dispatcher never escapes its loop.
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult(job.Key),
             o => o.CompletedRetention = TimeSpan.FromMinutes(1),
-            store: new ThrowingStore("poison"));
+            store: PoisonedLookup("poison"));
 
         var poisoned = await dedup.EnqueueAsync(new Job("poison", "x")).Within();
         var healthy = await dedup.EnqueueAsync(new Job("fine", "x")).Within();
@@ -104,15 +104,10 @@ public sealed class InputTests
         Assert.Contains("evt_9", outcome.ToString(), StringComparison.Ordinal);
     }
 
-    private sealed class ThrowingStore(string poisonKey) : IOutcomeStore<string>
+    private static IOutcomeStore<string> PoisonedLookup(string poisonKey)
     {
-        public ValueTask<StoredOutcome<string>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken) =>
-            key == poisonKey ? throw new InvalidOperationException("store is broken for this key") : new((StoredOutcome<string>?)null);
-
-        public ValueTask SaveAsync(string scope, string key, StoredOutcome<string> outcome, TimeSpan retention, CancellationToken cancellationToken) => default;
-
-        public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken) => default;
-
-        public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) => default;
+        var store = new ScriptableOutcomeStore<string>();
+        store.Throw(StoreOperation.TryGet, new InvalidOperationException("store is broken for this key"), poisonKey);
+        return store.AsPlainStore();
     }
 }

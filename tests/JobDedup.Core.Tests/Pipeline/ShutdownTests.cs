@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using JobDedup.Core.Tests.Support;
 
 namespace JobDedup.Core.Tests.Pipeline;
@@ -35,7 +36,7 @@ public sealed class ShutdownTests
     [Fact]
     public async Task StopAsync_HandlerIgnoresCancellation_WaitersGetCanceledAfterTheTimeout()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handlerToken = CancellationToken.None;
         var dedup = Dedup.Create(
@@ -69,7 +70,8 @@ public sealed class ShutdownTests
     {
         var gate = new Gate();
         var runs = new List<string>();
-        var store = new BlockingStore<string>("block");
+        var store = new ScriptableOutcomeStore<string>();
+        var lookup = store.Block(StoreOperation.TryGet, "block");
         var dedup = Dedup.Create(
             async (job, _, ct) =>
             {
@@ -86,18 +88,18 @@ public sealed class ShutdownTests
                 o.MaxConcurrentHandlers = 1;
                 o.CompletedRetention = TimeSpan.FromMinutes(1);
             },
-            store: store);
+            store: store.AsPlainStore());
 
         var running = dedup.EnqueueAsync(new Job("running", "x")).AsTask();
         await gate.Reached.Within();
         var waitingForSlot = dedup.EnqueueAsync(new Job("waiting", "x")).AsTask();
         await Watchdog.Until(() => dedup.GetStats().Active == 2, "second flight waits for a slot");
         var blocker = dedup.EnqueueAsync(new Job("block", "x")).AsTask();
-        await store.Blocked.Within();
+        await lookup.Reached.Within();
         var queued = dedup.EnqueueAsync(new Job("queued", "x")).AsTask();
 
         var stopping = dedup.StopAsync();
-        store.Release();
+        lookup.Open();
         Assert.Equal(JobStatus.Canceled, (await waitingForSlot.Within()).Status);
         Assert.Equal(JobStatus.Canceled, (await queued.Within()).Status);
         gate.Open();
@@ -119,5 +121,77 @@ public sealed class ShutdownTests
 
         var error = Assert.Throws<ObjectDisposedException>(() => { _ = dedup.EnqueueAsync("k", new Job("k", "x")); });
         Assert.Contains("test", error.Message);
+    }
+
+    // A flight whose leader has a cancelable token can be abandoned; at shutdown its wait for a slot is canceled at
+    // once, and a joiner without a token gets an outcome at once too; the handler never runs.
+    [Fact]
+    public async Task StopAsync_FlightWithACancelableLeaderWaitingForASlot_IsCanceledAtOnceWithItsJoiners()
+    {
+        var gate = new Gate();
+        var runs = new ConcurrentQueue<string>();
+        var dedup = Dedup.Create(
+            async (job, _, ct) =>
+            {
+                runs.Enqueue(job.Key);
+                await gate.WaitAsync(ct);
+                return job.Key;
+            },
+            o => o.MaxConcurrentHandlers = 1);
+
+        var running = dedup.EnqueueAsync(new Job("running", "x")).AsTask();
+        await gate.Reached.Within();
+        using var leaderToken = new CancellationTokenSource();
+        var leader = dedup.EnqueueAsync(new Job("waiting", "leader"), leaderToken.Token).AsTask();
+        var joiner = dedup.EnqueueAsync(new Job("waiting", "joiner")).AsTask();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the joiner attached to the waiting flight");
+
+        var stopping = dedup.StopAsync();
+        Assert.Equal(JobStatus.Canceled, (await leader.Within()).Status);
+        Assert.Equal(JobStatus.Canceled, (await joiner.Within()).Status);
+        Assert.False(stopping.IsCompleted); // the running handler still has its shutdown timeout
+        gate.Open();
+        await stopping.Within();
+
+        Assert.Equal("running", (await running.Within()).Value);
+        Assert.Equal(["running"], runs);
+    }
+
+    // A flight that holds a claim while it waits for a slot, canceled by shutdown, releases the claim so that
+    // another instance can take the key at once instead of waiting out the lease.
+    [Fact]
+    public async Task StopAsync_FlightHoldingAClaimWhileWaitingForASlot_ReleasesTheClaim()
+    {
+        var time = new FakeTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        var gate = new Gate();
+        var dedup = Dedup.Create(
+            async (job, _, ct) =>
+            {
+                await gate.WaitAsync(ct);
+                return job.Key;
+            },
+            o =>
+            {
+                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.MaxConcurrentHandlers = 1;
+            },
+            time,
+            store);
+
+        var running = dedup.EnqueueAsync(new Job("running", "x")).AsTask();
+        await gate.Reached.Within();
+        var waiting = dedup.EnqueueAsync(new Job("k", "x")).AsTask();
+        await Watchdog.Until(() => store.CountOfGranted("k") == 1, "k is claimed and waits for a slot");
+
+        var stopping = dedup.StopAsync();
+        Assert.Equal(JobStatus.Canceled, (await waiting.Within()).Status);
+        await Watchdog.Until(() => store.CountOf(StoreOperation.Release) == 1, "the unused claim is released");
+        var takeover = await store.TryClaimAsync("test", "k", "another instance", TimeSpan.FromSeconds(30), default);
+        gate.Open();
+        await stopping.Within();
+
+        Assert.Equal(ClaimState.Claimed, takeover.State);
+        Assert.Equal("running", (await running.Within()).Value);
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using JobDedup.Core.Tests.Support;
+
 namespace JobDedup.Core.Tests.SharedCalls;
 
 public sealed class SharedCallTests
@@ -306,5 +309,34 @@ public sealed class SharedCallTests
         var error = await Assert.ThrowsAnyAsync<ArgumentException>(() => shared.RunAsync(null!, _ => Task.FromResult(1)));
 
         Assert.Equal("key", error.ParamName);
+    }
+
+    // "No fire-and-forget task unobserved": when every caller of a SharedCall flight has left and the work then
+    // fails, the shared TaskCompletionSource is faulted and nobody ever observes it.
+    [Fact]
+    public void RunAsync_EveryCallerLeftThenTheWorkFails_LeavesNoUnobservedTaskException()
+    {
+        var marker = $"shared-call-{Guid.NewGuid():N}";
+        Assert.Equal(0, UnobservedExceptions.Count(marker, () => SharedCallAbandonedThenFails(marker)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task SharedCallAbandonedThenFails(string marker)
+    {
+        var call = new SharedCall<string, string>(new SharedCallOptions { RunToCompletionWhenAbandoned = true });
+
+        // Not RunContinuationsAsynchronously: failing it runs the flight's Finish inline, so when SetException
+        // returns the flight has published its outcome.
+        var work = new TaskCompletionSource<string>();
+        using (var cts = new CancellationTokenSource())
+        {
+            var caller = call.RunAsync("k", _ => work.Task, cts.Token);
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => caller).Within();
+        }
+
+        work.SetException(new InvalidOperationException(marker));
+        Assert.Equal(1, call.GetStats().Errors);
+        Assert.Equal(0, call.GetStats().Active);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobDedup.PostgreSql.Tests.Support;
+using JobDedup.Testing.Contracts;
 
 namespace JobDedup.PostgreSql.Tests.Cleanup;
 

@@ -1,4 +1,5 @@
 using JobDedup.PostgreSql.Tests.Support;
+using JobDedup.Testing.Contracts;
 
 namespace JobDedup.PostgreSql.Tests.CrossInstance;
 

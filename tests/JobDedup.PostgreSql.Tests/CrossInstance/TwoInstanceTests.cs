@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using JobDedup.PostgreSql.Tests.Support;
+using JobDedup.Testing.Contracts;
 
 namespace JobDedup.PostgreSql.Tests.CrossInstance;
 

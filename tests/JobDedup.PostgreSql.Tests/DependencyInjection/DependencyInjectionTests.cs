@@ -1,4 +1,5 @@
 using JobDedup.PostgreSql.Tests.Support;
+using JobDedup.Testing.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text;
+using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -157,6 +159,82 @@ public sealed class FailureTests(Broker broker)
         Assert.Equal(reason, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
         Assert.NotEmpty(Text(letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]));
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
+    }
+
+    [Fact]
+    public async Task Consumer_IsPermanentFailureThrows_TheDeliveryIsStillSettled()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "permanent-throws");
+        using var settled = new Settlements(queue.Name);
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (_, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                throw new TimeoutException("gateway timeout");
+            },
+            consumer: o => o.IsPermanentFailure = _ => throw new InvalidOperationException("bug in the classifier"),
+            shutdownTimeout: TimeSpan.FromSeconds(2));
+        var consumer = Consumers.Of(host);
+
+        await queue.PublishAsync("k-1", "{}");
+        await Watchdog.Until(() => Volatile.Read(ref runs) >= 1, "the handler ran");
+
+        var settledInTime = await Eventually.HoldsAsync(() => consumer.Pending == 0);
+        Assert.True(settledInTime, $"the delivery was never settled: pending {consumer.Pending}, retry {settled["retry"]}, requeue {settled["requeue"]}, dead-letter {settled["dead-letter"]}");
+    }
+
+    [Fact]
+    public async Task Consumer_KeyHeaderOfTheWrongType_IsDeadLetteredAsInvalidKeyNotKeyedByItsMessageId()
+    {
+        // Regression: a boolean, table or array key header used to fall back silently to the message id.
+        await using var queue = await TestQueue.CreateAsync(broker, "key-type");
+        using var settled = new Settlements(queue.Name);
+        await using var admin = await Admin.OpenAsync();
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) =>
+        {
+            Interlocked.Increment(ref runs);
+            return ValueTask.FromResult("ok");
+        });
+
+        await admin.Channel.BasicPublishAsync(string.Empty, queue.Name, mandatory: true, new BasicProperties
+        {
+            MessageId = "m-1",
+            Headers = new Dictionary<string, object?> { [JobDedupHeaders.Key] = true },
+        }, Encoding.UTF8.GetBytes("{}"));
+        await Watchdog.Until(() => settled["dead-letter"] == 1, "the message dead-lettered");
+        await host.StopAsync();
+
+        Assert.Equal(0, runs);
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(DeadLetterReasons.InvalidKey, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
+        Assert.Contains("Boolean", Text(letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Consumer_JsonKeyWithInvalidUtf8_IsDeadLetteredAsUnreadableBodyNotMissingKey()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "bad-utf8");
+        using var settled = new Settlements(queue.Name);
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (_, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                return ValueTask.FromResult("ok");
+            },
+            consumer: o => o.KeyRule = RabbitMqKeyRule.JsonProperty("id"));
+
+        await queue.PublishAsync(key: null, [.. "{\"id\":\"a"u8, 0xFF, 0xFE, .. "b\"}"u8]);
+        await Watchdog.Until(() => settled["dead-letter"] == 1, "the message dead-lettered");
+        await host.StopAsync();
+
+        Assert.Equal(0, runs);
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(DeadLetterReasons.UnreadableBody, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
     }
 
     public sealed record Payment(int Amount);

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.Options;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -61,5 +63,59 @@ public sealed class FairnessTests(Broker broker)
         Assert.All(cold.Values, runs => Assert.Equal(1, runs));
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
         Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task Consumer_PrefetchNotAboveMaxHeldDuplicatesPerKey_IsRejectedOrStillServesOtherKeys()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "held-cap");
+        await queue.DeclareAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            await queue.PublishAsync("hot", "{}");
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await queue.PublishAsync($"cold-{i}", "{}");
+        }
+
+        var gate = new Gate();
+        var cold = new ConcurrentDictionary<string, int>();
+        using var host = ConsumerHost.Build(
+            queue,
+            async (_, context, ct) =>
+            {
+                if (context.Key == "hot")
+                {
+                    await gate.WaitAsync(ct);
+                    return "hot";
+                }
+
+                cold.TryAdd(context.Key, 1);
+                return "cold";
+            },
+            consumer: o => o.Prefetch = 10); // MaxHeldDuplicatesPerKey keeps its default of 64
+        try
+        {
+            await host.StartAsync().Within();
+        }
+        catch (OptionsValidationException ex)
+        {
+            Assert.Contains(nameof(RabbitMqConsumerOptions<RabbitMqMessage, string>.MaxHeldDuplicatesPerKey), ex.Message);
+            return;
+        }
+
+        try
+        {
+            // All ten prefetch slots go to the held hot key and none is ever parked: the cold keys are starved.
+            var served = await Eventually.HoldsAsync(() => cold.Count == 5);
+            Assert.True(served, $"{cold.Count} of 5 cold keys handled while the hot key was held");
+        }
+        finally
+        {
+            gate.Open();
+            await host.StopAsync().Within();
+        }
     }
 }

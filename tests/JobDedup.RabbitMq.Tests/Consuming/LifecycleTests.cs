@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
@@ -42,7 +44,7 @@ public sealed class LifecycleTests(Broker broker)
             });
 
         await firstHalf.Task.Within();
-        await CloseAllConnectionsAsync();
+        await BrokerControl.CloseAllConnectionsAsync();
 
         // Work queue empty and every key handled: nothing was lost. Deliveries whose ack died with the old connection
         // came back and were answered from the dedupe window.
@@ -171,17 +173,56 @@ public sealed class LifecycleTests(Broker broker)
         Assert.Equal(HealthStatus.Unhealthy, stopped.Entries[$"rabbitmq-{queue.Name}"].Status);
     }
 
-    private static bool IsIdle(ConsumerHost host) => host.Deduplicator.GetStats() is { Active: 0, Queued: 0 };
-
-    private static async Task CloseAllConnectionsAsync()
+    [Fact]
+    public async Task AddRabbitMqConsumer_TwiceForOneDeduplicator_FailsOrConsumesBothQueues()
     {
-        var node = Environment.GetEnvironmentVariable("RABBITMQ_NODENAME") ?? "rabbit@localhost";
-        using var process = Process.Start(new ProcessStartInfo("rabbitmqctl", ["-n", node, "close_all_connections", "test: connection loss"])
+        await using var first = await TestQueue.CreateAsync(broker, "two-queues-a");
+        await using var second = await TestQueue.CreateAsync(broker, "two-queues-b");
+        await first.DeclareAsync();
+        await second.DeclareAsync();
+        var handled = new ConcurrentDictionary<string, int>();
+        IHost host;
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        await process.WaitForExitAsync().Within();
-        Assert.True(process.ExitCode == 0, $"rabbitmqctl close_all_connections failed: {await process.StandardError.ReadToEndAsync()}");
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services
+                .AddJobDedup<RabbitMqMessage, string>(first.Name)
+                .UseHandler((_, context, _) =>
+                {
+                    handled.TryAdd(context.Key, 1);
+                    return ValueTask.FromResult("ok");
+                })
+                .AddRabbitMqConsumer(o =>
+                {
+                    o.ConnectionUri = Broker.Uri;
+                    o.Queue = first.Name;
+                })
+                .AddRabbitMqConsumer(o =>
+                {
+                    o.ConnectionUri = Broker.Uri;
+                    o.Queue = second.Name;
+                });
+            host = builder.Build();
+        }
+        catch (InvalidOperationException)
+        {
+            return; // refusing the second registration is a fine answer
+        }
+
+        using (host)
+        {
+            // Today both registrations configure one options instance (the last Queue wins) and register one keyed consumer
+            // as two hosted services; the host then fails to start with an unrelated "Duplicate health checks" error.
+            await host.StartAsync().Within();
+            await first.PublishAsync("from-a", "{}");
+            await second.PublishAsync("from-b", "{}");
+            var both = await Eventually.HoldsAsync(() => handled.Count == 2);
+            await host.StopAsync().Within();
+
+            Assert.True(both, $"handled: [{string.Join(", ", handled.Keys)}]");
+        }
     }
+
+    private static bool IsIdle(ConsumerHost host) => host.Deduplicator.GetStats() is { Active: 0, Queued: 0 };
 }

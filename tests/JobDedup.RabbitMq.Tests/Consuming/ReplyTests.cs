@@ -1,4 +1,5 @@
 using System.Text;
+using JobDedup.RabbitMq.Tests.Support;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -61,6 +62,55 @@ public sealed class ReplyTests(Broker broker)
         Assert.Equal("Failed", Header(reply, JobDedupHeaders.Status));
         Assert.Equal("out of stock", Header(reply, JobDedupHeaders.ExceptionMessage));
         Assert.Contains("out of stock", Encoding.UTF8.GetString(reply.Body.Span));
+    }
+
+    [Fact]
+    public async Task Consumer_ReplySerializerThrows_TheDeliveryIsStillSettled()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "reply-serializer");
+        using var settled = new Settlements(queue.Name);
+        var replies = await queue.DeclareReplyQueueAsync();
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (_, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                return ValueTask.FromResult("ok");
+            },
+            consumer: o => o.ReplySerializer = _ => throw new InvalidOperationException("the reply cannot be serialized"),
+            shutdownTimeout: TimeSpan.FromSeconds(2));
+        var consumer = Consumers.Of(host);
+
+        await queue.PublishAsync("k-1", "{}", replyTo: replies, correlationId: "c-1");
+        await Watchdog.Until(() => Volatile.Read(ref runs) == 1, "the handler ran");
+
+        // The delivery was claimed for an ack, then the reply serializer threw inside a fire-and-forget task: no ack, no
+        // nack, and it stays in Pending (holding a prefetch slot) until shutdown times out.
+        var settledInTime = await Eventually.HoldsAsync(() => consumer.Pending == 0);
+        Assert.True(settledInTime, $"the delivery was never settled: pending {consumer.Pending}, ack {settled["ack"]}, requeue {settled["requeue"]}, dead-letter {settled["dead-letter"]}");
+    }
+
+    [Fact]
+    public async Task Consumer_ReplyToThatMakesTheBrokerDropTheConnection_IsNotRedeliveredForever()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "reply-crash");
+        using var settled = new Settlements(queue.Name);
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) =>
+        {
+            Interlocked.Increment(ref runs);
+            return ValueTask.FromResult("ok");
+        });
+
+        // A well-formed-looking direct reply-to name that RabbitMQ 3.10 cannot decode: publishing the reply closes the
+        // whole connection (541 INTERNAL_ERROR). The reply goes out before the ack, so the ack is lost, the message comes
+        // back after recovery, the handler runs again, and the reply kills the connection again.
+        await queue.PublishAsync("k-1", "{}", replyTo: "amq.rabbitmq.reply-to.g1h2AA5yZXBseUAxMjM0NTY3OAAAAQAAAAAAAAAA.abc");
+        await Watchdog.Until(() => Volatile.Read(ref runs) >= 1, "the handler ran");
+
+        var acked = await Eventually.HoldsAsync(async () => settled["ack"] >= 1 && await queue.CountAsync(queue.Name) == 0 && Consumers.Of(host).Pending == 0);
+        Assert.True(acked && Volatile.Read(ref runs) == 1, $"acked: {acked}; the handler ran {Volatile.Read(ref runs)} times for one message");
     }
 
     private static string? Header(RabbitMQ.Client.BasicGetResult message, string name) =>

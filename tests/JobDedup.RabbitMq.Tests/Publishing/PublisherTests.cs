@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using JobDedup.RabbitMq.Tests.Support;
+using RabbitMQ.Client;
 
 namespace JobDedup.RabbitMq.Tests.Publishing;
 
@@ -92,6 +94,37 @@ public sealed class PublisherTests(Broker broker)
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync().Within());
 
         Assert.Contains("ConnectionUri", error.Message);
+    }
+
+    [Fact]
+    public async Task Publisher_AfterTheBrokerClosedItsChannel_PublishesAgainOnceTheExchangeExists()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "publisher-channel");
+        await using var admin = await Admin.OpenAsync();
+        await queue.DeclareAsync();
+        var exchange = $"{queue.Name}.jobs";
+        await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions
+        {
+            ConnectionUri = Broker.Uri,
+            Exchange = exchange,
+            RoutingKey = queue.Name,
+        });
+        try
+        {
+            // The exchange is missing: the broker closes the publisher's channel (404). That publish may fail...
+            await Assert.ThrowsAsync<JobPublishException>(() => publisher.PublishAsync("k-1", new { n = 1 }).Within());
+
+            await admin.Channel.ExchangeDeclareAsync(exchange, ExchangeType.Direct, durable: false, autoDelete: false);
+            await admin.Channel.QueueBindAsync(queue.Name, exchange, queue.Name);
+
+            // ...but the publisher must not stay broken: the connection is fine, only the channel was closed.
+            await publisher.PublishAsync("k-2", new { n = 2 }).Within();
+            Assert.Equal(1u, await queue.CountAsync(queue.Name));
+        }
+        finally
+        {
+            await admin.Channel.ExchangeDeleteAsync(exchange, ifUnused: false);
+        }
     }
 
     public sealed record Refund(int Amount);

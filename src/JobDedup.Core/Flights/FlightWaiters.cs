@@ -1,0 +1,145 @@
+using JobDedup.Dispatching;
+
+namespace JobDedup.Flights;
+
+/// <summary>
+/// The callers of one job flight, oldest first, and which of them leads: the leader's job is the one each attempt
+/// runs, and when the leader has left, the oldest caller still waiting is elected in its place. Guarded by one lock,
+/// never held while user code runs or a caller is completed. A flight with one caller allocates no list.
+/// </summary>
+internal sealed class FlightWaiters<TJob, TResult>
+{
+    private readonly Lock _waitersLock = new();
+    private readonly JobWaiter<TJob, TResult> _first;
+    private List<JobWaiter<TJob, TResult>>? _joiners;
+    private JobWaiter<TJob, TResult> _leader;
+    private bool _leaderChanged;
+    private bool _delivering;
+    private JobOutcome<TResult> _final;
+
+    public FlightWaiters(JobWaiter<TJob, TResult> leader)
+    {
+        _first = leader;
+        _leader = leader;
+    }
+
+    /// <summary>Gets the number of callers listed, including ones that left and were not yet dropped.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_waitersLock)
+            {
+                return 1 + (_joiners?.Count ?? 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lists a caller the flight already counted. When the outcome is being delivered already, the caller gets it
+    /// at once instead.
+    /// </summary>
+    /// <param name="waiter">The caller.</param>
+    /// <param name="maxWaiters">The key's waiter limit; callers that left are dropped before the list outgrows it.</param>
+    /// <param name="attached">The number of callers still attached, for the same bound.</param>
+    /// <returns><see langword="false"/> when the outcome was already being delivered and was given to the caller.</returns>
+    public bool TryAdd(JobWaiter<TJob, TResult> waiter, int maxWaiters, int attached)
+    {
+        lock (_waitersLock)
+        {
+            if (!_delivering)
+            {
+                var joiners = _joiners ??= new List<JobWaiter<TJob, TResult>>(4);
+
+                // Callers that left stay listed until here, so leaving costs nothing; dropping them once the list
+                // reaches the limit (or twice the callers still waiting) keeps memory bounded at O(1) per join.
+                if (joiners.Count >= Math.Max(maxWaiters, 2 * attached))
+                {
+                    joiners.RemoveAll(static w => !w.IsWaiting);
+                }
+
+                joiners.Add(waiter);
+                return true;
+            }
+        }
+
+        waiter.Complete(_final.WithRole(JobRole.Joined));
+        return false;
+    }
+
+    /// <summary>
+    /// Leader re-election, at the start of each attempt: if the leader has left, the oldest caller still waiting
+    /// leads instead and its job is the one run.
+    /// </summary>
+    /// <returns>The job to run, whether the leader ever changed, and whether it changed just now.</returns>
+    public (TJob Job, bool LeaderChanged, bool ElectedNow) ElectLeader()
+    {
+        lock (_waitersLock)
+        {
+            var electedNow = false;
+            if (!_leader.IsWaiting && OldestWaiting() is { } next)
+            {
+                _leader = next;
+                _leaderChanged = true;
+                electedNow = true;
+            }
+
+            return (_leader.Job, _leaderChanged, electedNow);
+        }
+    }
+
+    /// <summary>
+    /// Delivers the outcome to every caller once: the leader gets it as <see cref="JobRole.Leader"/>, the others as
+    /// <see cref="JobRole.Joined"/> (or everyone as <see cref="JobRole.Replayed"/>).
+    /// </summary>
+    /// <returns>How many callers received it (the others had left).</returns>
+    public int Deliver(in JobOutcome<TResult> outcome, bool replayed)
+    {
+        JobWaiter<TJob, TResult> leader;
+        lock (_waitersLock)
+        {
+            _final = outcome;
+            _delivering = true;
+            leader = _leader;
+        }
+
+        // No caller is listed once delivering is set, so the list is read outside the lock.
+        var delivered = Deliver(_first, outcome, replayed, leader);
+        if (_joiners is { } joiners)
+        {
+            foreach (var waiter in joiners)
+            {
+                delivered += Deliver(waiter, outcome, replayed, leader);
+            }
+        }
+
+        return delivered;
+    }
+
+    private static int Deliver(JobWaiter<TJob, TResult> waiter, in JobOutcome<TResult> outcome, bool replayed, JobWaiter<TJob, TResult> leader)
+    {
+        var role = replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
+        return waiter.Complete(outcome.WithRole(role)) ? 1 : 0;
+    }
+
+    private JobWaiter<TJob, TResult>? OldestWaiting()
+    {
+        if (_first.IsWaiting)
+        {
+            return _first;
+        }
+
+        if (_joiners is { } joiners)
+        {
+            foreach (var waiter in joiners)
+            {
+                if (waiter.IsWaiting)
+                {
+                    return waiter;
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,57 @@
+namespace JobDedup.RabbitMq.Consuming.Settling;
+
+/// <summary>
+/// Decides how a delivery is settled from its flight's outcome and its delivery attempt. A pure function: it reads
+/// nothing but its arguments and touches nothing; <see cref="Settler"/> carries the decision out.
+/// </summary>
+internal static class SettlementPolicy
+{
+    /// <summary>Decides how to settle a delivery whose flight ended with <paramref name="status"/>.</summary>
+    /// <param name="status">How the flight ended.</param>
+    /// <param name="exception">The final attempt's failure, for <see cref="JobStatus.Failed"/>.</param>
+    /// <param name="attempt">The delivery attempt this delivery made (1 for the first).</param>
+    /// <param name="rules">The limits that apply.</param>
+    /// <returns>The settlement; a classifier that throws counts as "not permanent", and its failure travels in <see cref="SettlementDecision.ClassifierFailure"/>.</returns>
+    public static SettlementDecision Decide(JobStatus status, Exception? exception, int attempt, SettlementRules rules)
+    {
+        switch (status)
+        {
+            case JobStatus.Succeeded:
+                return new(Settlement.Ack);
+
+            case JobStatus.Failed:
+                var failure = exception ?? new InvalidOperationException("The handler failed without an exception.");
+                var permanent = IsPermanent(rules, failure, out var classifierFailure);
+                if (permanent)
+                {
+                    return new(Settlement.DeadLetter(DeadLetterReasons.PermanentFailure, "The handler's failure is permanent; it is not retried.", failure));
+                }
+
+                return attempt >= rules.MaxDeliveryAttempts
+                    ? new(Settlement.DeadLetter(DeadLetterReasons.HandlerFailed, $"The handler failed on all {attempt} delivery attempts.", failure), classifierFailure)
+                    : new(Settlement.Retry(rules.RetryLevel(attempt + 1), attempt + 1, failure), classifierFailure);
+
+            // The key's waiter limit or the deduplicator's queue is full: come back later, without counting an attempt.
+            case JobStatus.Rejected:
+                return new(Settlement.Park);
+
+            // Canceled: the consumer or the deduplicator is stopping.
+            default:
+                return new(Settlement.Requeue);
+        }
+    }
+
+    private static bool IsPermanent(SettlementRules rules, Exception failure, out Exception? classifierFailure)
+    {
+        classifierFailure = null;
+        try
+        {
+            return rules.IsPermanentFailure?.Invoke(failure) == true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            classifierFailure = ex;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace JobDedup.RabbitMq;
+
+/// <summary>
+/// Names under which the RabbitMQ transport publishes metrics. Its instruments belong to the library's one meter,
+/// named <see cref="MeterName"/> (the same name as the engine's, <see cref="JobDedupTelemetry.Name"/>).
+/// </summary>
+public static class RabbitMqTelemetry
+{
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> the consumer's instruments belong to.</summary>
+    public const string MeterName = JobDedupTelemetry.Name;
+
+    /// <summary>
+    /// The counter of settled deliveries, tagged with <see cref="JobDedupTelemetry.DeduplicatorTag"/> and
+    /// <see cref="SettlementTag"/>. It is recorded once the frame that settles the delivery is written.
+    /// </summary>
+    public const string DeliveriesSettled = "jobdedup.rabbitmq.deliveries.settled";
+
+    /// <summary>
+    /// The tag saying how a delivery was settled: <c>ack</c>, <c>retry</c>, <c>park</c>, <c>dead-letter</c>,
+    /// <c>requeue</c>, <c>stale</c> (taken back by the broker with its connection) or <c>deferred</c> (a republish to
+    /// try again).
+    /// </summary>
+    public const string SettlementTag = "jobdedup.settlement";
+}

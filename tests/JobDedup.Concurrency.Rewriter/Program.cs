@@ -1,0 +1,3 @@
+using JobDedup.Concurrency.Rewriter;
+
+return CallRouting.Run(args, Console.Out, Console.Error);
