@@ -36,26 +36,26 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
                 command.Parameters.Add(Interval("keep", _options.ExpiredClaimRetention));
                 if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long token)
                 {
-                    return OutcomeClaim.Granted<TResult>(token);
+                    return OutcomeClaim.Claimed<TResult>(token);
                 }
             }
 
             var state = await InspectAsync(scope, key, cancellationToken).ConfigureAwait(false);
             if (state.Outcome is { } kept)
             {
-                return OutcomeClaim.Done(kept);
+                return OutcomeClaim.Completed(kept);
             }
 
             if (state.Held)
             {
-                return OutcomeClaim.HeldElsewhere<TResult>(state.LeaseExpiresAt!.Value);
+                return OutcomeClaim.Busy<TResult>(state.LeaseExpiresAt!.Value);
             }
 
             lastLease = state.LeaseExpiresAt ?? lastLease;
         }
 
         // The key kept changing under us: report it busy; the caller's wait sees it free and claims again.
-        return OutcomeClaim.HeldElsewhere<TResult>(lastLease ?? _timeProvider.GetUtcNow());
+        return OutcomeClaim.Busy<TResult>(lastLease ?? _timeProvider.GetUtcNow());
     }
 
     /// <inheritdoc/>

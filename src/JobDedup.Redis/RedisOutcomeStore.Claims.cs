@@ -29,9 +29,9 @@ public sealed partial class RedisOutcomeStore<TResult>
             cancellationToken).ConfigureAwait(false))!;
         return (string?)reply[0] switch
         {
-            "claimed" => OutcomeClaim.Granted<TResult>((long)reply[1]),
-            "busy" => OutcomeClaim.HeldElsewhere<TResult>(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])),
-            _ => OutcomeClaim.Done(ReadOutcome(reply, 1, scope, key)),
+            "claimed" => OutcomeClaim.Claimed<TResult>((long)reply[1]),
+            "busy" => OutcomeClaim.Busy<TResult>(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])),
+            _ => OutcomeClaim.Completed(ReadOutcome(reply, 1, scope, key)),
         };
     }
 

@@ -21,24 +21,24 @@ public enum ClaimState
 /// <param name="LeaseExpiresAt">For <see cref="ClaimState.Busy"/>: when the other claim expires unless renewed.</param>
 public readonly record struct OutcomeClaim<TResult>(ClaimState State, long FencingToken, StoredOutcome<TResult>? Outcome, DateTimeOffset? LeaseExpiresAt);
 
-/// <summary>Builds <see cref="OutcomeClaim{TResult}"/> values.</summary>
+/// <summary>Builds <see cref="OutcomeClaim{TResult}"/> values, one factory per <see cref="ClaimState"/>, named alike.</summary>
 public static class OutcomeClaim
 {
     /// <summary>A granted claim.</summary>
     /// <typeparam name="TResult">The handler's result type.</typeparam>
     /// <param name="fencingToken">The claim's token.</param>
     /// <returns>The claim.</returns>
-    public static OutcomeClaim<TResult> Granted<TResult>(long fencingToken) => new(ClaimState.Claimed, fencingToken, null, null);
+    public static OutcomeClaim<TResult> Claimed<TResult>(long fencingToken) => new(ClaimState.Claimed, fencingToken, null, null);
 
     /// <summary>A key with a kept outcome.</summary>
     /// <typeparam name="TResult">The handler's result type.</typeparam>
     /// <param name="outcome">The outcome.</param>
     /// <returns>The claim.</returns>
-    public static OutcomeClaim<TResult> Done<TResult>(StoredOutcome<TResult> outcome) => new(ClaimState.Completed, 0, outcome, null);
+    public static OutcomeClaim<TResult> Completed<TResult>(StoredOutcome<TResult> outcome) => new(ClaimState.Completed, 0, outcome, null);
 
     /// <summary>A key another claim holds.</summary>
     /// <typeparam name="TResult">The handler's result type.</typeparam>
     /// <param name="leaseExpiresAt">When that claim expires unless renewed.</param>
     /// <returns>The claim.</returns>
-    public static OutcomeClaim<TResult> HeldElsewhere<TResult>(DateTimeOffset leaseExpiresAt) => new(ClaimState.Busy, 0, null, leaseExpiresAt);
+    public static OutcomeClaim<TResult> Busy<TResult>(DateTimeOffset leaseExpiresAt) => new(ClaimState.Busy, 0, null, leaseExpiresAt);
 }

@@ -21,18 +21,18 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
             {
                 if (entry.Outcome is { } done && entry.ExpiresAt > now)
                 {
-                    return new(OutcomeClaim.Done(done));
+                    return new(OutcomeClaim.Completed(done));
                 }
 
                 if (entry.Outcome is null && entry.LeaseExpiresAt > now)
                 {
-                    return new(OutcomeClaim.HeldElsewhere<TResult>(entry.LeaseExpiresAt));
+                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt));
                 }
             }
 
             var token = ++_nextToken;
             _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue);
-            return new(OutcomeClaim.Granted<TResult>(token));
+            return new(OutcomeClaim.Claimed<TResult>(token));
         }
     }
 
