@@ -107,11 +107,13 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
             _log.Write(static (logger, name, s) => Log.Stopping(logger, name, s.Running, s.waiting), (Running: flights.Length - waiting, waiting));
             try
             {
-                await TaskEnd.WhenAllEnded(flights.Select(static f => f.WhenDelivered())).WaitAsync(_timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                // Every caller answered and every handler ended, a handler left behind after its timeout included.
+                await TaskEnd.WhenAllEnded(flights.SelectMany(static f => new[] { f.WhenDelivered(), f.WhenRunEnded() }))
+                    .WaitAsync(_timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
             {
-                var late = flights.Where(static f => !f.WhenDelivered().IsCompleted).ToArray();
+                var late = flights.Where(static f => !f.WhenDelivered().IsCompleted || !f.WhenRunEnded().IsCompleted).ToArray();
                 if (late.Length > 0)
                 {
                     _log.Write(static (logger, name, count) => Log.ShutdownTimedOut(logger, name, count), late.Length);
@@ -121,7 +123,7 @@ internal sealed class ShutdownCoordinator<TJob, TResult>
                 foreach (var flight in late)
                 {
                     flight.CancelHandler();
-                    giveUp(flight);
+                    giveUp(flight); // a no-op for a flight that delivered already and only its handler runs on
                 }
 
                 // A flight whose own run was delivering its outcome just then finishes that first: the stop ends only

@@ -34,6 +34,44 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    public async Task StopAsync_HandlerLeftBehindAfterItsTimeout_StopWaitsForItWithinTheShutdownTimeout()
+    {
+        var time = new TimerCountingTimeProvider();
+        var gate = new Gate();
+        var dedup = Dedup.Create(
+            async (job, _, _) =>
+            {
+                await gate.WaitAsync(CancellationToken.None); // ignores every token
+                return "late";
+            },
+            o =>
+            {
+                o.AttemptTimeout = TimeSpan.FromSeconds(1);
+                o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            },
+            time);
+
+        var call = dedup.EnqueueAsync(new Job("k", "x")).AsTask();
+        await gate.Reached.Within();
+        await Watchdog.Until(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return call.IsCompleted;
+            },
+            "the attempt timed out and its caller was answered");
+        Assert.IsType<HandlerStuckException>((await call).Exception);
+
+        // The caller has its outcome, but the handler still runs: shutdown gives it the shutdown timeout.
+        var stopping = dedup.StopAsync();
+        await Watchdog.Until(() => time.PendingTimers > 0, "shutdown waits on its timeout");
+        Assert.False(stopping.IsCompleted);
+
+        gate.Open();
+        await stopping.Within();
+    }
+
+    [Fact]
     public async Task StopAsync_HandlerIgnoresCancellation_WaitersGetCanceledAfterTheTimeout()
     {
         var time = new TimerCountingTimeProvider();
