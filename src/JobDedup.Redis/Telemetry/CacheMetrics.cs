@@ -10,7 +10,7 @@ namespace JobDedup.Redis.Telemetry;
 internal sealed class CacheMetrics
 {
     /// <summary>The tag naming the cache on every instrument.</summary>
-    public const string CacheTag = "jobdedup.cache";
+    public const string CacheTag = RedisTelemetry.CacheTag;
 
     private static readonly Meter Meter = new(JobDedupTelemetry.Name);
     private static readonly Counter<long> Hits = Meter.CreateCounter<long>("jobdedup.cache.hits", "{call}", "Calls served from the cache (memory or Redis).");
