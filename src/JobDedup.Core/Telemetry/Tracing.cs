@@ -30,14 +30,22 @@ internal static class Tracing
             return null;
         }
 
-        var parent = flight.Waiters.TraceContexts(out var links);
-        var activity = StartHandle(parent, links, deduplicator, attempt);
-        if (activity is not null)
+        try
         {
-            flight.RunSpan = activity;
-        }
+            var parent = flight.Waiters.TraceContexts(out var links);
+            var activity = StartHandle(parent, links, deduplicator, attempt);
+            if (activity is not null)
+            {
+                flight.RunSpan = activity;
+            }
 
-        return activity;
+            return activity;
+        }
+        catch (Exception)
+        {
+            // A throwing activity listener is its own bug; the attempt runs untraced.
+            return null;
+        }
     }
 
     /// <summary>Starts the span of one handler attempt and makes it current for the handler.</summary>
@@ -70,16 +78,21 @@ internal static class Tracing
         }
 
         var previous = Activity.Current;
-        var span = Source.CreateActivity(JobDedupTelemetry.JoinSpan, ActivityKind.Internal, caller.Context);
-        if (span is null)
+        try
         {
+            var span = Source.CreateActivity(JobDedupTelemetry.JoinSpan, ActivityKind.Internal, caller.Context);
+            span?.SetTag(JobDedupTelemetry.DeduplicatorTag, deduplicator);
+            return span?.Start();
+        }
+        catch (Exception)
+        {
+            // A throwing activity listener is its own bug; the caller joins untraced.
             return null;
         }
-
-        span.SetTag(JobDedupTelemetry.DeduplicatorTag, deduplicator);
-        span.Start();
-        Activity.Current = previous;
-        return span;
+        finally
+        {
+            Activity.Current = previous;
+        }
     }
 
     /// <summary>Ends a joined caller's span once it has its outcome, linking it to the run that answered it.</summary>

@@ -39,6 +39,73 @@ internal static class MessagingSpans
     /// <param name="headers">The headers the trace context is written into.</param>
     public static Activity? StartPublish(string exchange, string routingKey, string? messageId, string key, string? correlationId, int bodySize, IDictionary<string, object?> headers)
     {
+        try
+        {
+            return StartPublishCore(exchange, routingKey, messageId, key, correlationId, bodySize, headers);
+        }
+        catch (Exception)
+        {
+            // A throwing activity listener or propagator is its own bug; the message is published untraced.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Starts the consumer span of one delivery, when anyone listens: the child of the trace context the message
+    /// carries (a root when it carries none). It is not made current; the intake makes it current while it hands the
+    /// delivery to the deduplicator, so the run's span has it as parent.
+    /// </summary>
+    /// <param name="message">The delivery's message.</param>
+    /// <param name="queue">The consumer's queue.</param>
+    public static Activity? StartProcess(RabbitMqMessage message, string queue)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var previous = Activity.Current;
+        try
+        {
+            return StartProcessCore(message, queue);
+        }
+        catch (Exception)
+        {
+            // A throwing activity listener is its own bug; the delivery is handled untraced, never requeued for it.
+            return null;
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>Ends a delivery's span with how it was settled. Never throws.</summary>
+    public static void EndProcess(Activity span, string settlement, bool failed)
+    {
+        var previous = Activity.Current;
+        try
+        {
+            span.SetTag(RabbitMqTelemetry.SettlementTag, settlement);
+            if (failed)
+            {
+                span.SetStatus(ActivityStatusCode.Error, settlement);
+            }
+
+            span.Stop();
+        }
+        catch (Exception)
+        {
+            // A throwing activity listener is its own bug; the settlement stands.
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    private static Activity? StartPublishCore(string exchange, string routingKey, string? messageId, string key, string? correlationId, int bodySize, IDictionary<string, object?> headers)
+    {
         Activity? span = null;
         if (Source.HasListeners())
         {
@@ -67,19 +134,8 @@ internal static class MessagingSpans
         return span;
     }
 
-    /// <summary>
-    /// Starts the consumer span of one delivery, when anyone listens: the child of the trace context the message
-    /// carries (a root when it carries none). It is not made current; the intake makes it current while it hands the
-    /// delivery to the deduplicator, so the run's span has it as parent.
-    /// </summary>
-    public static Activity? StartProcess(RabbitMqMessage message, string queue)
+    private static Activity? StartProcessCore(RabbitMqMessage message, string queue)
     {
-        if (!Source.HasListeners())
-        {
-            return null;
-        }
-
-        var previous = Activity.Current;
         var span = Source.CreateActivity($"process {queue}", ActivityKind.Consumer, Extract(message.Headers));
         if (span is null)
         {
@@ -97,23 +153,7 @@ internal static class MessagingSpans
             SetCommonTags(span, message.RoutingKey, messageId, message.CorrelationId, message.Body.Length);
         }
 
-        span.Start();
-        Activity.Current = previous;
-        return span;
-    }
-
-    /// <summary>Ends a delivery's span with how it was settled.</summary>
-    public static void EndProcess(Activity span, string settlement, bool failed)
-    {
-        var previous = Activity.Current;
-        span.SetTag(RabbitMqTelemetry.SettlementTag, settlement);
-        if (failed)
-        {
-            span.SetStatus(ActivityStatusCode.Error, settlement);
-        }
-
-        span.Stop();
-        Activity.Current = previous;
+        return span.Start();
     }
 
     /// <summary>Reads the W3C trace context from AMQP headers (text arrives from the broker as UTF-8 bytes).</summary>
