@@ -118,7 +118,7 @@ internal static class WorkerPipelines
         ShouldRetry = static ex => ex is not HttpPermanentFailureException,
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
-        WhenClaimedElsewhere = pipeline.HasSharedStore ? ClaimedElsewhereMode.Reject : ClaimedElsewhereMode.Wait,
+        WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
     };
 
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
@@ -252,7 +252,7 @@ internal static class WorkerPipelines
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.ShouldRetry = from.ShouldRetry;
-        to.WhenClaimedElsewhere = from.WhenClaimedElsewhere;
+        to.WhenKeyBusy = from.WhenKeyBusy;
     }
 
     private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)

@@ -37,7 +37,7 @@ public sealed class ClaimingStoreTests
     }
 
     [Fact]
-    public async Task ClaimedElsewhereReject_ReturnsRejectedAtOnce()
+    public async Task KeyBusyReject_ReturnsRejectedAtOnce()
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
@@ -54,7 +54,7 @@ public sealed class ClaimingStoreTests
             store,
             time,
             (job, _, _) => ValueTask.FromResult("must not run"),
-            o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
+            o => o.WhenKeyBusy = BusyKeyMode.Reject);
 
         var a = first.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();
@@ -258,7 +258,7 @@ public sealed class ClaimingStoreTests
             store,
             time,
             handler,
-            o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
+            o => o.WhenKeyBusy = BusyKeyMode.Reject);
 
         var timedOut = first.EnqueueAsync(new Job("charge-42", "first")).AsTask();
         await stuck.Reached.Within();
