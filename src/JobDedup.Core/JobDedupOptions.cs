@@ -75,7 +75,7 @@ public sealed class JobDedupOptions<TJob>
     /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are never remembered.
     /// </summary>
     /// <value>The default is <see cref="TimeSpan.Zero"/>: only jobs in flight are deduplicated.</value>
-    public TimeSpan CompletedRetention { get; set; } = TimeSpan.Zero;
+    public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>Gets or sets how many outcomes the in-memory dedupe window keeps; the oldest is evicted first.</summary>
     /// <value>The default is 10,000.</value>
@@ -135,9 +135,9 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(AttemptTimeout)} must be between 10 ms and 1 day when set, not {timeout}.");
         }
 
-        if (CompletedRetention < TimeSpan.Zero)
+        if (DedupeWindow < TimeSpan.Zero)
         {
-            errors.Add($"{nameof(CompletedRetention)} must not be negative, not {CompletedRetention}.");
+            errors.Add($"{nameof(DedupeWindow)} must not be negative, not {DedupeWindow}.");
         }
 
         if (ClaimLease < TimeSpan.FromSeconds(1) || ClaimLease > TimeSpan.FromDays(1))

@@ -18,8 +18,8 @@ public sealed class ClaimingStoreTests
             await gate.WaitAsync(ct);
             return "charged " + job.Payload;
         };
-        await using var first = Dedup.Create(handler, o => o.CompletedRetention = TimeSpan.FromHours(1), time, store);
-        await using var second = Dedup.Create(handler, o => o.CompletedRetention = TimeSpan.FromHours(1), time, store);
+        await using var first = Dedup.Create(handler, o => o.DedupeWindow = TimeSpan.FromHours(1), time, store);
+        await using var second = Dedup.Create(handler, o => o.DedupeWindow = TimeSpan.FromHours(1), time, store);
 
         var a = first.EnqueueAsync(new Job("evt_1", "A")).AsTask();
         await gate.Reached.Within();
@@ -323,7 +323,7 @@ public sealed class ClaimingStoreTests
             handler,
             o =>
             {
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
                 o.ClaimLease = TimeSpan.FromSeconds(30);
                 configure?.Invoke(o);
             },
