@@ -114,7 +114,7 @@ public sealed class TraceTests
         var name = $"trace-replay-{Guid.NewGuid():N}";
         await using var dedup = new JobDeduplicator<string, string>(
             (job, _, _) => ValueTask.FromResult(job),
-            new JobDedupOptions<string> { Name = name, KeySelector = j => j, MaxRetryAttempts = 0, CompletedRetention = TimeSpan.FromMinutes(5) });
+            new JobDedupOptions<string> { Name = name, KeySelector = j => j, MaxRetryAttempts = 0, DedupeWindow = TimeSpan.FromMinutes(5) });
         Assert.Equal(JobRole.Leader, (await dedup.EnqueueAsync("k").Within()).Role);
 
         ActivityContext replayRequest;
