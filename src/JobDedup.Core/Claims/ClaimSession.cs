@@ -89,16 +89,31 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
             return ClaimCompletion.Refused;
         }
 
-        return await TryCompleteAgainAsync(outcome, retention, CancellationToken.None).ConfigureAwait(false);
+        return await TryCompleteAsync(outcome, retention, again: false, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Tries the completion once more, after <see cref="CompleteAsync"/> failed. Never throws but for <paramref name="cancellationToken"/>.</summary>
-    public async Task<ClaimCompletion> TryCompleteAgainAsync(StoredOutcome<TResult> outcome, TimeSpan retention, CancellationToken cancellationToken)
+    public Task<ClaimCompletion> TryCompleteAgainAsync(StoredOutcome<TResult> outcome, TimeSpan retention, CancellationToken cancellationToken) =>
+        TryCompleteAsync(outcome, retention, again: true, cancellationToken);
+
+    /// <summary>Renews the lease once, while a failed completion is tried again.</summary>
+    /// <returns><see langword="false"/> when the claim is lost.</returns>
+    /// <exception cref="OutcomeStoreUnavailableException">The store failed.</exception>
+    public async Task<bool> RenewOnceAsync(CancellationToken cancellationToken) =>
+        await _store.RenewAsync(_log.Name, Key, FencingToken, _settings.Lease, cancellationToken).ConfigureAwait(false);
+
+    private async Task<ClaimCompletion> TryCompleteAsync(StoredOutcome<TResult> outcome, TimeSpan retention, bool again, CancellationToken cancellationToken)
     {
         try
         {
             if (await _store.CompleteAsync(_log.Name, Key, FencingToken, outcome, retention, cancellationToken).ConfigureAwait(false))
             {
+                return ClaimCompletion.Completed;
+            }
+
+            if (again && await _store.TryGetAsync(_log.Name, Key, cancellationToken).ConfigureAwait(false) is { } kept && IsSame(kept, outcome))
+            {
+                // An earlier try did land; only its answer was lost with the connection.
                 return ClaimCompletion.Completed;
             }
 
@@ -114,11 +129,9 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
         }
     }
 
-    /// <summary>Renews the lease once, while a failed completion is tried again.</summary>
-    /// <returns><see langword="false"/> when the claim is lost.</returns>
-    /// <exception cref="OutcomeStoreUnavailableException">The store failed.</exception>
-    public async Task<bool> RenewOnceAsync(CancellationToken cancellationToken) =>
-        await _store.RenewAsync(_log.Name, Key, FencingToken, _settings.Lease, cancellationToken).ConfigureAwait(false);
+    /// <summary>Whether the kept outcome is this one: a store may keep the time to the microsecond only.</summary>
+    private static bool IsSame(StoredOutcome<TResult> kept, StoredOutcome<TResult> outcome) =>
+        kept.Attempts == outcome.Attempts && (kept.CompletedAt - outcome.CompletedAt).Duration() < TimeSpan.FromMilliseconds(1);
 
     /// <summary>Gives the claim up without an outcome, so another caller here or elsewhere may run the key. Never throws.</summary>
     public async ValueTask DisposeAsync()
