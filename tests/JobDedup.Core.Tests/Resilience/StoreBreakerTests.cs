@@ -15,10 +15,7 @@ public sealed class StoreBreakerTests
     [Fact]
     public async Task EnqueueAsync_StoreFailsPastTheThreshold_BreakerOpensAndTheHandlerNeverRuns()
     {
-        var time = new TimerCountingTimeProvider();
-        var store = new ScriptableOutcomeStore<string>(time);
-        store.Throw(StoreOperation.TryClaim, new TimeoutException("store unreachable"), times: 5);
-        var logs = new LogSink();
+        var (time, store, logs) = StoreThatFailsFiveClaims();
         var runs = 0;
         await using var dedup = OnStore(store, time, logs, () => Interlocked.Increment(ref runs));
         var states = Record(dedup);
@@ -48,10 +45,7 @@ public sealed class StoreBreakerTests
     [Fact]
     public async Task Breaker_StoreAnswersAgain_ClosesByItsOwnTrialCallAndJobsRunAgain()
     {
-        var time = new TimerCountingTimeProvider();
-        var store = new ScriptableOutcomeStore<string>(time);
-        store.Throw(StoreOperation.TryClaim, new TimeoutException("store unreachable"), times: 5);
-        var logs = new LogSink();
+        var (time, store, logs) = StoreThatFailsFiveClaims();
         var runs = 0;
         await using var dedup = OnStore(store, time, logs, () => Interlocked.Increment(ref runs));
         var states = Record(dedup);
@@ -78,11 +72,8 @@ public sealed class StoreBreakerTests
     [Fact]
     public async Task Breaker_TrialCallFails_OpensAgainAndTriesAfterTheNextBreak()
     {
-        var time = new TimerCountingTimeProvider();
-        var store = new ScriptableOutcomeStore<string>(time);
-        store.Throw(StoreOperation.TryClaim, new TimeoutException("store unreachable"), times: 5);
+        var (time, store, logs) = StoreThatFailsFiveClaims();
         store.Throw(StoreOperation.TryGet, new TimeoutException("still unreachable"), StoreBreaker.ProbeKey, times: 1);
-        var logs = new LogSink();
         await using var dedup = OnStore(store, time, logs, () => { });
         var states = Record(dedup);
         for (var i = 0; i < 5; i++)
@@ -195,6 +186,15 @@ public sealed class StoreBreakerTests
         Assert.Equal((0.5, 5, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)),
             (options.StoreFailureRatio, options.StoreMinimumThroughput, options.StoreSamplingDuration, options.StoreBreakDuration));
         Assert.Empty(options.Validate());
+    }
+
+    /// <summary>A claiming store whose first five claims fail: enough, with the defaults, to open the breaker.</summary>
+    private static (TimerCountingTimeProvider Time, ScriptableOutcomeStore<string> Store, LogSink Logs) StoreThatFailsFiveClaims()
+    {
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        store.Throw(StoreOperation.TryClaim, new TimeoutException("store unreachable"), times: 5);
+        return (time, store, new LogSink());
     }
 
     private static JobDeduplicator<Job, string> OnStore(ScriptableOutcomeStore<string> store, TimeProvider time, LogSink logs, Action onRun) =>

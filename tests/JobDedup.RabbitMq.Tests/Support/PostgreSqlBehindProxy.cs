@@ -17,15 +17,7 @@ public sealed class PostgreSqlBehindProxy : IAsyncDisposable
         Proxy = proxy;
         Schema = "jdo_" + Guid.NewGuid().ToString("N")[..12];
 
-        // Short timeouts, so a call to a cut server fails in seconds rather than hanging on.
-        ConnectionString = new NpgsqlConnectionStringBuilder(direct)
-        {
-            Host = proxy.Host,
-            Port = proxy.Port,
-            Timeout = 2,
-            CommandTimeout = 2,
-            CancellationTimeout = 500,
-        }.ConnectionString;
+        ConnectionString = PostgreSqlFaults.ThroughProxy(direct, proxy);
     }
 
     public TcpFaultProxy Proxy { get; }
@@ -37,7 +29,7 @@ public sealed class PostgreSqlBehindProxy : IAsyncDisposable
 
     public static async Task<PostgreSqlBehindProxy> StartAsync()
     {
-        var direct = Resolve();
+        var direct = PostgreSqlFaults.ConnectionString;
         var builder = new NpgsqlConnectionStringBuilder(direct);
         try
         {
@@ -52,7 +44,7 @@ public sealed class PostgreSqlBehindProxy : IAsyncDisposable
                 ex);
         }
 
-        return new PostgreSqlBehindProxy(direct, TcpFaultProxy.Start(builder.Host ?? "127.0.0.1", builder.Port));
+        return new PostgreSqlBehindProxy(direct, PostgreSqlFaults.ProxyFor(direct));
     }
 
     public async ValueTask DisposeAsync()
@@ -62,23 +54,5 @@ public sealed class PostgreSqlBehindProxy : IAsyncDisposable
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE", connection);
         await drop.ExecuteNonQueryAsync();
-    }
-
-    // The same default as scripts/postgres.sh connection-string.
-    private static string Resolve()
-    {
-        if (Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-
-        var user = Environment.GetEnvironmentVariable("PGUSER") is { Length: > 0 } pgUser ? pgUser : "postgres";
-        var value = $"Host=127.0.0.1;Port=5432;Username={user};Database=jobdedup";
-        if (Environment.GetEnvironmentVariable("PGPASSWORD") is { Length: > 0 } password)
-        {
-            value += $";Password={password}";
-        }
-
-        return value;
     }
 }
