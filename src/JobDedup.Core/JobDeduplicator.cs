@@ -46,7 +46,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <param name="loggerFactory">Where log events go; nowhere when omitted.</param>
     /// <param name="timeProvider">The clock for retries, timeouts and the dedupe window; the system clock when omitted.</param>
     /// <param name="outcomeStore">
-    /// Where the dedupe window is kept when <see cref="JobDedupOptions{TJob}.CompletedRetention"/> is positive; an
+    /// Where the dedupe window is kept when <see cref="JobDedupOptions{TJob}.DedupeWindow"/> is positive; an
     /// in-memory store holding <see cref="JobDedupOptions{TJob}.MaxRetainedOutcomes"/> outcomes when omitted.
     /// </param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -66,14 +66,14 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(_options.Name);
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.WhenClaimedElsewhere, time);
-        if (_options.CompletedRetention > TimeSpan.Zero)
+        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.WhenKeyBusy, time);
+        if (_options.DedupeWindow > TimeSpan.Zero)
         {
             var store = outcomeStore is null ? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time) : Guard(outcomeStore, time);
-            _window = new DedupeWindow<TResult>(store, _table, _options.CompletedRetention, time, _log);
+            _window = new DedupeWindow<TResult>(store, _table, _options.DedupeWindow, time, _log);
             if (_window.Claims is not null)
             {
-                _pending = new PendingCompletions<TResult>(claimSettings, _options.CompletedRetention, _options.StoreBreakDuration, _log);
+                _pending = new PendingCompletions<TResult>(claimSettings, _options.DedupeWindow, _options.StoreBreakDuration, _log);
             }
         }
 

@@ -125,7 +125,7 @@ public sealed class CompletionRetryTests
             },
             o =>
             {
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
                 o.ClaimLease = TimeSpan.FromSeconds(30);
                 o.StoreMinimumThroughput = 100; // these tests are about the retry, not the breaker
                 configure?.Invoke(o);

@@ -104,7 +104,7 @@ public sealed class StoreBreakerTests
         var logs = new LogSink();
         await using var dedup = Dedup.Create(
             (_, _, _) => throw new InvalidOperationException("the payment provider said no"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             time,
             store,
             logs);
@@ -127,7 +127,7 @@ public sealed class StoreBreakerTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (_, _, _) => ValueTask.FromResult($"run-{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             store: store.AsPlainStore());
 
         var unavailable = await dedup.EnqueueAsync(new Job("k", "1")).Within();
@@ -142,7 +142,7 @@ public sealed class StoreBreakerTests
     [Fact]
     public async Task StoreState_WithoutAStoreOfTheCaller_IsAlwaysAvailable()
     {
-        await using var dedup = Dedup.Create((_, _, _) => ValueTask.FromResult("v"), o => o.CompletedRetention = TimeSpan.FromHours(1));
+        await using var dedup = Dedup.Create((_, _, _) => ValueTask.FromResult("v"), o => o.DedupeWindow = TimeSpan.FromHours(1));
 
         Assert.Equal("v", (await dedup.EnqueueAsync(new Job("k", "x")).Within()).Value);
         Assert.Equal(OutcomeStoreState.Available, dedup.StoreState);
@@ -204,7 +204,7 @@ public sealed class StoreBreakerTests
                 onRun();
                 return ValueTask.FromResult("done " + job.Key);
             },
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             time,
             store,
             logs);

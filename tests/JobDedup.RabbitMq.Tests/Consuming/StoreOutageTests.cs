@@ -34,7 +34,7 @@ public sealed class StoreOutageTests(Broker broker)
             },
             dedup: o =>
             {
-                o.CompletedRetention = TimeSpan.FromMinutes(10);
+                o.DedupeWindow = TimeSpan.FromMinutes(10);
                 o.ClaimLease = TimeSpan.FromSeconds(5);
                 o.StoreBreakDuration = TimeSpan.FromSeconds(1);
             },
