@@ -127,9 +127,11 @@ internal sealed class StoreBreaker : IDisposable
 
     private void OnChanged(OutcomeStoreState state, Exception? cause)
     {
+        OutcomeStoreState previous;
         lock (_stateLock)
         {
-            if (_state == state)
+            previous = _state;
+            if (previous == state)
             {
                 return;
             }
@@ -140,6 +142,13 @@ internal sealed class StoreBreaker : IDisposable
 
         switch (state)
         {
+            case OutcomeStoreState.Unavailable when previous == OutcomeStoreState.Recovering:
+                // The trial call failed: one short line per break, the stack trace was logged when the store went away.
+                _log.Write(
+                    static (logger, name, s) => Log.StoreStillOpen(logger, name, s.Reason, s.Item2),
+                    (Reason: cause?.Message ?? "the trial call failed", _breakDuration));
+                _ = ProbeAfterBreakAsync();
+                break;
             case OutcomeStoreState.Unavailable:
                 _log.Write(static (logger, name, s) => Log.StoreOpened(logger, name, s.Item1, s.cause), (_breakDuration, cause));
                 _ = ProbeAfterBreakAsync();

@@ -70,4 +70,7 @@ internal static partial class Log
 
     [LoggerMessage(1022, LogLevel.Warning, "Deduplicator {Deduplicator}: {Count} outcome(s) never reached the outcome store ({Reason}); those keys may run again elsewhere: {Keys}.")]
     public static partial void OutcomesNotDurable(ILogger logger, string deduplicator, int count, string reason, string keys);
+
+    [LoggerMessage(1023, LogLevel.Warning, "Deduplicator {Deduplicator}: the outcome store is still unavailable ({Reason}); calls to it pause for another {BreakDuration}.")]
+    public static partial void StoreStillOpen(ILogger logger, string deduplicator, string reason, TimeSpan breakDuration);
 }

@@ -10,6 +10,7 @@ public sealed class StoreBreakerTests
     private const int OpenedEvent = 1016;
     private const int HalfOpenedEvent = 1017;
     private const int ClosedEvent = 1018;
+    private const int StillOpenEvent = 1023;
     private const int FlightFailedEvent = 1002;
 
     [Fact]
@@ -93,7 +94,7 @@ public sealed class StoreBreakerTests
         Assert.Equal(
             [OutcomeStoreState.Unavailable, OutcomeStoreState.Recovering, OutcomeStoreState.Unavailable, OutcomeStoreState.Recovering, OutcomeStoreState.Available],
             states);
-        Assert.Equal((2, 2, 1), (logs.Count(OpenedEvent), logs.Count(HalfOpenedEvent), logs.Count(ClosedEvent)));
+        Assert.Equal((1, 1, 2, 1), (logs.Count(OpenedEvent), logs.Count(StillOpenEvent), logs.Count(HalfOpenedEvent), logs.Count(ClosedEvent)));
     }
 
     [Fact]

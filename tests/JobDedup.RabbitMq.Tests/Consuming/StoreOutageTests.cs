@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Xunit.Abstractions;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
 /// <summary>An outage of the outcome store pauses the consumer; no business message is dead-lettered for it.</summary>
 [Collection(BrokerCollection.Name)]
-public sealed class StoreOutageTests(Broker broker)
+public sealed class StoreOutageTests(Broker broker, ITestOutputHelper output)
 {
     private const int Messages = 200;
     private const int Keys = 150;
@@ -73,10 +75,15 @@ public sealed class StoreOutageTests(Broker broker)
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.True(consumer.IsPaused, "intake stays paused while the store is down");
         Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Entries[$"rabbitmq-{queue.Name}"].Status);
+        var requeuedDuringOutage = settled["requeue"];
         postgres.Proxy.Restore();
+        var restored = Stopwatch.StartNew();
 
         await Watchdog.Until(() => settled["ack"] == Messages, "every message was acked after the store came back");
         await Watchdog.Until(async () => await queue.CountAsync(queue.Name) == 0, "the queue drained");
+        output.WriteLine(
+            $"requeued during the outage: {requeuedDuringOutage}; requeued in all: {settled["requeue"]}; " +
+            $"all {Messages} acked {restored.ElapsedMilliseconds} ms after the store came back");
         var after = await health.CheckHealthAsync();
 
         Assert.Equal(0, settled["dead-letter"]);
