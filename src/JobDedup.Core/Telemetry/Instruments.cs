@@ -85,6 +85,7 @@ internal sealed class Instruments
         JobStatus.Succeeded => "succeeded",
         JobStatus.Failed => "failed",
         JobStatus.Canceled => "canceled",
+        JobStatus.Unavailable => "unavailable",
         _ => "rejected",
     };
 }
