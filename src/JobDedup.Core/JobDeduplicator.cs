@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using JobDedup.Claims;
 using JobDedup.Dispatching;
@@ -49,13 +50,18 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// Where the dedupe window is kept when <see cref="JobDedupOptions{TJob}.DedupeWindow"/> is positive; an
     /// in-memory store holding <see cref="JobDedupOptions{TJob}.MaxRetainedOutcomes"/> outcomes when omitted.
     /// </param>
+    /// <param name="meterFactory">
+    /// Creates the <c>JobDedup</c> meter the deduplicator records on (with the library's version), so that its
+    /// lifetime is the container's; a static meter is used when omitted. <c>AddJobDedup</c> passes the container's.
+    /// </param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public JobDeduplicator(
         IJobHandler<TJob, TResult> handler,
         JobDedupOptions<TJob>? options = null,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
-        IOutcomeStore<TResult>? outcomeStore = null)
+        IOutcomeStore<TResult>? outcomeStore = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
         _options = options ?? new JobDedupOptions<TJob>();
@@ -64,7 +70,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         var time = timeProvider ?? TimeProvider.System;
         _timeProvider = time;
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
-        _metrics = new DeduplicatorMetrics(_options.Name);
+        _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), _options.Name);
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.WhenKeyBusy, time);
         if (_options.DedupeWindow > TimeSpan.Zero)

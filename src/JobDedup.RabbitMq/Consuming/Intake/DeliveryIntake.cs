@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using JobDedup.RabbitMq.Consuming.Acking;
 using JobDedup.RabbitMq.Consuming.Settling;
@@ -106,6 +107,15 @@ internal sealed class DeliveryIntake<TJob, TResult>
             return;
         }
 
+        var span = MessagingSpans.StartProcess(delivery.Message, _options.Queue);
+        delivery.SetSpan(span);
+        var previous = Activity.Current;
+        if (span is not null)
+        {
+            // Current while the deduplicator takes the job in, so the run's span is the child of this delivery's.
+            Activity.Current = span;
+        }
+
         try
         {
             Accept(delivery);
@@ -115,6 +125,13 @@ internal sealed class DeliveryIntake<TJob, TResult>
             // Never let a delivery vanish: anything unexpected sends it back to the queue.
             Log.UnexpectedFailure(_logger, _consumer, delivery.Key, ex);
             _ = _settler.SettleAsync(delivery, Settlement.Requeue);
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                Activity.Current = previous;
+            }
         }
     }
 
