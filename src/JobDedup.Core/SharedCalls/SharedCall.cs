@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JobDedup.Internal;
 using JobDedup.Flights;
 using JobDedup.SharedCalls;
@@ -24,16 +25,25 @@ public sealed partial class SharedCall<TKey, TResult>
     private readonly FlightCounters _counters = new();
     private readonly bool _runToCompletionWhenAbandoned;
 
+    // Null unless the keys are strings: other key types never leave the process.
+    private readonly KeyPolicy? _keyPolicy;
+
     // One delegate per group rather than a back reference on every flight: keeps each flight 8 bytes smaller.
     private readonly Action<Task<TResult>, object?> _finishWhenDone;
 
     /// <summary>Initializes a new instance of the <see cref="SharedCall{TKey, TResult}"/> class.</summary>
     /// <param name="options">Settings; the defaults when omitted.</param>
     /// <param name="comparer">Compares keys; the default comparer when omitted.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="SharedCallOptions.MaxKeyBytes"/> is out of range.</exception>
     public SharedCall(SharedCallOptions? options = null, IEqualityComparer<TKey>? comparer = null)
     {
         _flights = new FlightTable<TKey>(comparer);
         _runToCompletionWhenAbandoned = options?.RunToCompletionWhenAbandoned ?? false;
+        if (typeof(TKey) == typeof(string))
+        {
+            var maxKeyBytes = options?.MaxKeyBytes ?? KeyPolicy.DefaultMaxKeyBytes;
+            _keyPolicy = maxKeyBytes == KeyPolicy.DefaultMaxKeyBytes ? KeyPolicy.Default : new KeyPolicy(maxKeyBytes);
+        }
         _finishWhenDone = (task, state) => Finish((SharedFlight<TKey, TResult>)state!, task);
     }
 
@@ -61,7 +71,7 @@ public sealed partial class SharedCall<TKey, TResult>
         Func<TState, CancellationToken, Task<TResult>> work,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfInvalid(key);
         ArgumentNullException.ThrowIfNull(work);
         if (cancellationToken.IsCancellationRequested)
         {
@@ -100,7 +110,7 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
     public TResult Run(TKey key, Func<TResult> work)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfInvalid(key);
         ArgumentNullException.ThrowIfNull(work);
         if (!TryLead(key, leaderCancellable: false, out var flight))
         {
@@ -130,7 +140,7 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <remarks>The new run starts only once the forgotten one has ended, so two runs of one key never overlap.</remarks>
     public void Forget(TKey key)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfInvalid(key);
         ForgetBarrier<TKey>.Install(_flights, key, static _ => null, remove: null);
     }
 
@@ -149,6 +159,12 @@ public sealed partial class SharedCall<TKey, TResult>
 
     /// <summary>Sets the counters back to zero.</summary>
     public void ResetStats() => _counters.Reset();
+
+    private void ThrowIfInvalid(TKey key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
+    {
+        ArgumentNullException.ThrowIfNull(key, paramName);
+        _keyPolicy?.ThrowIfInvalid(key as string, paramName);
+    }
 
     private static InvalidOperationException NullTask() => new("The work returned null instead of a task.");
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobDedup.RabbitMq.Health;
 
-/// <summary>Healthy while the consumer runs on an open connection; degraded while it reconnects.</summary>
+/// <summary>Healthy while the consumer runs on an open connection; the registration's failure status (Unhealthy by default) while it connects, reconnects or stops.</summary>
 internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsumer<TJob, TResult> consumer) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -21,6 +21,10 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
             ConsumerState.Running => new HealthCheckResult(
                 context.Registration.FailureStatus,
                 $"Consumer '{consumer.Name}' is not receiving deliveries (connection or consumer lost); it is trying to consume again.",
+                data: data),
+            ConsumerState.Connecting => new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"Consumer '{consumer.Name}' has not reached the broker yet ({consumer.LastConnectError}); it keeps trying in the background.",
                 data: data),
             _ => new HealthCheckResult(context.Registration.FailureStatus, $"Consumer '{consumer.Name}' is {consumer.State.ToString().ToLowerInvariant()}.", data: data),
         };
