@@ -152,7 +152,7 @@ public sealed class KeyPolicyTests
                 Interlocked.Increment(ref runs);
                 return ValueTask.FromResult(context.Key);
             },
-            o => o.CompletedRetention = TimeSpan.FromMinutes(1));
+            o => o.DedupeWindow = TimeSpan.FromMinutes(1));
 
         var first = await dedup.EnqueueAsync("café-ключ-✓", new Job("k", "x")).Within();
         var second = await dedup.EnqueueAsync("café-ключ-✓", new Job("k", "x")).Within();

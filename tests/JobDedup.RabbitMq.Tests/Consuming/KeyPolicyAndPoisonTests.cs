@@ -70,31 +70,15 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
     public async Task Consumer_PoisonKeyWithTheDefaults_RunsTheHandlerSixTimesThenDeadLettersIt()
     {
         // The defaults: 2 in-process attempts (MaxRetryAttempts 1) times 3 deliveries = MaxHandlerRunsPerMessage 6.
-        await using var queue = await TestQueue.CreateAsync(broker, "poison");
-        using var settled = new Settlements(queue.Name);
-        var runs = 0;
         var defaults = new JobDedupOptions<RabbitMqMessage>();
-        await using var host = await ConsumerHost.StartAsync(
-            queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                throw new InvalidOperationException("downstream keeps failing");
-            },
-            dedup: o =>
-            {
-                o.MaxRetryAttempts = defaults.MaxRetryAttempts;
-                o.RetryDelay = TimeSpan.FromMilliseconds(10);
-            });
-
-        await queue.PublishAsync("poison-1", "{}");
-        await Watchdog.Until(() => settled["dead-letter"] == 1, "the poison message dead-lettered");
-        await host.StopAsync();
+        var (runs, retries, letter) = await RunUntilDeadLetteredAsync(
+            "poison",
+            new InvalidOperationException("downstream keeps failing"),
+            o => o.MaxRetryAttempts = defaults.MaxRetryAttempts);
 
         Assert.Equal(6, runs);
         Assert.Equal(6, new RabbitMqConsumerOptions<RabbitMqMessage, string>().MaxHandlerRunsPerMessage);
-        Assert.Equal(2, settled["retry"]);
-        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(2, retries);
         Assert.Equal(DeadLetterReasons.HandlerFailed, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
         Assert.Equal(3L, letter.BasicProperties.Headers![JobDedupHeaders.Attempt]);
     }
@@ -102,60 +86,25 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
     [Fact]
     public async Task Consumer_PermanentFailureByTheDefaultClassification_RunsOnceAndIsDeadLetteredWithoutAnyRetry()
     {
-        await using var queue = await TestQueue.CreateAsync(broker, "permanent-default");
-        using var settled = new Settlements(queue.Name);
-        var runs = 0;
-        await using var host = await ConsumerHost.StartAsync(
-            queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                throw new FormatException("the order cannot be read");
-            },
-            dedup: o =>
-            {
-                o.MaxRetryAttempts = 1;
-                o.RetryDelay = TimeSpan.FromMilliseconds(10);
-            });
-
-        await queue.PublishAsync("poison-2", "{}");
-        await Watchdog.Until(() => settled["dead-letter"] == 1, "dead-lettered");
-        await host.StopAsync();
+        var (runs, retries, letter) = await RunUntilDeadLetteredAsync("permanent-default", new FormatException("the order cannot be read"));
 
         Assert.Equal(1, runs);
-        Assert.Equal(0, settled["retry"]);
-        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(0, retries);
         Assert.Equal(DeadLetterReasons.PermanentFailure, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
     }
 
     [Fact]
     public async Task Consumer_ObsoleteConsumerIsPermanentFailure_MovesToTheDeduplicatorSoNeitherLayerRetries()
     {
-        await using var queue = await TestQueue.CreateAsync(broker, "permanent-legacy");
-        using var settled = new Settlements(queue.Name);
-        var runs = 0;
-        await using var host = await ConsumerHost.StartAsync(
-            queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                throw new TimeoutException("treated as permanent by this application");
-            },
-            dedup: o =>
-            {
-                o.MaxRetryAttempts = 1;
-                o.RetryDelay = TimeSpan.FromMilliseconds(10);
-            },
+        var (runs, retries, letter) = await RunUntilDeadLetteredAsync(
+            "permanent-legacy",
+            new TimeoutException("treated as permanent by this application"),
 #pragma warning disable CS0618 // the obsolete setting is what this test checks
             consumer: o => o.IsPermanentFailure = ex => ex is TimeoutException);
 #pragma warning restore CS0618
 
-        await queue.PublishAsync("legacy-1", "{}");
-        await Watchdog.Until(() => settled["dead-letter"] == 1, "dead-lettered");
-        await host.StopAsync();
-
         Assert.Equal(1, runs);
-        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(0, retries);
         Assert.Equal(DeadLetterReasons.PermanentFailure, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
     }
 
@@ -191,6 +140,39 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
         Assert.Contains("15 times", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxDeliveryAttempts (5)", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxHandlerRunsPerMessage (6)", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Publishes one message whose handler always throws <paramref name="failure"/>, until it is dead-lettered.</summary>
+    private async Task<(int Runs, long Retries, RabbitMQ.Client.BasicGetResult Letter)> RunUntilDeadLetteredAsync(
+        string test,
+        Exception failure,
+        Action<JobDedupOptions<RabbitMqMessage>>? dedup = null,
+        Action<RabbitMqConsumerOptions<RabbitMqMessage, string>>? consumer = null)
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, test);
+        using var settled = new Settlements(queue.Name);
+        var runs = 0;
+        await using var host = await ConsumerHost.StartAsync(
+            queue,
+            (_, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                throw failure;
+            },
+            dedup: o =>
+            {
+                o.MaxRetryAttempts = 1;
+                o.RetryDelay = TimeSpan.FromMilliseconds(10);
+                dedup?.Invoke(o);
+            },
+            consumer: consumer);
+
+        await queue.PublishAsync($"{test}-1", "{}");
+        await Watchdog.Until(() => settled["dead-letter"] == 1, "the message dead-lettered");
+        await host.StopAsync();
+
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        return (Volatile.Read(ref runs), settled["retry"], letter);
     }
 
     private static byte[] JsonId(string id) => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { id }));
