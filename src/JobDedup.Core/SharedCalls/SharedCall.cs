@@ -52,6 +52,8 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="work">The work; it receives a token that fires only when every caller has left.</param>
     /// <param name="cancellationToken">Detaches this caller only.</param>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy (see <see cref="SharedCallOptions.MaxKeyBytes"/>).</exception>
     public Task<TResult> RunAsync(TKey key, Func<CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
         RunAsync(key, work, static (w, token) => w(token), cancellationToken);
 
@@ -65,6 +67,8 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="work">The work; it receives a token that fires only when every caller has left.</param>
     /// <param name="cancellationToken">Detaches this caller only.</param>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy (see <see cref="SharedCallOptions.MaxKeyBytes"/>).</exception>
     public Task<TResult> RunAsync<TState>(
         TKey key,
         TState state,
@@ -108,6 +112,8 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="key">The key calls are coalesced by.</param>
     /// <param name="work">The work.</param>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy (see <see cref="SharedCallOptions.MaxKeyBytes"/>).</exception>
     public TResult Run(TKey key, Func<TResult> work)
     {
         ThrowIfInvalid(key);
@@ -138,6 +144,8 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <summary>Makes the next call with this key start a new run; a run in progress goes on for its callers.</summary>
     /// <param name="key">The key.</param>
     /// <remarks>The new run starts only once the forgotten one has ended, so two runs of one key never overlap.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy.</exception>
     public void Forget(TKey key)
     {
         ThrowIfInvalid(key);
