@@ -16,7 +16,7 @@ public interface IJobDeduplicator<TJob, TResult>
     /// <param name="job">The job.</param>
     /// <param name="cancellationToken">Detaches this caller only; the flight goes on for the others.</param>
     /// <returns>This caller's outcome. Failures are returned, not thrown.</returns>
-    /// <exception cref="ArgumentException">The key selector returned a null or empty key.</exception>
+    /// <exception cref="ArgumentException">The key selector returned a key the <see cref="KeyPolicy"/> refuses (null, empty, too long, or holding a control character); the message says why.</exception>
     /// <exception cref="InvalidOperationException">No key selector is configured.</exception>
     /// <exception cref="ObjectDisposedException">The deduplicator is stopping or stopped.</exception>
     ValueTask<JobOutcome<TResult>> EnqueueAsync(TJob job, CancellationToken cancellationToken = default);
@@ -26,7 +26,8 @@ public interface IJobDeduplicator<TJob, TResult>
     /// <param name="job">The job.</param>
     /// <param name="cancellationToken">Detaches this caller only; the flight goes on for the others.</param>
     /// <returns>This caller's outcome. Failures are returned, not thrown.</returns>
-    /// <exception cref="ArgumentException"><paramref name="key"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is refused by the <see cref="KeyPolicy"/> (empty, longer than <see cref="JobDedupOptions{TJob}.MaxKeyBytes"/>, or holding a control character); the message says why.</exception>
     /// <exception cref="ObjectDisposedException">The deduplicator is stopping or stopped.</exception>
     ValueTask<JobOutcome<TResult>> EnqueueAsync(string key, TJob job, CancellationToken cancellationToken = default);
 
@@ -41,6 +42,8 @@ public interface IJobDeduplicator<TJob, TResult>
     /// for the removal and see its failure.
     /// </remarks>
     /// <param name="key">The dedupe key.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is refused by the <see cref="KeyPolicy"/>.</exception>
     void Forget(string key);
 
     /// <summary>
@@ -50,6 +53,8 @@ public interface IJobDeduplicator<TJob, TResult>
     /// <param name="key">The dedupe key.</param>
     /// <param name="cancellationToken">Stops waiting; the key stays forgotten and the removal goes on.</param>
     /// <returns>A task that completes when the store no longer holds the outcome; it faults when the store failed to remove it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is refused by the <see cref="KeyPolicy"/>.</exception>
     ValueTask ForgetAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Forgets every key in flight and in the dedupe window.</summary>

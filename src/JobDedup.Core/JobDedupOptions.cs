@@ -14,6 +14,14 @@ public sealed class JobDedupOptions<TJob>
     /// <value>The default is <see langword="null"/>: only <c>EnqueueAsync(key, job)</c> can be used.</value>
     public Func<TJob, string>? KeySelector { get; set; }
 
+    /// <summary>
+    /// Gets or sets the longest dedupe key accepted, in UTF-8 bytes. A longer key, or one holding a control character,
+    /// a line or paragraph separator or a lone surrogate, is refused (see <see cref="KeyPolicy"/>): <c>EnqueueAsync</c>
+    /// throws <see cref="ArgumentException"/>, and a message consumer dead-letters the message as <c>invalid-key</c>.
+    /// </summary>
+    /// <value>The default is 1024 (<see cref="KeyPolicy.DefaultMaxKeyBytes"/>); at most 65,536.</value>
+    public int MaxKeyBytes { get; set; } = KeyPolicy.DefaultMaxKeyBytes;
+
     /// <summary>Gets or sets how many jobs may wait for the dispatcher.</summary>
     /// <value>The default is 1024.</value>
     public int QueueCapacity { get; set; } = 1024;
@@ -30,9 +38,12 @@ public sealed class JobDedupOptions<TJob>
     /// <value>The default is 100,000.</value>
     public int MaxWaitersPerKey { get; set; } = 100_000;
 
-    /// <summary>Gets or sets how many times a failed attempt is retried inside the flight (0 turns retries off).</summary>
-    /// <value>The default is 2.</value>
-    public int MaxRetryAttempts { get; set; } = 2;
+    /// <summary>
+    /// Gets or sets how many times a failed attempt is retried inside the flight (0 turns retries off). A message
+    /// consumer multiplies the attempts by its deliveries: see its <c>MaxHandlerRunsPerMessage</c>.
+    /// </summary>
+    /// <value>The default is 1: two attempts.</value>
+    public int MaxRetryAttempts { get; set; } = 1;
 
     /// <summary>Gets or sets the delay before the first retry; later retries back off exponentially.</summary>
     /// <value>The default is 200 milliseconds.</value>
@@ -47,9 +58,23 @@ public sealed class JobDedupOptions<TJob>
     public bool RetryJitter { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets which failures are worth another attempt. A cancellation is never retried, whatever this says.
+    /// Gets or sets which failures are permanent: they will recur on every attempt, so they are never retried, neither
+    /// by the in-process retries nor by a message consumer, which dead-letters the message at once. A classifier that
+    /// throws counts as "not permanent".
     /// </summary>
-    /// <value>The default is <see langword="null"/>: every exception but a cancellation is retried.</value>
+    /// <value>
+    /// The default is <see langword="null"/>: <see cref="FailureClassification.IsPermanentByDefault"/> (argument, format,
+    /// cast and not-supported errors, and <see cref="PermanentFailureException"/>). To add to it, return
+    /// <c>FailureClassification.IsPermanentByDefault(ex) || ...</c>.
+    /// </value>
+    public Func<Exception, bool>? IsPermanentFailure { get; set; }
+
+    /// <summary>
+    /// Gets or sets which transient failures are worth another in-process attempt (for example to leave some to the
+    /// message consumer's delayed redeliveries). A cancellation and a permanent failure
+    /// (<see cref="IsPermanentFailure"/>) are never retried, whatever this says.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: every failure that is not permanent is retried.</value>
     public Func<Exception, bool>? ShouldRetry { get; set; }
 
     /// <summary>Gets or sets the time one attempt may take; a handler still running then is canceled and the attempt fails.</summary>
@@ -127,6 +152,11 @@ public sealed class JobDedupOptions<TJob>
         if (string.IsNullOrWhiteSpace(Name))
         {
             errors.Add($"{nameof(Name)} must not be empty.");
+        }
+
+        if (MaxKeyBytes is < 1 or > KeyPolicy.LargestMaxKeyBytes)
+        {
+            errors.Add($"{nameof(MaxKeyBytes)} must be between 1 and {KeyPolicy.LargestMaxKeyBytes}, not {MaxKeyBytes}.");
         }
 
         Positive(errors, nameof(QueueCapacity), QueueCapacity);

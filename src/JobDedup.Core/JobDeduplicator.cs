@@ -39,6 +39,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     private readonly FlightRunner<TJob, TResult> _runner;
     private readonly ShutdownCoordinator<TJob, TResult> _shutdown;
     private readonly Task _dispatcher;
+    private readonly KeyPolicy _keyPolicy;
     private Task? _stopped;
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class.</summary>
@@ -66,6 +67,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         ArgumentNullException.ThrowIfNull(handler);
         _options = options ?? new JobDedupOptions<TJob>();
         _options.EnsureValid();
+        _keyPolicy = _options.MaxKeyBytes == KeyPolicy.DefaultMaxKeyBytes ? KeyPolicy.Default : new KeyPolicy(_options.MaxKeyBytes);
 
         var time = timeProvider ?? TimeProvider.System;
         _timeProvider = time;
@@ -130,6 +132,9 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <inheritdoc/>
     public string Name => _options.Name;
 
+    /// <summary>Gets the keys this deduplicator accepts (from <see cref="JobDedupOptions{TJob}.MaxKeyBytes"/>).</summary>
+    public KeyPolicy KeyPolicy => _keyPolicy;
+
     /// <inheritdoc/>
     /// <remarks>Always <see cref="OutcomeStoreState.Available"/> without an outcome store of the caller's (the built-in in-memory window cannot fail).</remarks>
     public OutcomeStoreState StoreState => _breaker?.State ?? OutcomeStoreState.Available;
@@ -146,9 +151,9 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         var selector = _options.KeySelector ?? throw new InvalidOperationException(
             $"Deduplicator '{Name}' has no KeySelector: set JobDedupOptions.KeySelector or call EnqueueAsync(key, job).");
         var key = selector(job);
-        if (string.IsNullOrEmpty(key))
+        if (!_keyPolicy.TryValidate(key, out var reason))
         {
-            throw new ArgumentException($"The KeySelector of deduplicator '{Name}' returned a null or empty key for this job.", nameof(job));
+            throw new ArgumentException($"The KeySelector of deduplicator '{Name}' returned an invalid key for this job: {reason}", nameof(job));
         }
 
         return EnqueueCore(key, job, cancellationToken);
@@ -157,21 +162,21 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <inheritdoc/>
     public ValueTask<JobOutcome<TResult>> EnqueueAsync(string key, TJob job, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
+        _keyPolicy.ThrowIfInvalid(key);
         return EnqueueCore(key, job, cancellationToken);
     }
 
     /// <inheritdoc/>
     public void Forget(string key)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
+        _keyPolicy.ThrowIfInvalid(key);
         ObserveRemoval(ForgetCore(key), key);
     }
 
     /// <inheritdoc/>
     public async ValueTask ForgetAsync(string key, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
+        _keyPolicy.ThrowIfInvalid(key);
         await ForgetCore(key).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

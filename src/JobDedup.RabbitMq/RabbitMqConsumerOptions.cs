@@ -46,10 +46,28 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
 
     /// <summary>
     /// Gets or sets how many times a delivery is handled before it is dead-lettered. Each failed delivery (after the
-    /// deduplicator's own retries) goes through the retry queue and comes back.
+    /// deduplicator's own retries) goes through the retry queue and comes back. A permanent failure (the deduplicator's
+    /// <see cref="JobDedupOptions{TJob}.IsPermanentFailure"/>) is dead-lettered on its first delivery.
     /// </summary>
-    /// <value>The default is 5.</value>
-    public int MaxDeliveryAttempts { get; set; } = 5;
+    /// <value>The default is 3.</value>
+    public int MaxDeliveryAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// Gets or sets the most handler runs one message may cause: <see cref="MaxDeliveryAttempts"/> times the
+    /// deduplicator's attempts per delivery (<see cref="JobDedupOptions{TJob}.MaxRetryAttempts"/> + 1) must not exceed
+    /// it, or the host does not start. It bounds what a poison message costs. Not checked when the deduplicator runs
+    /// its handler in a custom <see cref="JobDedupOptions{TJob}.ResiliencePipeline"/>.
+    /// </summary>
+    /// <value>The default is 6: 2 attempts per delivery (the deduplicator's default) times 3 deliveries.</value>
+    public int MaxHandlerRunsPerMessage { get; set; } = 6;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the host fails to start when the broker cannot be reached at start. When
+    /// false, the consumer connects in the background with backoff (1 s doubling to 30 s), reports Unhealthy until it
+    /// consumes, and the rest of the host runs meanwhile.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: connect in the background. The worker turns it on.</value>
+    public bool FailFastOnStart { get; set; }
 
     /// <summary>
     /// Gets or sets the waits before a failed delivery comes back: the first for attempt 2, the next for attempt 3,
@@ -58,8 +76,13 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
     /// <value>The default is 1 s, 10 s and 60 s.</value>
     public TimeSpan[] RetryDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)];
 
-    /// <summary>Gets or sets which failures are not worth another delivery: they are dead-lettered at once.</summary>
-    /// <value>The default is <see langword="null"/>: every failure is retried until MaxDeliveryAttempts.</value>
+    /// <summary>
+    /// Gets or sets which failures are not worth another delivery. Obsolete: set the deduplicator's
+    /// <see cref="JobDedupOptions{TJob}.IsPermanentFailure"/> instead, which the in-process retries use too. A value set
+    /// here is moved there when the deduplicator's own is not set; when both are set the host does not start.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    [Obsolete("Set JobDedupOptions<TJob>.IsPermanentFailure (AddJobDedup(name, o => o.IsPermanentFailure = ...)): one classification serves the in-process retries and the consumer.")]
     public Func<Exception, bool>? IsPermanentFailure { get; set; }
 
     /// <summary>
@@ -153,6 +176,11 @@ public sealed class RabbitMqConsumerOptions<TJob, TResult> : RabbitMqConnectionO
         if (MaxDeliveryAttempts is < 1 or > 1000)
         {
             errors.Add($"{nameof(MaxDeliveryAttempts)} must be between 1 and 1000, not {MaxDeliveryAttempts}.");
+        }
+
+        if (MaxHandlerRunsPerMessage is < 1 or > 1000)
+        {
+            errors.Add($"{nameof(MaxHandlerRunsPerMessage)} must be between 1 and 1000, not {MaxHandlerRunsPerMessage}.");
         }
 
         if (RetryDelays is null || RetryDelays.Length == 0)

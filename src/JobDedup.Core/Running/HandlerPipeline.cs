@@ -19,6 +19,7 @@ internal static class HandlerPipeline
         }
 
         var shouldRetry = options.ShouldRetry;
+        var isPermanent = options.IsPermanentFailure;
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider, Name = options.Name };
         if (options.MaxRetryAttempts > 0)
         {
@@ -30,10 +31,7 @@ internal static class HandlerPipeline
                 Delay = options.RetryDelay,
                 MaxDelay = options.RetryMaxDelay,
 
-                // A cancellation means every caller left or the deduplicator is stopping, and a stuck handler may still
-                // be running: neither is worth a retry.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex =>
-                    ex is not OperationCanceledException and not HandlerStuckException && (shouldRetry?.Invoke(ex) ?? true)),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => IsWorthRetrying(ex, isPermanent, shouldRetry)),
                 OnRetry = args =>
                 {
                     onRetry(args);
@@ -50,4 +48,14 @@ internal static class HandlerPipeline
 
         return builder.Build();
     }
+
+    /// <summary>
+    /// Whether a failed attempt is retried in the flight. A cancellation means every caller left or the deduplicator is
+    /// stopping, and a stuck handler may still be running: neither is worth a retry; nor is a permanent failure, which
+    /// would recur.
+    /// </summary>
+    internal static bool IsWorthRetrying(Exception exception, Func<Exception, bool>? isPermanent, Func<Exception, bool>? shouldRetry) =>
+        exception is not OperationCanceledException and not HandlerStuckException
+        && !FailureClassification.IsPermanent(isPermanent, exception, out _)
+        && (shouldRetry?.Invoke(exception) ?? true);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using JobDedup.Internal;
 using JobDedup.Flights;
 using JobDedup.SharedCalls;
@@ -27,6 +28,9 @@ public sealed partial class SharedCall<TKey, TResult>
     private readonly DeduplicatorMetrics _metrics;
     private readonly bool _runToCompletionWhenAbandoned;
 
+    // Null unless the keys are strings: other key types never leave the process.
+    private readonly KeyPolicy? _keyPolicy;
+
     // One delegate per group rather than a back reference on every flight: keeps each flight 8 bytes smaller.
     private readonly Action<Task<TResult>, object?> _finishWhenDone;
 
@@ -38,6 +42,7 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <c>AddSharedCall</c> passes the container's.
     /// </param>
     /// <exception cref="ArgumentException"><see cref="SharedCallOptions.Name"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="SharedCallOptions.MaxKeyBytes"/> is out of range.</exception>
     public SharedCall(SharedCallOptions? options = null, IEqualityComparer<TKey>? comparer = null, IMeterFactory? meterFactory = null)
     {
         var name = options?.Name ?? "shared-call";
@@ -50,6 +55,11 @@ public sealed partial class SharedCall<TKey, TResult>
         _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), name);
         _flights = new FlightTable<TKey>(comparer);
         _runToCompletionWhenAbandoned = options?.RunToCompletionWhenAbandoned ?? false;
+        if (typeof(TKey) == typeof(string))
+        {
+            var maxKeyBytes = options?.MaxKeyBytes ?? KeyPolicy.DefaultMaxKeyBytes;
+            _keyPolicy = maxKeyBytes == KeyPolicy.DefaultMaxKeyBytes ? KeyPolicy.Default : new KeyPolicy(maxKeyBytes);
+        }
         _finishWhenDone = (task, state) => Finish((SharedFlight<TKey, TResult>)state!, task);
     }
 
@@ -61,6 +71,8 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="work">The work; it receives a token that fires only when every caller has left.</param>
     /// <param name="cancellationToken">Detaches this caller only.</param>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy (see <see cref="SharedCallOptions.MaxKeyBytes"/>).</exception>
     public Task<TResult> RunAsync(TKey key, Func<CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
         RunAsync(key, work, static (w, token) => w(token), cancellationToken);
 
@@ -74,13 +86,15 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="work">The work; it receives a token that fires only when every caller has left.</param>
     /// <param name="cancellationToken">Detaches this caller only.</param>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy (see <see cref="SharedCallOptions.MaxKeyBytes"/>).</exception>
     public Task<TResult> RunAsync<TState>(
         TKey key,
         TState state,
         Func<TState, CancellationToken, Task<TResult>> work,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfInvalid(key);
         ArgumentNullException.ThrowIfNull(work);
         if (cancellationToken.IsCancellationRequested)
         {
@@ -117,9 +131,11 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <param name="key">The key calls are coalesced by.</param>
     /// <param name="work">The work.</param>
     /// <returns>The shared result; a failure of the work is thrown to every caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy (see <see cref="SharedCallOptions.MaxKeyBytes"/>).</exception>
     public TResult Run(TKey key, Func<TResult> work)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfInvalid(key);
         ArgumentNullException.ThrowIfNull(work);
         if (!TryLead(key, leaderCancellable: false, out var flight))
         {
@@ -147,9 +163,11 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <summary>Makes the next call with this key start a new run; a run in progress goes on for its callers.</summary>
     /// <param name="key">The key.</param>
     /// <remarks>The new run starts only once the forgotten one has ended, so two runs of one key never overlap.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
+    /// <exception cref="ArgumentException">A string key is refused by the key policy.</exception>
     public void Forget(TKey key)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfInvalid(key);
         ForgetBarrier<TKey>.Install(_flights, key, static _ => null, remove: null);
     }
 
@@ -168,6 +186,12 @@ public sealed partial class SharedCall<TKey, TResult>
 
     /// <summary>Sets the counters back to zero.</summary>
     public void ResetStats() => _counters.Reset();
+
+    private void ThrowIfInvalid(TKey key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
+    {
+        ArgumentNullException.ThrowIfNull(key, paramName);
+        _keyPolicy?.ThrowIfInvalid(key as string, paramName);
+    }
 
     private static InvalidOperationException NullTask() => new("The work returned null instead of a task.");
 

@@ -9,6 +9,9 @@ internal enum ConsumerState
     /// <summary>Starting: connecting and registering the consumers.</summary>
     Starting,
 
+    /// <summary>Started, but the broker could not be reached yet: connecting in the background with backoff.</summary>
+    Connecting,
+
     /// <summary>Taking deliveries (or trying to, while its connection recovers).</summary>
     Running,
 

@@ -6,6 +6,7 @@ using JobDedup.RabbitMq.Telemetry;
 using JobDedup.RabbitMq.Topology;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RabbitMQ.Client.Exceptions;
 
 namespace JobDedup.RabbitMq.Consuming;
 
@@ -20,6 +21,12 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     /// <summary>How long the requeues after an expired shutdown may take before the channel closes anyway.</summary>
     private static readonly TimeSpan RequeueTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The first wait before connecting again to a broker that could not be reached at start; it doubles.</summary>
+    private static readonly TimeSpan FirstConnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two tries to reach the broker.</summary>
+    private static readonly TimeSpan LongestConnectDelay = TimeSpan.FromSeconds(30);
+
     private readonly RabbitMqConsumerOptions<TJob, TResult> _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -28,19 +35,24 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     private readonly Settler _settler;
     private readonly DeliveryIntake<TJob, TResult> _intake;
     private readonly ConsumerConnection _connection;
+    private readonly TimeProvider _timeProvider;
     private readonly StorePause _storePause;
-    private volatile ConsumerState _state;
+    private int _state;
+    private Task _connecting = Task.CompletedTask;
 
     public RabbitMqConsumer(
         string name,
         RabbitMqConsumerOptions<TJob, TResult> options,
         IJobDeduplicator<TJob, TResult> deduplicator,
+        KeyPolicy keyPolicy,
+        Func<Exception, bool>? isPermanentFailure,
         ILogger logger,
         TimeProvider timeProvider)
     {
         Name = name;
         _options = options;
         _logger = logger;
+        _timeProvider = timeProvider;
         var meter = new SettlementMeter(name);
         _publisher = new ConfirmedChannel(options.CreateConnectionFactory(name, suffix: ":publish"));
         var republisher = new Republisher(name, RepublishRoutes.From(options), _publisher, timeProvider, meter, logger, _stopping.Token, _abandon.Token);
@@ -51,9 +63,11 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             name,
             options,
             deduplicator,
+            keyPolicy,
+            isPermanentFailure,
             _settler,
             logger,
-            () => _state == ConsumerState.Running,
+            () => State == ConsumerState.Running,
             () => monitor is { StoreState: not OutcomeStoreState.Available },
             _abandon.Token);
         _connection = new ConsumerConnection(
@@ -70,7 +84,10 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
     public string Name { get; }
 
-    public ConsumerState State => _state;
+    public ConsumerState State => (ConsumerState)Volatile.Read(ref _state);
+
+    /// <summary>Gets why the broker could not be reached, while <see cref="State"/> is <see cref="ConsumerState.Connecting"/>.</summary>
+    public string? LastConnectError { get; private set; }
 
     /// <summary>Gets a value indicating whether both connections and the consuming channel are open.</summary>
     public bool IsConnected => _connection.IsOpen && _publisher.IsOpen;
@@ -102,33 +119,35 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _state = ConsumerState.Starting;
+        SetState(ConsumerState.Starting);
         try
         {
-            try
-            {
-                await _publisher.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-                // Running before the consumers register: the broker may deliver at once.
-                _state = ConsumerState.Running;
-                await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not (OperationCanceledException or InvalidOperationException))
-            {
-                throw new InvalidOperationException(
-                    $"Consumer '{Name}' could not connect to RabbitMQ at {_options.RedactedUri} ({ex.Message}). " +
-                    $"Check the option {nameof(_options.ConnectionUri)} and that the broker is running.",
-                    ex);
-            }
-
-            Log.Consuming(_logger, Name, string.Join(", ", _options.ConsumedQueues), _options.RedactedUri, _options.Prefetch);
-            _storePause.Start();
+            await OpenAsync(ConsumerState.Starting, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex) when (!_options.FailFastOnStart && IsUnreachable(ex))
         {
-            _state = ConsumerState.Stopped;
+            // The rest of the host runs on: connect in the background, unhealthy until consuming.
+            LastConnectError = ex.Message;
+            await CloseAsync(dispose: false).ConfigureAwait(false);
+            SetState(ConsumerState.Connecting);
+            Log.BrokerUnreachable(_logger, Name, _options.RedactedUri, ex.Message, FirstConnectDelay);
+            _connecting = ConnectInBackgroundAsync();
+            return;
+        }
+        catch (Exception ex)
+        {
+            SetState(ConsumerState.Stopped);
             await CloseAsync().ConfigureAwait(false);
-            throw;
+            if (ex is OperationCanceledException or InvalidOperationException)
+            {
+                throw;
+            }
+
+            throw new InvalidOperationException(
+                $"Consumer '{Name}' could not connect to RabbitMQ at {_options.RedactedUri} ({ex.Message}). " +
+                $"Check the option {nameof(_options.ConnectionUri)} and that the broker is running " +
+                $"(or turn {nameof(_options.FailFastOnStart)} off to start anyway and connect in the background).",
+                ex);
         }
     }
 
@@ -138,14 +157,23 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_state is ConsumerState.Stopped or ConsumerState.Stopping)
+        while (true)
         {
-            return;
+            var current = State;
+            if (current is ConsumerState.Stopped or ConsumerState.Stopping)
+            {
+                return;
+            }
+
+            if (TryTransition(current, ConsumerState.Stopping))
+            {
+                break;
+            }
         }
 
-        _state = ConsumerState.Stopping;
         _storePause.Stop();
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _connecting.ConfigureAwait(false);
         Log.Stopping(_logger, Name, Pending);
         await _connection.StopConsumingAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -178,13 +206,13 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
         await _connection.FlushAsync().ConfigureAwait(false);
         await CloseAsync().ConfigureAwait(false);
-        _state = ConsumerState.Stopped;
+        SetState(ConsumerState.Stopped);
         Log.Stopped(_logger, Name);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_state is not (ConsumerState.Stopped or ConsumerState.Stopping))
+        if (State is not (ConsumerState.Stopped or ConsumerState.Stopping))
         {
             using var expired = new CancellationTokenSource();
             await expired.CancelAsync().ConfigureAwait(false);
@@ -195,9 +223,94 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         _abandon.Dispose();
     }
 
-    private async Task CloseAsync()
+    /// <summary>
+    /// Opens the publishing connection, then the consuming one; the state becomes Running just before the consumers
+    /// register (the broker may deliver at once), unless a stop came first.
+    /// </summary>
+    private async Task<bool> OpenAsync(ConsumerState from, CancellationToken cancellationToken)
     {
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _publisher.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (!TryTransition(from, ConsumerState.Running))
+        {
+            return false; // stopping
+        }
+
+        try
+        {
+            await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryTransition(ConsumerState.Running, from);
+            throw;
+        }
+
+        Log.Consuming(_logger, Name, string.Join(", ", _options.ConsumedQueues), _options.RedactedUri, _options.Prefetch);
+        _storePause.Start();
+        return true;
+    }
+
+    /// <summary>Tries to reach the broker with backoff until it consumes or the consumer stops; logs only the change.</summary>
+    private async Task ConnectInBackgroundAsync()
+    {
+        var delay = FirstConnectDelay;
+        for (var attempt = 2; ; attempt++)
+        {
+            try
+            {
+                await Task.Delay(delay, _timeProvider, _stopping.Token).ConfigureAwait(false);
+                if (await OpenAsync(ConsumerState.Connecting, _stopping.Token).ConfigureAwait(false))
+                {
+                    LastConnectError = null;
+                    Log.BrokerReached(_logger, Name, attempt);
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A failed try leaves both connections closed, ready for the next one.
+                LastConnectError = ex.Message;
+                delay = delay * 2 < LongestConnectDelay ? delay * 2 : LongestConnectDelay;
+                Log.BrokerStillUnreachable(_logger, Name, delay, ex);
+                await CloseAsync(dispose: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a failure to open says the broker cannot be reached now (worth trying again later), rather than that a
+    /// setting is wrong (refused credentials, a queue declared with other arguments), which fails the start.
+    /// </summary>
+    private static bool IsUnreachable(Exception exception)
+    {
+        for (Exception? ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is AuthenticationFailureException or PossibleAuthenticationFailureException or ProtocolVersionMismatchException)
+            {
+                return false;
+            }
+        }
+
+        return exception is BrokerUnreachableException or ConnectFailureException or System.Net.Sockets.SocketException or IOException or TimeoutException;
+    }
+
+    private void SetState(ConsumerState state) => Volatile.Write(ref _state, (int)state);
+
+    private bool TryTransition(ConsumerState from, ConsumerState to) =>
+        Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
+
+    private async Task CloseAsync(bool dispose = true)
+    {
+        if (dispose)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _publisher.DisposeAsync().ConfigureAwait(false);
     }
 }

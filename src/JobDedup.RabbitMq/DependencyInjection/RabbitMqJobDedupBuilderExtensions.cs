@@ -1,5 +1,6 @@
 using JobDedup.RabbitMq;
 using JobDedup.RabbitMq.Consuming;
+using JobDedup.RabbitMq.DependencyInjection;
 using JobDedup.RabbitMq.Health;
 using JobDedup.RabbitMq.Publishing;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,13 +65,20 @@ public static class RabbitMqJobDedupBuilderExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConsumerOptions<TJob, TResult>>, ConsumerOptionsValidator<TJob, TResult>>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<JobDedupOptions<TJob>>(name)
+            .PostConfigure<IOptionsMonitor<RabbitMqConsumerOptions<TJob, TResult>>>((engine, consumers) => HandlerRunRules.MovePermanentFailure(engine, consumers.Get(name)));
+        services.AddSingleton<IValidateOptions<JobDedupOptions<TJob>>>(sp =>
+            new HandlerRunRules.Validator<TJob, TResult>(name, sp.GetRequiredService<IOptionsMonitor<RabbitMqConsumerOptions<TJob, TResult>>>()));
         services.AddKeyedSingleton(name, static (sp, key) =>
         {
             var name = (string)key!;
+            var engine = sp.GetRequiredService<IOptionsMonitor<JobDedupOptions<TJob>>>().Get(name);
             return new RabbitMqConsumer<TJob, TResult>(
                 name,
                 sp.GetRequiredService<IOptionsMonitor<RabbitMqConsumerOptions<TJob, TResult>>>().Get(name),
                 sp.GetRequiredKeyedService<IJobDeduplicator<TJob, TResult>>(name),
+                new KeyPolicy(engine.MaxKeyBytes),
+                engine.IsPermanentFailure,
                 sp.GetService<ILoggerFactory>()?.CreateLogger("JobDedup.RabbitMq.Consumer") ?? NullLogger.Instance,
                 sp.GetRequiredService<TimeProvider>());
         });

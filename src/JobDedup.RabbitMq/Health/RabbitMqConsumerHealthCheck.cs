@@ -4,8 +4,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobDedup.RabbitMq.Health;
 
 /// <summary>
-/// Healthy while the consumer runs on an open connection; failing while it reconnects, and while its intake is paused
-/// because the deduplicator's outcome store is unavailable.
+/// Healthy while the consumer runs on an open connection; the registration's failure status (Unhealthy by default)
+/// while it has not reached the broker since start, reconnects or stops, and while its intake is paused because the
+/// deduplicator's outcome store is unavailable.
 /// </summary>
 internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsumer<TJob, TResult> consumer) : IHealthCheck
 {
@@ -29,6 +30,10 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
             ConsumerState.Running => new HealthCheckResult(
                 context.Registration.FailureStatus,
                 $"Consumer '{consumer.Name}' is not receiving deliveries (connection or consumer lost); it is trying to consume again.",
+                data: data),
+            ConsumerState.Connecting => new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"Consumer '{consumer.Name}' has not reached the broker yet ({consumer.LastConnectError}); it keeps trying in the background.",
                 data: data),
             _ => new HealthCheckResult(context.Registration.FailureStatus, $"Consumer '{consumer.Name}' is {consumer.State.ToString().ToLowerInvariant()}.", data: data),
         };

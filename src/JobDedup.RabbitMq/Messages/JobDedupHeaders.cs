@@ -40,7 +40,11 @@ public static class DeadLetterReasons
     /// <summary>The key rule found no key in the message.</summary>
     public const string MissingKey = "missing-key";
 
-    /// <summary>The key is there but unusable: for example a key header of a type that is neither text nor a number.</summary>
+    /// <summary>
+    /// The key is there but unusable: refused by the deduplicator's <see cref="KeyPolicy"/> (longer than its MaxKeyBytes,
+    /// or holding a control character, a line or paragraph separator or a lone surrogate), or a key header of a type
+    /// that is neither text nor a number.
+    /// </summary>
     public const string InvalidKey = "invalid-key";
 
     /// <summary>The body could not be read as a job (or as the JSON the key rule needs, invalid UTF-8 included).</summary>
@@ -52,6 +56,9 @@ public static class DeadLetterReasons
     /// <summary>The handler failed on every delivery attempt (MaxDeliveryAttempts).</summary>
     public const string HandlerFailed = "handler-failed";
 
-    /// <summary>The handler failed with an error the consumer treats as permanent, so it was not retried.</summary>
+    /// <summary>
+    /// The handler failed with an error the deduplicator's IsPermanentFailure calls permanent, so it was dead-lettered on
+    /// its first delivery without any retry.
+    /// </summary>
     public const string PermanentFailure = "permanent-failure";
 }

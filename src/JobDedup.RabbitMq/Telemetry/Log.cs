@@ -64,4 +64,13 @@ internal static partial class Log
 
     [LoggerMessage(2020, LogLevel.Information, "Consumer {Consumer}: the outcome store answers again; intake resumed.")]
     public static partial void IntakeResumed(ILogger logger, string consumer);
+
+    [LoggerMessage(2051, LogLevel.Warning, "Consumer {Consumer}: the broker at {Broker} cannot be reached ({Reason}); the host runs on and the consumer keeps trying in the background, first in {Delay}, at most every 30 s. It reports Unhealthy until it consumes.")]
+    public static partial void BrokerUnreachable(ILogger logger, string consumer, string broker, string reason, TimeSpan delay);
+
+    [LoggerMessage(2052, LogLevel.Debug, "Consumer {Consumer}: the broker is still not reachable; next try in {Delay}.")]
+    public static partial void BrokerStillUnreachable(ILogger logger, string consumer, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2053, LogLevel.Information, "Consumer {Consumer}: reached the broker after {Attempts} attempts.")]
+    public static partial void BrokerReached(ILogger logger, string consumer, int attempts);
 }

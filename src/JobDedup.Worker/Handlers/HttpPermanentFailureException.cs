@@ -2,8 +2,12 @@ using System.Net;
 
 namespace JobDedup.Worker.Handlers;
 
-/// <summary>The endpoint refused the message (a 4xx answer other than 408 or 429): another try would fail the same way.</summary>
-public sealed class HttpPermanentFailureException : Exception
+/// <summary>
+/// The endpoint refused the message (a 4xx answer other than 408 or 429), or the request could not be built (a header
+/// value an HTTP header cannot carry): another try would fail the same way, so it is never retried and the message is
+/// dead-lettered as <c>permanent-failure</c>.
+/// </summary>
+public sealed class HttpPermanentFailureException : PermanentFailureException
 {
     /// <summary>Initializes a new instance of the <see cref="HttpPermanentFailureException"/> class.</summary>
     public HttpPermanentFailureException()

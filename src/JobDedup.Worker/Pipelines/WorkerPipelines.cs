@@ -80,6 +80,15 @@ internal static class WorkerPipelines
                 problems.Add($"{path}:Redis and {path}:PostgreSql are both set; keep the dedupe window in one of them.");
             }
 
+            var runs = ((long)pipeline.MaxRetryAttempts + 1) * pipeline.MaxDeliveryAttempts;
+            if (pipeline.MaxRetryAttempts >= 0 && pipeline.MaxDeliveryAttempts > 0 && runs > pipeline.MaxHandlerRunsPerMessage)
+            {
+                problems.Add(
+                    $"{path}: a failing message could run its handler {runs} times ((MaxRetryAttempts {pipeline.MaxRetryAttempts} + 1) × " +
+                    $"MaxDeliveryAttempts {pipeline.MaxDeliveryAttempts}), over MaxHandlerRunsPerMessage ({pipeline.MaxHandlerRunsPerMessage}). " +
+                    $"Lower {path}:MaxRetryAttempts or {path}:MaxDeliveryAttempts, or raise {path}:MaxHandlerRunsPerMessage.");
+            }
+
             ValidateKey(problems, path, pipeline.Key);
             ValidateHandler(problems, path, pipeline.Handler);
         }
@@ -94,6 +103,11 @@ internal static class WorkerPipelines
         {
             var dedup = Dedup(name, pipeline);
             var consumer = Consumer(name, pipeline, settings.RabbitMq);
+            if (pipeline.Handler.Type == HandlerType.Http)
+            {
+                HttpForwarding.AddClient(services, name, pipeline);
+            }
+
             var builder = services.AddJobDedup<RabbitMqMessage, byte[]>(name, o => Copy(dedup, o))
                 .UseHandler(sp => Handler(sp, name, pipeline, settings.RabbitMq));
             if (pipeline.PostgreSql is { } connectionString)
@@ -112,14 +126,14 @@ internal static class WorkerPipelines
     private static JobDedupOptions<RabbitMqMessage> Dedup(string name, PipelineSettings pipeline) => new()
     {
         Name = name,
-        MaxRetryAttempts = pipeline.MaxRetryAttempts,
+        // An HTTP handler retries its requests in the client's resilience handler (which honours Retry-After).
+        MaxRetryAttempts = pipeline.Handler.Type == HandlerType.Http ? 0 : pipeline.MaxRetryAttempts,
         RetryDelay = pipeline.RetryDelay,
         RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
         AttemptTimeout = pipeline.AttemptTimeout,
         DedupeWindow = pipeline.DedupeWindow,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
-        ShouldRetry = static ex => ex is not HttpPermanentFailureException,
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
         WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
@@ -138,7 +152,8 @@ internal static class WorkerPipelines
             MaxMessageBytes = pipeline.MaxMessageBytes,
             QueueType = pipeline.QueueType,
             Partitions = pipeline.Partitions,
-            IsPermanentFailure = static ex => ex is HttpPermanentFailureException,
+            MaxHandlerRunsPerMessage = pipeline.MaxHandlerRunsPerMessage,
+            FailFastOnStart = broker.FailFastOnStart,
             KeyRule = KeyRule(pipeline),
         };
         if (pipeline.RetryDelays is not null)
@@ -182,12 +197,7 @@ internal static class WorkerPipelines
             return new PublishRelayHandler(publisher, pipeline.Handler.RoutingKey!);
         }
 
-        // The attempt timeout (through the handler's token) bounds each request, not the client.
-        var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        return new HttpForwardHandler(client, new Uri(pipeline.Handler.Url!), pipeline.Handler.ForwardHeaders);
+        return HttpForwarding.Create(services, name, pipeline);
     }
 
     private static bool IsConnectionString(string value)
@@ -229,6 +239,9 @@ internal static class WorkerPipelines
             case HandlerType.Http when !Uri.TryCreate(handler.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps):
                 problems.Add($"{path}:Handler:Url must be an absolute http:// or https:// address, not '{handler.Url}'.");
                 break;
+            case HandlerType.Http:
+                ValidateHeaders(problems, path, handler);
+                break;
             case HandlerType.Publish when string.IsNullOrWhiteSpace(handler.RoutingKey):
                 problems.Add($"{path}:Handler:RoutingKey must be set for a Publish handler.");
                 break;
@@ -237,6 +250,31 @@ internal static class WorkerPipelines
                 break;
             default:
                 break;
+        }
+    }
+
+    private static void ValidateHeaders(List<string> problems, string path, HandlerSettings handler)
+    {
+        if (handler.Headers is null)
+        {
+            problems.Add($"{path}:Handler:Headers must not be null.");
+            return;
+        }
+
+        foreach (var (setting, name) in handler.Headers.Named())
+        {
+            if (!string.IsNullOrEmpty(name) && !HeaderText.IsToken(name))
+            {
+                problems.Add($"{path}:Handler:Headers:{setting} must be an HTTP header name (letters, digits, and !#$%&'*+-.^_`|~), not '{name}'; leave it empty to send no such header.");
+            }
+        }
+
+        for (var i = 0; i < handler.ForwardHeaders.Count; i++)
+        {
+            if (!HeaderText.IsToken(handler.ForwardHeaders[i]))
+            {
+                problems.Add($"{path}:Handler:ForwardHeaders:{i} must be an HTTP header name, not '{handler.ForwardHeaders[i]}'.");
+            }
         }
     }
 
@@ -249,7 +287,6 @@ internal static class WorkerPipelines
         to.DedupeWindow = from.DedupeWindow;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
-        to.ShouldRetry = from.ShouldRetry;
         to.WhenKeyBusy = from.WhenKeyBusy;
     }
 
@@ -264,7 +301,8 @@ internal static class WorkerPipelines
         to.MaxMessageBytes = from.MaxMessageBytes;
         to.QueueType = from.QueueType;
         to.Partitions = from.Partitions;
-        to.IsPermanentFailure = from.IsPermanentFailure;
+        to.MaxHandlerRunsPerMessage = from.MaxHandlerRunsPerMessage;
+        to.FailFastOnStart = from.FailFastOnStart;
         to.KeyRule = from.KeyRule;
         to.RetryDelays = from.RetryDelays;
     }

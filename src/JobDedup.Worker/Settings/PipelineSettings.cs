@@ -37,21 +37,31 @@ public sealed class PipelineSettings
     /// <summary>Gets a value indicating whether the window is kept in a store every worker shares.</summary>
     internal bool HasSharedStore => PostgreSql is not null || Redis is not null;
 
-    /// <summary>Gets or sets the retries inside one delivery.</summary>
-    /// <value>The default is 2.</value>
-    public int MaxRetryAttempts { get; set; } = 2;
+    /// <summary>
+    /// Gets or sets the retries inside one delivery: for an HTTP handler, retries of the request (after the endpoint's
+    /// <c>Retry-After</c> when it sends one); for the others, handler attempts. A permanent failure is never retried.
+    /// </summary>
+    /// <value>The default is 1.</value>
+    public int MaxRetryAttempts { get; set; } = 1;
 
     /// <summary>Gets or sets the delay before the first in-process retry (exponential after it).</summary>
     /// <value>The default is 200 milliseconds.</value>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Gets or sets how long one handler attempt may take.</summary>
+    /// <summary>Gets or sets how long one handler attempt may take (for an HTTP handler: its requests and retries together).</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how many deliveries a message gets before it is dead-lettered.</summary>
-    /// <value>The default is 5.</value>
-    public int MaxDeliveryAttempts { get; set; } = 5;
+    /// <value>The default is 3.</value>
+    public int MaxDeliveryAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// Gets or sets the most handler runs (HTTP requests, for an HTTP handler) one message may cause:
+    /// (<see cref="MaxRetryAttempts"/> + 1) × <see cref="MaxDeliveryAttempts"/> must not exceed it.
+    /// </summary>
+    /// <value>The default is 6: 2 tries per delivery times 3 deliveries.</value>
+    public int MaxHandlerRunsPerMessage { get; set; } = 6;
 
     /// <summary>Gets or sets the waits before a failed message comes back (one retry queue each).</summary>
     /// <value>The default is 1 s, 10 s and 60 s.</value>
@@ -123,8 +133,11 @@ public sealed class HandlerSettings
     /// <summary>Gets or sets the address messages are POSTed to (Http).</summary>
     public string? Url { get; set; }
 
-    /// <summary>Gets the message headers copied onto the HTTP request (Http).</summary>
+    /// <summary>Gets the message headers copied onto the HTTP request (Http). A value that is not visible ASCII fails the message as permanent.</summary>
     public List<string> ForwardHeaders { get; } = [];
+
+    /// <summary>Gets or sets the names of the headers the handler sets on every request (Http).</summary>
+    public HttpHeaderSettings Headers { get; set; } = new();
 
     /// <summary>Gets or sets the exchange the message is republished to (Publish); empty for the default exchange.</summary>
     public string Exchange { get; set; } = string.Empty;

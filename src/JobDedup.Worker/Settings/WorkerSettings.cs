@@ -30,6 +30,13 @@ public sealed class BrokerSettings
     /// <summary>Gets or sets the connection name shown by the broker.</summary>
     /// <value>The default is <c>jobdedup-worker:</c> followed by the pipeline's name.</value>
     public string? ConnectionName { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the worker fails to start when the broker cannot be reached. When false,
+    /// each pipeline connects in the background with backoff and reports Unhealthy until it consumes.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>: a worker with no broker exits at once, saying why.</value>
+    public bool FailFastOnStart { get; set; } = true;
 }
 
 /// <summary>How the worker logs.</summary>

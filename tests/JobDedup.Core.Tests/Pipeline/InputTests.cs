@@ -46,6 +46,7 @@ public sealed class InputTests
     [InlineData(nameof(JobDedupOptions<Job>.MaxRetainedOutcomes))]
     [InlineData(nameof(JobDedupOptions<Job>.ShutdownTimeout))]
     [InlineData(nameof(JobDedupOptions<Job>.Name))]
+    [InlineData(nameof(JobDedupOptions<Job>.MaxKeyBytes))]
     public void Constructor_InvalidOption_ThrowsNamingTheOption(string option)
     {
         Action<JobDedupOptions<Job>> breakIt = option switch
@@ -57,6 +58,7 @@ public sealed class InputTests
             nameof(JobDedupOptions<Job>.DedupeWindow) => o => o.DedupeWindow = TimeSpan.FromSeconds(-1),
             nameof(JobDedupOptions<Job>.MaxRetainedOutcomes) => o => o.MaxRetainedOutcomes = 0,
             nameof(JobDedupOptions<Job>.ShutdownTimeout) => o => o.ShutdownTimeout = TimeSpan.FromSeconds(-1),
+            nameof(JobDedupOptions<Job>.MaxKeyBytes) => o => o.MaxKeyBytes = 0,
             _ => o => o.Name = " ",
         };
 

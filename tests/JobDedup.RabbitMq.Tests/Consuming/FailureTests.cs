@@ -96,11 +96,8 @@ public sealed class FailureTests(Broker broker)
                 Interlocked.Increment(ref runs);
                 throw new ArgumentException("bad request");
             },
-            consumer: o =>
-            {
-                o.MaxDeliveryAttempts = 5;
-                o.IsPermanentFailure = ex => ex is ArgumentException;
-            });
+            dedup: o => o.IsPermanentFailure = ex => ex is ArgumentException,
+            consumer: o => o.MaxDeliveryAttempts = 5);
 
         await queue.PublishAsync("evt_1", "{}");
         await Watchdog.Until(() => settled["dead-letter"] == 1, "dead-lettered");
@@ -174,7 +171,7 @@ public sealed class FailureTests(Broker broker)
                 Interlocked.Increment(ref runs);
                 throw new TimeoutException("gateway timeout");
             },
-            consumer: o => o.IsPermanentFailure = _ => throw new InvalidOperationException("bug in the classifier"),
+            dedup: o => o.IsPermanentFailure = _ => throw new InvalidOperationException("bug in the classifier"),
             shutdownTimeout: TimeSpan.FromSeconds(2));
         var consumer = Consumers.Of(host);
 

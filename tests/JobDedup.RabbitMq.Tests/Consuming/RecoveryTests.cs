@@ -145,7 +145,7 @@ public sealed class RecoveryTests(Broker broker)
                 await gate.WaitAsync(ct);
                 throw new ArgumentException("card declined");
             },
-            consumer: o => o.IsPermanentFailure = ex => ex is ArgumentException);
+            dedup: o => o.IsPermanentFailure = ex => ex is ArgumentException);
         var consumer = Consumers.Of(host);
         await gate.Reached.Within();
 

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace JobDedup.Worker.Tests.Support;
 
 /// <summary>
-/// An HTTP endpoint on 127.0.0.1 that counts the worker's calls per dedupe key and answers as the test says
+/// An HTTP endpoint on 127.0.0.1 that counts the worker's calls per dedupe key (its percent-encoded Idempotency-Key
+/// header, decoded) and answers as the test says
 /// (by default 200 with a body naming the key).
 /// </summary>
 public sealed class HttpSink : IAsyncDisposable
@@ -38,7 +39,7 @@ public sealed class HttpSink : IAsyncDisposable
         var sink = new HttpSink(app);
         app.MapPost("/{**path}", async (HttpContext context) =>
         {
-            var key = context.Request.Headers["X-Dedupe-Key"].ToString();
+            var key = Uri.UnescapeDataString(context.Request.Headers["Idempotency-Key"].ToString());
             var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
             var (status, body) = await sink.Respond(key, call, context.RequestAborted);
             context.Response.StatusCode = status;

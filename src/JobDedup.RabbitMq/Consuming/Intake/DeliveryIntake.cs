@@ -29,6 +29,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
     private readonly Func<RabbitMqMessage, TJob> _deserialize;
     private readonly Func<TResult, byte[]> _serializeReply;
     private readonly SettlementRules _rules;
+    private readonly KeyPolicy _keyPolicy;
 
     /// <summary>Guards <see cref="_heldPerKey"/>.</summary>
     private readonly Lock _holdsLock = new();
@@ -38,6 +39,8 @@ internal sealed class DeliveryIntake<TJob, TResult>
         string consumer,
         RabbitMqConsumerOptions<TJob, TResult> options,
         IJobDeduplicator<TJob, TResult> deduplicator,
+        KeyPolicy keyPolicy,
+        Func<Exception, bool>? isPermanentFailure,
         Settler settler,
         ILogger logger,
         Func<bool> isRunning,
@@ -54,7 +57,8 @@ internal sealed class DeliveryIntake<TJob, TResult>
         _abandon = abandon;
         _deserialize = Codec<TJob, TResult>.Deserializer(options);
         _serializeReply = Codec<TJob, TResult>.ReplySerializer(options);
-        _rules = SettlementRules.From(options);
+        _keyPolicy = keyPolicy;
+        _rules = SettlementRules.From(options, isPermanentFailure);
     }
 
     /// <summary>
@@ -171,6 +175,14 @@ internal sealed class DeliveryIntake<TJob, TResult>
             return;
         }
 
+        // The deduplicator's own check, made here so that a bad key is dead-lettered at once (the reason never repeats
+        // the key, which may hold line breaks) rather than failing on every delivery.
+        if (!_keyPolicy.TryValidate(key, out var invalid))
+        {
+            DeadLetter(delivery, DeadLetterReasons.InvalidKey, $"The key from {_options.KeyRule.Description} is refused: {invalid}");
+            return;
+        }
+
         delivery.Key = key;
         TJob job;
         try
@@ -194,6 +206,13 @@ internal sealed class DeliveryIntake<TJob, TResult>
         try
         {
             outcome = _deduplicator.EnqueueAsync(key, job, _abandon);
+        }
+        catch (ArgumentException ex)
+        {
+            // A deduplicator stricter than the policy this consumer was given: the key will be refused every time.
+            Release(key);
+            DeadLetter(delivery, DeadLetterReasons.InvalidKey, $"The deduplicator refused the key: {ex.Message}", ex);
+            return;
         }
         catch
         {

@@ -11,7 +11,11 @@ internal static class SettlementPolicy
     /// <param name="exception">The final attempt's failure, for <see cref="JobStatus.Failed"/>.</param>
     /// <param name="attempt">The delivery attempt this delivery made (1 for the first).</param>
     /// <param name="rules">The limits that apply.</param>
-    /// <returns>The settlement; a classifier that throws counts as "not permanent", and its failure travels in <see cref="SettlementDecision.ClassifierFailure"/>.</returns>
+    /// <returns>
+    /// The settlement: a failure the deduplicator's classification calls permanent is dead-lettered on its first
+    /// delivery. A classifier that throws counts as "not permanent", and its failure travels in
+    /// <see cref="SettlementDecision.ClassifierFailure"/>.
+    /// </returns>
     public static SettlementDecision Decide(JobStatus status, Exception? exception, int attempt, SettlementRules rules)
     {
         switch (status)
@@ -24,7 +28,7 @@ internal static class SettlementPolicy
                 var permanent = IsPermanent(rules, failure, out var classifierFailure);
                 if (permanent)
                 {
-                    return new(Settlement.DeadLetter(DeadLetterReasons.PermanentFailure, "The handler's failure is permanent; it is not retried.", failure));
+                    return new(Settlement.DeadLetter(DeadLetterReasons.PermanentFailure, "The handler's failure is permanent; it is not retried.", failure), classifierFailure);
                 }
 
                 return attempt >= rules.MaxDeliveryAttempts
@@ -46,17 +50,6 @@ internal static class SettlementPolicy
         }
     }
 
-    private static bool IsPermanent(SettlementRules rules, Exception failure, out Exception? classifierFailure)
-    {
-        classifierFailure = null;
-        try
-        {
-            return rules.IsPermanentFailure?.Invoke(failure) == true;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            classifierFailure = ex;
-            return false;
-        }
-    }
+    private static bool IsPermanent(SettlementRules rules, Exception failure, out Exception? classifierFailure) =>
+        FailureClassification.IsPermanent(rules.IsPermanentFailure, failure, out classifierFailure);
 }
