@@ -68,7 +68,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             new HandlerSlots(_options.MaxConcurrentHandlers),
             _table,
             _window,
-            new ClaimSettings(owner, _options.ClaimLease, _options.WhenClaimedElsewhere, time),
+            new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, _options.WhenClaimedElsewhere, time),
             _shutdown,
             _counters,
             _metrics,

@@ -49,4 +49,10 @@ internal static partial class Log
 
     [LoggerMessage(1015, LogLevel.Warning, "Deduplicator {Deduplicator}: could not release the claim on key {Key}; it lapses when its lease ends.")]
     public static partial void ClaimReleaseFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Deduplicator {Deduplicator}: key {Key} is taken over (fencing token {FencingToken}) from owner {PreviousOwner}, whose claim was neither completed nor released; that run may have done part of the work.")]
+    public static partial void ClaimTakenOver(ILogger logger, string deduplicator, string key, long fencingToken, string previousOwner);
+
+    [LoggerMessage(1031, LogLevel.Warning, "Deduplicator {Deduplicator}: the claim on key {Key} (fencing token {FencingToken}) was lost while its handler ran; the handler is canceled and its outcome is not kept.")]
+    public static partial void ClaimLostWhileRunning(ILogger logger, string deduplicator, string key, long fencingToken, Exception? exception);
 }
