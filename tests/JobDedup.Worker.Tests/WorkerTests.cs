@@ -256,6 +256,26 @@ public sealed class WorkerTests(Broker broker)
     }
 
     [Fact]
+    public async Task Worker_ClaimRenewIntervalNotShorterThanTheLease_ExitsNamingBothSettings()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__DedupeWindow"] = "01:00:00",
+            ["JobDedup__Pipelines__orders__PostgreSql"] = "Host=127.0.0.1;Username=postgres;Database=jobdedup",
+            ["JobDedup__Pipelines__orders__ClaimLease"] = "00:00:10",
+            ["JobDedup__Pipelines__orders__ClaimRenewInterval"] = "00:00:10",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:1/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("JobDedup:Pipelines:orders:ClaimRenewInterval must be at least 100 ms and shorter than ClaimLease", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Worker_UnknownSetting_ExitsNamingIt()
     {
         await using var worker = WorkerProcess.Start(new Dictionary<string, string> { ["JobDedup__Pipelines__orders__Queu"] = "orders" });

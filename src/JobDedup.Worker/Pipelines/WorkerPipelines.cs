@@ -113,6 +113,8 @@ internal static class WorkerPipelines
         RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
         AttemptTimeout = pipeline.AttemptTimeout,
         CompletedRetention = pipeline.DedupeWindow,
+        ClaimLease = pipeline.ClaimLease,
+        ClaimRenewInterval = pipeline.ClaimRenewInterval,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
         ShouldRetry = static ex => ex is not HttpPermanentFailureException,
@@ -249,6 +251,8 @@ internal static class WorkerPipelines
         to.RetryMaxDelay = from.RetryMaxDelay;
         to.AttemptTimeout = from.AttemptTimeout;
         to.CompletedRetention = from.CompletedRetention;
+        to.ClaimLease = from.ClaimLease;
+        to.ClaimRenewInterval = from.ClaimRenewInterval;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.ShouldRetry = from.ShouldRetry;
