@@ -38,7 +38,7 @@ public sealed class ClaimContextTests
         {
             seen = context;
             return ValueTask.FromResult("ok");
-        }, o => o.CompletedRetention = TimeSpan.FromHours(1));
+        }, o => o.DedupeWindow = TimeSpan.FromHours(1));
 
         await dedup.EnqueueAsync(new Job("k", "A")).Within();
 
@@ -120,7 +120,7 @@ public sealed class ClaimContextTests
             handler,
             o =>
             {
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
                 o.ClaimLease = TimeSpan.FromSeconds(30);
                 configure?.Invoke(o);
             },
