@@ -11,7 +11,7 @@ public sealed class ClaimContextTests
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var contexts = new List<JobContext>();
-        await using var dedup = OnClaims(store, time, (_, context, _) =>
+        await using var dedup = Dedup.OnClaims(store, time, (_, context, _) =>
         {
             lock (contexts)
             {
@@ -55,7 +55,7 @@ public sealed class ClaimContextTests
         var dead = await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         time.Advance(TimeSpan.FromSeconds(6));
         JobContext? seen = null;
-        await using var dedup = OnClaims(store, time, (_, context, _) =>
+        await using var dedup = Dedup.OnClaims(store, time, (_, context, _) =>
         {
             seen = context;
             return ValueTask.FromResult("ok");
@@ -76,7 +76,7 @@ public sealed class ClaimContextTests
         var store = new ScriptableOutcomeStore<string>(memory);
         await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromMinutes(5), default);
         JobContext? seen = null;
-        await using var dedup = OnClaims(store, time, (_, context, _) =>
+        await using var dedup = Dedup.OnClaims(store, time, (_, context, _) =>
         {
             seen = context;
             return ValueTask.FromResult("ok");
@@ -97,7 +97,7 @@ public sealed class ClaimContextTests
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var contexts = new List<JobContext>();
-        await using var dedup = OnClaims(store, time, (_, context, _) =>
+        await using var dedup = Dedup.OnClaims(store, time, (_, context, _) =>
         {
             contexts.Add(context);
             return contexts.Count == 1 ? throw new InvalidOperationException("declined") : ValueTask.FromResult("ok");
@@ -110,20 +110,4 @@ public sealed class ClaimContextTests
         Assert.All(contexts, c => Assert.False(c.TakesOver));
         Assert.True(contexts[1].FencingToken > contexts[0].FencingToken);
     }
-
-    internal static JobDeduplicator<Job, string> OnClaims(
-        ScriptableOutcomeStore<string> store,
-        TimeProvider time,
-        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler,
-        Action<JobDedupOptions<Job>>? configure = null) =>
-        Dedup.Create(
-            handler,
-            o =>
-            {
-                o.DedupeWindow = TimeSpan.FromHours(1);
-                o.ClaimLease = TimeSpan.FromSeconds(30);
-                configure?.Invoke(o);
-            },
-            time,
-            store);
 }

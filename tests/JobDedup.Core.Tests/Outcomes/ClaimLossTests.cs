@@ -17,7 +17,7 @@ public sealed class ClaimLossTests
         var store = new ScriptableOutcomeStore<string>(memory);
         var gate = new Gate();
         var handlerToken = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var dedup = ClaimContextTests.OnClaims(store, time, async (_, _, ct) =>
+        await using var dedup = Dedup.OnClaims(store, time, async (_, _, ct) =>
         {
             handlerToken.TrySetResult(ct);
             await gate.WaitAsync(ct);
@@ -56,7 +56,7 @@ public sealed class ClaimLossTests
         store.Throw(StoreOperation.Renew, new TimeoutException("The store did not answer."));
         var gate = new Gate();
         var handlerToken = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var dedup = ClaimContextTests.OnClaims(store, time, async (_, _, ct) =>
+        await using var dedup = Dedup.OnClaims(store, time, async (_, _, ct) =>
         {
             handlerToken.TrySetResult(ct);
             await gate.WaitAsync(ct);
@@ -100,7 +100,7 @@ public sealed class ClaimLossTests
         var store = new ScriptableOutcomeStore<string>(memory);
         var gate = new Gate();
         var runs = new RunTracker();
-        await using var dedup = ClaimContextTests.OnClaims(store, time, async (_, _, _) =>
+        await using var dedup = Dedup.OnClaims(store, time, async (_, _, _) =>
         {
             var run = runs.Start();
             try
@@ -140,7 +140,7 @@ public sealed class ClaimLossTests
         var time = new TimerCountingTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
-        await using var dedup = ClaimContextTests.OnClaims(
+        await using var dedup = Dedup.OnClaims(
             store,
             time,
             async (_, _, ct) =>
