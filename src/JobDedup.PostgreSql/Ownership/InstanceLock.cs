@@ -7,7 +7,8 @@ namespace JobDedup.PostgreSql.Ownership;
 
 /// <summary>
 /// The store instance's proof of life: a session-level advisory lock, keyed by an instance id drawn from the table's
-/// instance sequence, held on one dedicated (unpooled) connection for the store's lifetime. Claims record the id; the
+/// instance sequence, held on one dedicated connection for the store's lifetime (unpooled, or one kept open from the
+/// application's data source and unlocked explicitly when the store is disposed). Claims record the id; the
 /// server drops the lock the moment the session ends (the process died, or its connection broke), and from then on
 /// other instances may take those claims over without waiting for their leases. The connection is checked every few
 /// seconds; when it broke, a new connection takes a new id, and renewals stamp it on the claims still held.
@@ -27,11 +28,23 @@ internal sealed class InstanceLock : IAsyncDisposable
     private Task? _loop;
     private int _instance; // 0 while no lock is held; ids start at 1
 
-    /// <param name="connectionString">The store's connection string; the lock's connection is never pooled, so closing it ends the session.</param>
+    private readonly bool _ownsDataSource;
+
+    private InstanceLock(NpgsqlDataSource dataSource, bool ownsDataSource, StoreSql sql, ILogger logger, TimeProvider timeProvider)
+    {
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _sql = sql;
+        _logger = logger;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>A lock on a connection of its own, never pooled: closing it ends the session.</summary>
+    /// <param name="connectionString">The store's connection string.</param>
     /// <param name="sql">The store's statements.</param>
     /// <param name="logger">Where a lost lock is reported.</param>
     /// <param name="timeProvider">The clock of the checks.</param>
-    public InstanceLock(string connectionString, StoreSql sql, ILogger logger, TimeProvider timeProvider)
+    public static InstanceLock Unpooled(string connectionString, StoreSql sql, ILogger logger, TimeProvider timeProvider)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
@@ -40,11 +53,19 @@ internal sealed class InstanceLock : IAsyncDisposable
             // Never idle for long: the check keeps it busy, and a server-side idle timeout must not end the session.
             KeepAlive = 10,
         };
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
-        _sql = sql;
-        _logger = logger;
-        _timeProvider = timeProvider;
+        return new InstanceLock(NpgsqlDataSource.Create(builder.ConnectionString), ownsDataSource: true, sql, logger, timeProvider);
     }
+
+    /// <summary>
+    /// A lock on one connection of the application's data source, held open for the store's lifetime; since that
+    /// connection may go back to a pool, the lock is released explicitly when the store is disposed.
+    /// </summary>
+    /// <param name="dataSource">The application's data source (not disposed here).</param>
+    /// <param name="sql">The store's statements.</param>
+    /// <param name="logger">Where a lost lock is reported.</param>
+    /// <param name="timeProvider">The clock of the checks.</param>
+    public static InstanceLock OnDataSource(NpgsqlDataSource dataSource, StoreSql sql, ILogger logger, TimeProvider timeProvider) =>
+        new(dataSource, ownsDataSource: false, sql, logger, timeProvider);
 
     /// <summary>Gets the instance id whose lock is held now, or <see langword="null"/> while none is (claims then rely on their lease).</summary>
     public int? Current => Volatile.Read(ref _instance) is var id and > 0 ? id : null;
@@ -98,8 +119,12 @@ internal sealed class InstanceLock : IAsyncDisposable
         }
 
         // Closing the session releases the lock: claims still recorded under this instance may be taken over at once.
-        await DropAsync().ConfigureAwait(false);
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        await DropAsync(unlock: true).ConfigureAwait(false);
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stopping.Dispose();
     }
 
@@ -176,7 +201,7 @@ internal sealed class InstanceLock : IAsyncDisposable
                     Log.InstanceLockFailed(_logger, _sql.Channel, ex);
                 }
 
-                await DropAsync().ConfigureAwait(false);
+                await DropAsync(unlock: false).ConfigureAwait(false);
                 try
                 {
                     await Task.Delay(backoff, _timeProvider, token).ConfigureAwait(false);
@@ -191,20 +216,40 @@ internal sealed class InstanceLock : IAsyncDisposable
         }
     }
 
-    private async Task DropAsync()
+    private async Task DropAsync(bool unlock)
     {
+        var instance = Volatile.Read(ref _instance);
         Volatile.Write(ref _instance, 0);
-        if (_connection is { } connection)
+        if (_connection is not { } connection)
         {
-            _connection = null;
+            return;
+        }
+
+        _connection = null;
+        if (unlock && instance > 0 && connection.State == System.Data.ConnectionState.Open)
+        {
             try
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                // Closing ends the session only on an unpooled connection; a pooled one would keep its locks.
+                var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({_sql.LockSpace}, {instance})", connection);
+                await using (release.ConfigureAwait(false))
+                {
+                    await release.ExecuteNonQueryAsync().WaitAsync(TimeSpan.FromSeconds(2), _timeProvider).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or ObjectDisposedException)
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
             {
-                // Broken already: the server has ended the session (or will, when it notices).
+                // The session is broken already: the server drops its locks with it.
             }
+        }
+
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or ObjectDisposedException)
+        {
+            // Broken already: the server has ended the session (or will, when it notices).
         }
     }
 }

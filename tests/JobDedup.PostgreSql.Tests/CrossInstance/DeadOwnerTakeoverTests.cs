@@ -87,4 +87,25 @@ public sealed class DeadOwnerTakeoverTests(PostgreSqlDatabase database, ITestOut
         Assert.Equal("the holder's", shared.Value);
         Assert.Equal(0, runs);
     }
+
+    [Fact]
+    public async Task StoreOnTheApplicationsDataSource_HoldsItsInstanceLockThere_AndReleasesItWhenDisposed()
+    {
+        await using var schema = database.NewSchema();
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(schema.ConnectionString);
+        var holder = new PostgreSqlOutcomeStore<string>(schema.Options(o => (o.ConnectionString, o.DataSource) = (string.Empty, dataSource)));
+        await using var survivor = schema.Store();
+        var held = await holder.TryClaimAsync("s", "k", "holder", TimeSpan.FromMinutes(5), default);
+        Assert.NotNull(holder.Instance);
+        Assert.Equal(holder.Instance, await schema.ScalarAsync<int>($"SELECT owner_instance FROM {schema.QualifiedTable}"));
+        Assert.Equal(ClaimState.Busy, (await survivor.TryClaimAsync("s", "k", "survivor", TimeSpan.FromMinutes(5), default)).State);
+
+        // The lock's connection goes back to the application's pool, still open: the store must have unlocked it.
+        await holder.DisposeAsync();
+        var taken = await survivor.TryClaimAsync("s", "k", "survivor", TimeSpan.FromMinutes(5), default);
+
+        Assert.Equal(ClaimState.Claimed, taken.State);
+        Assert.True(taken.TakesOver);
+        Assert.True(taken.FencingToken > held.FencingToken);
+    }
 }
