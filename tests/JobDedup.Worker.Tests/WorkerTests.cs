@@ -211,6 +211,7 @@ public sealed class WorkerTests(Broker broker)
         await SendAndAnswerAsync("after", 20); // a new process: the window comes from the shared store
 
         Assert.Equal(1, sink.Calls[id]);
+        Assert.True(long.TryParse(sink.FencingTokens[id], System.Globalization.CultureInfo.InvariantCulture, out var fencingToken) && fencingToken > 0, $"fencing token header '{sink.FencingTokens[id]}'");
         var answers = await queue.DrainAsync(replies);
         Assert.All(answers, a => Assert.Equal($"handled {id}", Encoding.UTF8.GetString(a.Body.Span)));
         Assert.Equal(10, answers.Count(a => Encoding.UTF8.GetString((byte[])a.BasicProperties.Headers![JobDedupHeaders.Role]!) == "Replayed" && a.BasicProperties.CorrelationId!.StartsWith("after", StringComparison.Ordinal)));

@@ -8,7 +8,14 @@ namespace JobDedup.Worker.Handlers;
 /// POSTs the message body (and chosen headers) to a URL, once per key. A 2xx answer is success and its body is the
 /// outcome; 5xx, 408, 429 and timeouts are worth another try; any other 4xx is a permanent failure.
 /// </summary>
-internal sealed class HttpForwardHandler(HttpClient client, Uri url, IReadOnlyList<string> forwardHeaders) : IJobHandler<RabbitMqMessage, byte[]>
+/// <param name="client">The client requests go through.</param>
+/// <param name="url">Where the body is POSTed.</param>
+/// <param name="forwardHeaders">The message headers copied onto the request.</param>
+/// <param name="fencingTokenHeader">
+/// The header carrying the claim's fencing token when the pipeline keeps claims in a shared store (so that the endpoint
+/// can refuse a write older than one it already took for the key); empty leaves it out.
+/// </param>
+internal sealed class HttpForwardHandler(HttpClient client, Uri url, IReadOnlyList<string> forwardHeaders, string fencingTokenHeader) : IJobHandler<RabbitMqMessage, byte[]>
 {
     public const string KeyHeader = "X-Dedupe-Key";
     public const string AttemptHeader = "X-JobDedup-Attempt";
@@ -24,6 +31,11 @@ internal sealed class HttpForwardHandler(HttpClient client, Uri url, IReadOnlyLi
             : new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation(KeyHeader, context.Key);
         request.Headers.TryAddWithoutValidation(AttemptHeader, context.Attempt.ToString(CultureInfo.InvariantCulture));
+        if (fencingTokenHeader.Length > 0 && context.FencingToken is { } token)
+        {
+            request.Headers.Add(fencingTokenHeader, token.ToString(CultureInfo.InvariantCulture));
+        }
+
         foreach (var name in forwardHeaders)
         {
             if (job.GetHeader(name) is { } value)

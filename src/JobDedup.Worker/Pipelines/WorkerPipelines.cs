@@ -189,7 +189,7 @@ internal static class WorkerPipelines
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        return new HttpForwardHandler(client, new Uri(pipeline.Handler.Url!), pipeline.Handler.ForwardHeaders);
+        return new HttpForwardHandler(client, new Uri(pipeline.Handler.Url!), pipeline.Handler.ForwardHeaders, pipeline.Handler.FencingTokenHeader ?? string.Empty);
     }
 
     private static bool IsConnectionString(string value)
@@ -226,6 +226,11 @@ internal static class WorkerPipelines
 
     private static void ValidateHandler(List<string> problems, string path, HandlerSettings handler)
     {
+        if (handler.FencingTokenHeader is { Length: > 0 } fencing && !IsHeaderName(fencing))
+        {
+            problems.Add($"{path}:Handler:FencingTokenHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), not '{fencing}'.");
+        }
+
         switch (handler.Type)
         {
             case HandlerType.Http when !Uri.TryCreate(handler.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps):
@@ -271,5 +276,11 @@ internal static class WorkerPipelines
         to.IsPermanentFailure = from.IsPermanentFailure;
         to.KeyRule = from.KeyRule;
         to.RetryDelays = from.RetryDelays;
+    }
+
+    private static bool IsHeaderName(string name)
+    {
+        using var probe = new HttpRequestMessage();
+        return probe.Headers.TryAddWithoutValidation(name, "1");
     }
 }

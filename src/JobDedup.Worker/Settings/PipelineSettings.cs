@@ -143,6 +143,15 @@ public sealed class HandlerSettings
     /// <summary>Gets the message headers copied onto the HTTP request (Http).</summary>
     public List<string> ForwardHeaders { get; } = [];
 
+    /// <summary>
+    /// Gets or sets the header that carries the run's fencing token (Http) when the pipeline keeps its window in a
+    /// shared store: it grows with every new claim on the key, on any worker, so the endpoint can refuse a write that
+    /// carries a smaller token than one it already accepted for the key. Empty leaves it out; so does a pipeline
+    /// without a shared store (there is no token).
+    /// </summary>
+    /// <value>The default is <c>JobDedup-Fencing-Token</c>.</value>
+    public string? FencingTokenHeader { get; set; } = "JobDedup-Fencing-Token";
+
     /// <summary>Gets or sets the exchange the message is republished to (Publish); empty for the default exchange.</summary>
     public string Exchange { get; set; } = string.Empty;
 
