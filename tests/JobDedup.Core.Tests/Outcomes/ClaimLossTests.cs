@@ -84,7 +84,9 @@ public sealed class ClaimLossTests
         Assert.True(token.IsCancellationRequested);
         Assert.Equal(JobStatus.Canceled, outcome.Status);
         var lost = Assert.IsType<ClaimLostException>(outcome.Exception);
-        Assert.IsType<TimeoutException>(lost.InnerException);
+        // The renewal failure, as the store's circuit breaker reports it, with the store's own failure inside.
+        var unavailable = Assert.IsType<OutcomeStoreUnavailableException>(lost.InnerException);
+        Assert.IsType<TimeoutException>(unavailable.InnerException);
         Assert.Equal(0, store.CountOf(StoreOperation.Complete));
 
         // Nobody took the key meanwhile: the lost claim is released (under its token), and the next caller runs it.
