@@ -107,11 +107,24 @@ public sealed class JobDedupOptions<TJob>
     public int MaxRetainedOutcomes { get; set; } = 10_000;
 
     /// <summary>
-    /// Gets or sets how long a claim on a key holds in a claiming (durable) outcome store before another instance may
-    /// take the key over; it is renewed every third of this while the handler runs.
+    /// Gets or sets how long a claim on a key holds in a claiming (durable) outcome store without renewal: an instance
+    /// that stalls or is cut off from the store for this long loses the key to another instance. It is renewed every
+    /// <see cref="ClaimRenewInterval"/> while the handler runs. A store that sees an owner die (its PostgreSQL session
+    /// or Redis heartbeat gone) lets another instance take the key over sooner than this.
     /// </summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how often a held claim is renewed; one renewal may take this long. A claim whose renewals fail for
+    /// a whole <see cref="ClaimLease"/>, or that the store says another claim now holds, is lost: the handler's token
+    /// fires with a <see cref="ClaimLostException"/>. Must be shorter than the lease.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: a third of <see cref="ClaimLease"/>.</value>
+    public TimeSpan? ClaimRenewInterval { get; set; }
+
+    /// <summary>Gets the renewal interval in effect: <see cref="ClaimRenewInterval"/>, or a third of the lease.</summary>
+    internal TimeSpan EffectiveClaimRenewInterval => ClaimRenewInterval ?? ClaimLease / 3;
 
     /// <summary>Gets or sets what a flight does when another instance holds its key in a claiming outcome store.</summary>
     /// <value>The default is <see cref="BusyKeyMode.Wait"/>.</value>
@@ -196,6 +209,11 @@ public sealed class JobDedupOptions<TJob>
         if (ClaimLease < TimeSpan.FromSeconds(1) || ClaimLease > TimeSpan.FromDays(1))
         {
             errors.Add($"{nameof(ClaimLease)} must be between 1 second and 1 day, not {ClaimLease}.");
+        }
+
+        if (ClaimRenewInterval is { } renew && (renew < TimeSpan.FromMilliseconds(100) || renew >= ClaimLease))
+        {
+            errors.Add($"{nameof(ClaimRenewInterval)} must be at least 100 ms and shorter than {nameof(ClaimLease)} ({ClaimLease}) when set, not {renew}.");
         }
 
         if (!Enum.IsDefined(WhenKeyBusy))

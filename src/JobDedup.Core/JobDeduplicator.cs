@@ -74,7 +74,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), _options.Name);
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.WhenKeyBusy, time);
+        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, _options.WhenKeyBusy, time);
         if (_options.DedupeWindow > TimeSpan.Zero)
         {
             var store = outcomeStore is null ? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time) : Guard(outcomeStore, time);

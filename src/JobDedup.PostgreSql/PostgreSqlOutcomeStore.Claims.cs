@@ -31,12 +31,20 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
             await using (command.ConfigureAwait(false))
             {
                 AddKey(command.Parameters, scope, key);
+                AddKeyText(command.Parameters, key);
                 command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+                AddInstance(command.Parameters);
                 command.Parameters.Add(Interval("lease", lease));
                 command.Parameters.Add(Interval("keep", _options.ExpiredClaimRetention));
-                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long token)
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
                 {
-                    return OutcomeClaim.Claimed<TResult>(token);
+                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var token = reader.GetInt64(0);
+                        var takenOverFrom = reader.IsDBNull(1) ? null : reader.GetString(1);
+                        return OutcomeClaim.Claimed<TResult>(token, takenOverFrom is not null, takenOverFrom is { Length: > 0 } ? takenOverFrom : null);
+                    }
                 }
             }
 
@@ -71,6 +79,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
         {
             AddKey(command.Parameters, scope, key);
             command.Parameters.Add(new NpgsqlParameter<long>("token", fencingToken));
+            AddInstance(command.Parameters);
             command.Parameters.Add(Interval("lease", lease));
             command.Parameters.Add(Interval("keep", _options.ExpiredClaimRetention));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
@@ -157,6 +166,10 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
             throw new ObjectDisposedException(GetType().Name, "The outcome store was disposed while a caller waited on a claim.");
         }
     }
+
+    /// <summary>The instance a claim is recorded under: this store's, while it holds its lock; none otherwise.</summary>
+    private void AddInstance(NpgsqlParameterCollection parameters) =>
+        parameters.Add(new NpgsqlParameter("instance", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)_instanceLock?.Current ?? DBNull.Value });
 
     private async Task<bool> ReleaseCoreAsync(string scope, string key, long fencingToken, CancellationToken cancellationToken)
     {

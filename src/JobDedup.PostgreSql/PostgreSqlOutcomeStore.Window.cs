@@ -44,6 +44,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
         await using (command.ConfigureAwait(false))
         {
             AddKey(command.Parameters, scope, key);
+            AddKeyText(command.Parameters, key);
             AddOutcome(command.Parameters, outcome);
             command.Parameters.Add(Interval("retention", retention));
             AddNotification(command.Parameters, NotificationListener.Payload(scope, key));

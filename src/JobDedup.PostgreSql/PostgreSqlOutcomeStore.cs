@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using JobDedup.PostgreSql.Notifications;
+using JobDedup.PostgreSql.Ownership;
 using JobDedup.PostgreSql.Schema;
 using JobDedup.PostgreSql.Serialization;
 using Microsoft.Extensions.Logging;
@@ -10,8 +13,11 @@ namespace JobDedup;
 /// <summary>
 /// A durable outcome store on PostgreSQL: the dedupe window survives restarts and is shared by every instance on the
 /// database, and a key is claimed before its handler runs, so only one instance at a time runs it. Claims hold for a
-/// lease that the running instance renews; an instance that dies simply stops renewing, and once the lease lapses
-/// another instance takes the key over with a larger fencing token, which makes the dead one's late writes fail.
+/// lease that the running instance renews, and record the store instance that made them: each store holds a
+/// session-level advisory lock for its lifetime, so when its process dies the server drops the lock and another
+/// instance takes the key over at once, without waiting for the lease; an instance cut off from the server stops
+/// renewing and loses its keys when their leases lapse. A takeover gets a larger fencing token, which makes the dead
+/// one's late writes fail. Rows are keyed by the SHA-256 of the key, so a key of any length and characters fits.
 /// Waiters on another instance's claim are woken by LISTEN/NOTIFY, with polling as a fallback. Expired rows are deleted
 /// in batches by a background loop. Leases and expiry use the database's clock.
 /// </summary>
@@ -30,6 +36,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly NotificationListener _listener;
+    private readonly InstanceLock? _instanceLock;
     private readonly IOutcomeSerializer _serializer;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -62,6 +69,11 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
             var settings = new NpgsqlConnectionStringBuilder(given.ConnectionString);
             Server = $"{settings.Host}:{settings.Port}/{settings.Database}";
             _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
+            if (_options.DetectDeadOwners)
+            {
+                _instanceLock = InstanceLock.OnDataSource(given, _sql, _logger, _timeProvider);
+            }
+
             return;
         }
 
@@ -91,6 +103,10 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         _ownsDataSource = true;
         Server = $"{connection.Host}:{connection.Port}/{connection.Database}";
         _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
+        if (_options.DetectDeadOwners)
+        {
+            _instanceLock = InstanceLock.Unpooled(connection.ConnectionString, _sql, _logger, _timeProvider);
+        }
     }
 
     /// <summary>Gets the outcome table, as <c>schema.table</c>.</summary>
@@ -107,6 +123,9 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
 
     /// <summary>Gets a value indicating whether the notification connection is LISTENing (for tests).</summary>
     internal bool IsListening => _listener.IsListening;
+
+    /// <summary>Gets the instance id whose advisory lock this store holds now, if any (for tests).</summary>
+    internal int? Instance => _instanceLock?.Current;
 
     /// <summary>
     /// Creates the outcome table or brings it to the latest schema version. Safe to call from several processes at
@@ -142,10 +161,16 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         }
 
         await _listener.DisposeAsync().ConfigureAwait(false);
+        if (_instanceLock is not null)
+        {
+            await _instanceLock.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
+
         _disposing.Dispose();
     }
 
@@ -177,6 +202,12 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
     private async Task MigrateCoreAsync(CancellationToken cancellationToken)
     {
         await Migrator.MigrateAsync(_dataSource, _sql, _logger, cancellationToken).ConfigureAwait(false);
+        if (_instanceLock is not null)
+        {
+            // Before the first claim, so that it is protected by the lock; a failure leaves claims to their leases.
+            await _instanceLock.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_options.CleanupInterval > TimeSpan.Zero)
         {
             lock (_sync)
@@ -192,8 +223,18 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
     private static void AddKey(NpgsqlParameterCollection parameters, string scope, string key)
     {
         parameters.Add(new NpgsqlParameter<string>("scope", scope));
-        parameters.Add(new NpgsqlParameter<string>("key", key));
+        parameters.Add(new NpgsqlParameter<byte[]>("digest", KeyDigest(key)));
     }
+
+    /// <summary>Adds the key as rows show it, for the statements that write a new row.</summary>
+    private static void AddKeyText(NpgsqlParameterCollection parameters, string key) =>
+        parameters.Add(new NpgsqlParameter<string>("key_text", DisplayKey(key)));
+
+    /// <summary>What a row is found by: the SHA-256 of the key's UTF-8 bytes (the migration computes the same).</summary>
+    internal static byte[] KeyDigest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The key as the row's <c>key</c> column shows it: text cannot hold NUL, written as <c>\u0000</c> there.</summary>
+    internal static string DisplayKey(string key) => key.Contains('\0', StringComparison.Ordinal) ? key.Replace("\0", "\\u0000", StringComparison.Ordinal) : key;
 
     private static NpgsqlParameter<TimeSpan> Interval(string name, TimeSpan value) =>
         new(name, value > LongestInterval ? LongestInterval : value < TimeSpan.Zero ? TimeSpan.Zero : value);

@@ -59,6 +59,16 @@ public sealed partial class PostgreSqlOutcomeStoreOptions
     /// <value>The default is 1 second.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a claim whose owner died is taken over at once rather than when its
+    /// lease lapses. Each store then holds a session-level advisory lock on one dedicated connection for its lifetime,
+    /// and claims record it: when the owner's process dies (or its connection breaks), the server drops the lock and
+    /// another instance may claim the key at its next read. Turn it off behind a connection pooler that does not keep
+    /// sessions (PgBouncer in transaction or statement mode); claims then rely on their lease alone.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool DetectDeadOwners { get; set; } = true;
+
     /// <summary>Gets or sets the options of the default serializer (System.Text.Json); ignored when <see cref="Serializer"/> is set.</summary>
     /// <value>The default is <see langword="null"/>: <see cref="JsonSerializerOptions.Default"/>.</value>
     public JsonSerializerOptions? SerializerOptions { get; set; }

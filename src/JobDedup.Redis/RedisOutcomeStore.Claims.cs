@@ -14,6 +14,8 @@ public sealed partial class RedisOutcomeStore<TResult>
     /// <summary>Gets how many keys callers wait on now (for tests).</summary>
     internal int Waiters => _waiters.Count;
 
+    private long HeartbeatMilliseconds => _heartbeat?.TimeToLiveMilliseconds ?? 0;
+
     /// <inheritdoc/>
     public async ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -25,11 +27,11 @@ public sealed partial class RedisOutcomeStore<TResult>
         var reply = (RedisResult[])(await RunAsync(
             StoreScripts.Claim,
             scopePart,
-            [_keys.RecordPrefix(scopePart), StoreKeys.Part(key), owner, Milliseconds(lease), Milliseconds(_options.ExpiredClaimRetention)],
+            [_keys.RecordPrefix(scopePart), StoreKeys.Part(key), owner, Milliseconds(lease), Milliseconds(_options.ExpiredClaimRetention), HeartbeatKey, HeartbeatMilliseconds],
             cancellationToken).ConfigureAwait(false))!;
         return (string?)reply[0] switch
         {
-            "claimed" => OutcomeClaim.Claimed<TResult>((long)reply[1]),
+            "claimed" => OutcomeClaim.Claimed<TResult>((long)reply[1], (long)reply[2] == 1, (string?)reply[3] is { Length: > 0 } previous ? previous : null),
             "busy" => OutcomeClaim.Busy<TResult>(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])),
             _ => OutcomeClaim.Completed(ReadOutcome(reply, 1, scope, key)),
         };
@@ -45,7 +47,7 @@ public sealed partial class RedisOutcomeStore<TResult>
         var renewed = await RunAsync(
             StoreScripts.Renew,
             scopePart,
-            [_keys.RecordPrefix(scopePart), StoreKeys.Part(key), fencingToken, Milliseconds(lease), Milliseconds(_options.ExpiredClaimRetention)],
+            [_keys.RecordPrefix(scopePart), StoreKeys.Part(key), fencingToken, Milliseconds(lease), Milliseconds(_options.ExpiredClaimRetention), HeartbeatKey, HeartbeatMilliseconds],
             cancellationToken).ConfigureAwait(false);
         return (long)renewed == 1;
     }

@@ -13,8 +13,9 @@ namespace JobDedup;
 /// <summary>
 /// A claiming outcome store on Redis: the dedupe window is shared by every instance on the server, and a key is claimed
 /// before its handler runs, so only one instance at a time runs it. Claims hold for a lease that the running instance
-/// renews; once a lease lapses another instance takes the key over with a larger fencing token (a counter per scope
-/// that only grows), which makes the first one's late writes fail. Every step is one Lua script on the server's clock.
+/// renews, and record the instance's heartbeat key (a short time to live, refreshed while it runs); once the lease
+/// lapses, or the heartbeat has expired because its process died, another instance takes the key over with a larger
+/// fencing token (a counter per scope that only grows), which makes the first one's late writes fail. Every step is one Lua script on the server's clock.
 /// Waiters on another instance's claim are woken by pub/sub, with polling as a fallback. Records expire by themselves.
 /// </summary>
 /// <typeparam name="TResult">The handler's result type; serialized with System.Text.Json unless another serializer is set.</typeparam>
@@ -31,6 +32,7 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly ValueWaiters _waiters = new();
+    private readonly InstanceHeartbeat? _heartbeat;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _connectLock = new();
     private Task<IConnectionMultiplexer>? _connecting;
@@ -51,6 +53,10 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.RedisOutcomeStore");
         _timeProvider = timeProvider ?? TimeProvider.System;
         Server = RedisConfiguration.Describe(_options.Connection, _options.Configuration);
+        if (_options.OwnerHeartbeat > TimeSpan.Zero)
+        {
+            _heartbeat = new InstanceHeartbeat(_keys, _options.Prefix, _options.OwnerHeartbeat, _logger, _timeProvider);
+        }
     }
 
     /// <summary>Gets the prefix of the store's Redis keys.</summary>
@@ -82,6 +88,11 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
         lock (_connectLock)
         {
             connecting = _connecting;
+        }
+
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.DisposeAsync().ConfigureAwait(false);
         }
 
         if (connecting is { IsCompletedSuccessfully: true })
@@ -141,6 +152,7 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
         }
 
         connection.ConnectionRestored += (_, _) => _waiters.WakeAll();
+        _heartbeat?.Start(connection.GetDatabase());
         return connection;
     }
 
@@ -197,6 +209,9 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         return await database.ScriptEvaluateAsync(script, [_keys.Meta(scopePart)], arguments).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Gets the Redis key of this instance's heartbeat, or an empty string when it has none.</summary>
+    internal string HeartbeatKey => _heartbeat?.Key ?? string.Empty;
 
     /// <summary>Gets the Redis key of a record now (for tests that move leases and expiries).</summary>
     internal async Task<string> RecordKeyAsync(string scope, string key)

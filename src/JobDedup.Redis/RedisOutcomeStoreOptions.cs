@@ -30,6 +30,17 @@ public sealed class RedisOutcomeStoreOptions
     public TimeSpan ExpiredClaimRetention { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// Gets or sets the time to live of this store instance's heartbeat key, refreshed every third of it while the
+    /// instance runs. Claims record the heartbeat: once it has expired (the process died, or has been cut off from
+    /// Redis this long), another instance may take the claim over at once instead of waiting for its lease. Shorter
+    /// means a faster takeover after a crash, but a process that stalls this long (a long pause, a starved thread
+    /// pool) loses its keys, and its handlers are canceled. <see cref="TimeSpan.Zero"/> turns it off: claims then rely
+    /// on their lease alone.
+    /// </summary>
+    /// <value>The default is 5 seconds.</value>
+    public TimeSpan OwnerHeartbeat { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Gets or sets how often a caller waiting on another instance's claim reads the key again, in case a pub/sub
     /// message was missed. It also reads at the claim's lease expiry, whichever comes first.
     /// </summary>
@@ -67,6 +78,11 @@ public sealed class RedisOutcomeStoreOptions
         }
 
         RedisConfiguration.ValidateTimeout(errors, nameof(OperationTimeout), OperationTimeout);
+
+        if (OwnerHeartbeat != TimeSpan.Zero && (OwnerHeartbeat < TimeSpan.FromSeconds(1) || OwnerHeartbeat > TimeSpan.FromHours(1)))
+        {
+            errors.Add($"{nameof(OwnerHeartbeat)} must be zero (off) or between 1 second and 1 hour, not {OwnerHeartbeat}.");
+        }
 
         return errors;
     }

@@ -211,6 +211,7 @@ public sealed class WorkerTests(Broker broker)
         await SendAndAnswerAsync("after", 20); // a new process: the window comes from the shared store
 
         Assert.Equal(1, sink.Calls[id]);
+        Assert.True(long.TryParse(sink.FencingTokens[id], System.Globalization.CultureInfo.InvariantCulture, out var fencingToken) && fencingToken > 0, $"fencing token header '{sink.FencingTokens[id]}'");
         var answers = await queue.DrainAsync(replies);
         Assert.All(answers, a => Assert.Equal($"handled {id}", Encoding.UTF8.GetString(a.Body.Span)));
         Assert.Equal(10, answers.Count(a => Encoding.UTF8.GetString((byte[])a.BasicProperties.Headers![JobDedupHeaders.Role]!) == "Replayed" && a.BasicProperties.CorrelationId!.StartsWith("after", StringComparison.Ordinal)));
@@ -253,6 +254,26 @@ public sealed class WorkerTests(Broker broker)
         Assert.Contains("JobDedup:Pipelines:orders:Prefetch", worker.Output, StringComparison.Ordinal);
         Assert.Contains("JobDedup:Pipelines:orders:Handler:Url", worker.Output, StringComparison.Ordinal);
         Assert.Contains("JobDedup:RabbitMq:Uri", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_ClaimRenewIntervalNotShorterThanTheLease_ExitsNamingBothSettings()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__DedupeWindow"] = "01:00:00",
+            ["JobDedup__Pipelines__orders__PostgreSql"] = "Host=127.0.0.1;Username=postgres;Database=jobdedup",
+            ["JobDedup__Pipelines__orders__ClaimLease"] = "00:00:10",
+            ["JobDedup__Pipelines__orders__ClaimRenewInterval"] = "00:00:10",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:1/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("JobDedup:Pipelines:orders:ClaimRenewInterval must be at least 100 ms and shorter than ClaimLease", worker.Output, StringComparison.Ordinal);
     }
 
     [Fact]

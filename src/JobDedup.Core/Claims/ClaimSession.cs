@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JobDedup.Internal;
 using JobDedup.Telemetry;
 
@@ -6,7 +7,9 @@ namespace JobDedup.Claims;
 /// <summary>
 /// One flight's claim on its key in a claiming (durable) store: claimed before the handler runs, its lease renewed
 /// from the grant until it is completed or released, and completed only under its fencing token, so a stale owner
-/// can never overwrite a newer one. Failures release the claim; they are never kept.
+/// can never overwrite a newer one. Failures release the claim; they are never kept. A claim lost while the handler
+/// runs (the store says another claim holds the key, or renewals failed until the lease lapsed) fires
+/// <see cref="LostToken"/>, which the handler's token is linked to, and its outcome is not kept.
 /// </summary>
 internal sealed class ClaimSession<TResult> : IAsyncDisposable
 {
@@ -14,22 +17,40 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
     private readonly ClaimSettings _settings;
     private readonly EngineLog _log;
     private readonly CancellationTokenSource _stopRenewing = new();
-    private readonly Task _renewing;
-    private int _ended;
 
-    private ClaimSession(IClaimingOutcomeStore<TResult> store, ClaimSettings settings, EngineLog log, string key, long fencingToken)
+    // Never disposed: a handler left behind may still hold a token linked to it, and without a timer it frees nothing.
+    private readonly CancellationTokenSource _lost = new();
+    private readonly long _grantedAt;
+    private readonly Task _renewing;
+    private int _state; // ClaimSessionState
+    private ClaimLostException? _lostBecause;
+
+    private ClaimSession(IClaimingOutcomeStore<TResult> store, ClaimSettings settings, EngineLog log, string key, OutcomeClaim<TResult> claim, long grantedAt)
     {
         _store = store;
         _settings = settings;
         _log = log;
         Key = key;
-        FencingToken = fencingToken;
+        FencingToken = claim.FencingToken;
+        TakesOver = claim.TakesOver;
+        _grantedAt = grantedAt;
         _renewing = RenewAsync(_stopRenewing.Token);
     }
 
     public string Key { get; }
 
     public long FencingToken { get; }
+
+    /// <summary>Gets a value indicating whether the claim took the key from an owner that died.</summary>
+    public bool TakesOver { get; }
+
+    /// <summary>Gets a token that fires when the claim is lost while held; the handler's token is linked to it.</summary>
+    public CancellationToken LostToken => _lost.Token;
+
+    /// <summary>Gets why the claim was lost, once it was; <see langword="null"/> while it holds.</summary>
+    public ClaimLostException? LostBecause => Volatile.Read(ref _lostBecause);
+
+    public ClaimSessionState State => (ClaimSessionState)Volatile.Read(ref _state);
 
     /// <summary>
     /// Claims the key. Another instance's live claim is waited out (its outcome shared once it lands) or refused, as
@@ -45,6 +66,9 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
     {
         while (true)
         {
+            // The lease runs from before the request: the store may grant it any time after.
+            var requestedAt = settings.TimeProvider.GetTimestamp();
+
             // Not canceled half-way: a claim the store granted must be known here, so that it can be released.
             var claim = await store.TryClaimAsync(log.Name, key, settings.Owner, settings.Lease, CancellationToken.None).ConfigureAwait(false);
             switch (claim.State)
@@ -54,7 +78,14 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
                     throw new OperationCanceledException(cancellationToken);
 
                 case ClaimState.Claimed:
-                    return new ClaimResult<TResult>(new ClaimSession<TResult>(store, settings, log, key, claim.FencingToken), null, null);
+                    if (claim.TakesOver)
+                    {
+                        log.Write(
+                            static (logger, name, s) => Log.ClaimTakenOver(logger, name, s.key, s.claim.FencingToken, s.claim.PreviousOwner ?? "unknown"),
+                            (key, claim));
+                    }
+
+                    return new ClaimResult<TResult>(new ClaimSession<TResult>(store, settings, log, key, claim, requestedAt), null, null);
 
                 case ClaimState.Completed:
                     return new ClaimResult<TResult>(null, claim.Outcome, null);
@@ -84,8 +115,9 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
     /// </returns>
     public async Task<ClaimCompletion> CompleteAsync(StoredOutcome<TResult> outcome, TimeSpan retention)
     {
-        if (!await EndAsync().ConfigureAwait(false))
+        if (await EndAsync().ConfigureAwait(false) != ClaimSessionState.Held)
         {
+            // Ended already, or lost while running: the key is (or may be) another claim's, so nothing is written.
             return ClaimCompletion.Refused;
         }
 
@@ -136,7 +168,8 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
     /// <summary>Gives the claim up without an outcome, so another caller here or elsewhere may run the key. Never throws.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (await EndAsync().ConfigureAwait(false))
+        // A lost claim is released too: when renewals failed, nobody may have taken the key yet, and the token fences it.
+        if (await EndAsync().ConfigureAwait(false) != ClaimSessionState.Ended)
         {
             await ReleaseAsync(_store, _log, Key, FencingToken).ConfigureAwait(false);
         }
@@ -159,38 +192,58 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the renewal, once; true for the call that ended the session.</summary>
-    private async Task<bool> EndAsync()
+    /// <summary>Stops the renewal, once.</summary>
+    /// <returns>The state the session ended from; <see cref="ClaimSessionState.Ended"/> for every later call.</returns>
+    private async Task<ClaimSessionState> EndAsync()
     {
-        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        var previous = (ClaimSessionState)Interlocked.Exchange(ref _state, (int)ClaimSessionState.Ended);
+        AssertInvariants();
+        if (previous == ClaimSessionState.Ended)
         {
-            return false;
+            return previous;
         }
 
         await _stopRenewing.CancelAsync().ConfigureAwait(false);
         await _renewing.WhenEnded().ConfigureAwait(false);
         _stopRenewing.Dispose();
-        return true;
+        return previous;
     }
 
+    /// <summary>
+    /// Renews the lease every renewal interval while the claim is held. Each renewal may take up to one interval. A
+    /// renewal the store refuses loses the claim at once; failed renewals (the store out of reach, a timeout) are
+    /// retried at the next interval, and lose the claim once the lease has run out since the last renewal that held.
+    /// </summary>
     private async Task RenewAsync(CancellationToken stop)
     {
-        var every = _settings.Lease / 3;
+        var time = _settings.TimeProvider;
+        var heldSince = _grantedAt;
         try
         {
             while (true)
             {
-                await Task.Delay(every, _settings.TimeProvider, stop).ConfigureAwait(false);
+                await Task.Delay(_settings.RenewInterval, time, stop).ConfigureAwait(false);
+                var started = time.GetTimestamp();
                 bool renewed;
                 try
                 {
-                    renewed = await _store.RenewAsync(_log.Name, Key, FencingToken, _settings.Lease, stop).ConfigureAwait(false);
+                    using var limit = new CancellationTokenSource(_settings.RenewInterval, time);
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, limit.Token);
+                    renewed = await _store.RenewAsync(_log.Name, Key, FencingToken, _settings.Lease, linked.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
-                    // The store is out of reach for now (a timeout may surface as a cancellation): keep trying at the
-                    // next third of the lease. If the lease lapses meanwhile, the next renewal says so, and the fencing
-                    // token still guards the outcome.
+                    if (time.GetElapsedTime(heldSince) >= _settings.Lease)
+                    {
+                        Lose(new ClaimLostException(
+                            $"The claim on key '{Key}' of deduplicator '{_log.Name}' (fencing token {FencingToken}) could not be renewed " +
+                            $"for its whole lease of {_settings.Lease}; another instance may run the key now.",
+                            ex));
+                        return;
+                    }
+
+                    // The store is out of reach for now: keep trying at the next interval. The fencing token still
+                    // guards the outcome meanwhile.
                     if (ex is not OutcomeStoreUnavailableException { IsCircuitOpen: true })
                     {
                         _log.Write(static (logger, name, s) => Log.ClaimRenewFailed(logger, name, s.Key, s.ex), (Key, ex));
@@ -201,14 +254,49 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
 
                 if (!renewed)
                 {
-                    _log.Write(static (logger, name, s) => Log.ClaimLost(logger, name, s.Key, s.FencingToken), (Key, FencingToken));
+                    Lose(new ClaimLostException(
+                        $"The claim on key '{Key}' of deduplicator '{_log.Name}' (fencing token {FencingToken}) is no longer held: " +
+                        "another claim holds the key, or the key was forgotten."));
                     return;
                 }
+
+                heldSince = started;
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The claim is being completed or released.
         }
+    }
+
+    /// <summary>Moves a held claim to lost and fires the handler's token; nothing happens once the session ended.</summary>
+    private void Lose(ClaimLostException because)
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)ClaimSessionState.Lost, (int)ClaimSessionState.Held) != (int)ClaimSessionState.Held)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _lostBecause, because);
+        AssertInvariants();
+        _log.Write(
+            static (logger, name, s) => Log.ClaimLostWhileRunning(logger, name, s.Key, s.FencingToken, s.because.InnerException),
+            (Key, FencingToken, because));
+        try
+        {
+            _lost.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A handler's own cancellation callback threw; the handler sees the token fired all the same.
+        }
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        var state = (ClaimSessionState)Volatile.Read(ref _state);
+        Debug.Assert(state <= ClaimSessionState.Ended, "The state is one of the three.");
+        Debug.Assert(state != ClaimSessionState.Held || !_lost.IsCancellationRequested, "A held claim has not fired its loss.");
     }
 }

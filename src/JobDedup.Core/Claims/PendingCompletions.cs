@@ -121,8 +121,8 @@ internal sealed class PendingCompletions<TResult> : IDisposable
         var delay = FirstDelay;
         var tries = 1;
 
-        // The lease was last renewed at most a third of it ago: renew at the first failed retry.
-        var renewedAt = time.GetUtcNow() - (_settings.Lease / 3);
+        // The lease was last renewed at most one renewal interval ago: renew at the first failed retry.
+        var renewedAt = time.GetUtcNow() - _settings.RenewInterval;
         var endsAt = pending.Outcome.CompletedAt + _retention;
         try
         {
@@ -152,7 +152,7 @@ internal sealed class PendingCompletions<TResult> : IDisposable
                     return;
                 }
 
-                if (now - renewedAt >= _settings.Lease / 3 && !await TryRenewAsync(claim, token).ConfigureAwait(false))
+                if (now - renewedAt >= _settings.RenewInterval && !await TryRenewAsync(claim, token).ConfigureAwait(false))
                 {
                     _log.Write(static (logger, name, s) => Log.ClaimLost(logger, name, s.Key, s.FencingToken), (claim.Key, claim.FencingToken));
                     break;

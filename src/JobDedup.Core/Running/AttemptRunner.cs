@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobDedup.Claims;
 using JobDedup.Flights;
 using JobDedup.Telemetry;
 using Polly;
@@ -40,36 +41,62 @@ internal sealed class AttemptRunner<TJob, TResult>
     }
 
     /// <summary>Runs the attempts; the outcome of the last one, as data (never throws).</summary>
-    public async ValueTask<JobOutcome<TResult>> ExecuteAsync(JobFlight<TJob, TResult> flight)
+    /// <param name="flight">The flight.</param>
+    /// <param name="claim">
+    /// The flight's claim in a claiming store, or null: its token and takeover flag go to the handler, and its loss
+    /// cancels the handler.
+    /// </param>
+    public async ValueTask<JobOutcome<TResult>> ExecuteAsync(JobFlight<TJob, TResult> flight, ClaimSession<TResult>? claim)
     {
-        if (ReferenceEquals(_pipeline, ResiliencePipeline.Empty))
-        {
-            // No retry and no timeout: one attempt, without the cost of a resilience context.
-            return ToOutcome(flight, await RunAttemptAsync(flight, flight.HandlerToken).ConfigureAwait(false));
-        }
-
-        var context = ResilienceContextPool.Shared.Get(_log.Name, flight.HandlerToken);
-        context.Properties.Set(KeyProperty, flight.Key);
+        // A lost claim fires the handler's token as every caller leaving would.
+        var linked = claim is null ? null : CancellationTokenSource.CreateLinkedTokenSource(flight.HandlerToken, claim.LostToken);
+        var token = linked?.Token ?? flight.HandlerToken;
         try
         {
-            var result = await _pipeline.ExecuteOutcomeAsync(
-                static (ctx, state) => state.Runner.RunAttemptAsync(state.Flight, ctx.CancellationToken),
-                context,
-                (Runner: this, Flight: flight)).ConfigureAwait(false);
-            return ToOutcome(flight, result);
+            if (ReferenceEquals(_pipeline, ResiliencePipeline.Empty))
+            {
+                // No retry and no timeout: one attempt, without the cost of a resilience context.
+                return ToOutcome(flight, claim, await RunAttemptAsync(flight, claim, token).ConfigureAwait(false));
+            }
+
+            var context = ResilienceContextPool.Shared.Get(_log.Name, token);
+            context.Properties.Set(KeyProperty, flight.Key);
+            try
+            {
+                var result = await _pipeline.ExecuteOutcomeAsync(
+                    static (ctx, state) => state.Runner.RunAttemptAsync(state.Flight, state.Claim, ctx.CancellationToken),
+                    context,
+                    (Runner: this, Flight: flight, Claim: claim)).ConfigureAwait(false);
+                return ToOutcome(flight, claim, result);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
         }
         finally
         {
-            ResilienceContextPool.Shared.Return(context);
+            if (flight.LeftBehind is null)
+            {
+                // A handler left behind may still hold the linked token.
+                linked?.Dispose();
+            }
         }
     }
 
-    private static JobOutcome<TResult> ToOutcome(JobFlight<TJob, TResult> flight, Outcome<TResult> result)
+    private static JobOutcome<TResult> ToOutcome(JobFlight<TJob, TResult> flight, ClaimSession<TResult>? claim, Outcome<TResult> result)
     {
         var attempts = flight.Attempts;
         if (result.Exception is null)
         {
+            // A value is a value, even one returned after the claim was lost: its callers get it, but it is not kept.
             return JobOutcome<TResult>.Succeeded(flight.Key, result.Result!, JobRole.Leader, attempts);
+        }
+
+        if (claim?.LostBecause is { } lost && !flight.HandlerToken.IsCancellationRequested)
+        {
+            // Whatever the handler threw once its token fired for the lost claim, the key is another claim's now.
+            return JobOutcome<TResult>.Canceled(flight.Key, lost, JobRole.Leader, attempts);
         }
 
         return result.Exception is OperationCanceledException canceled && flight.HandlerToken.IsCancellationRequested
@@ -87,7 +114,7 @@ internal sealed class AttemptRunner<TJob, TResult>
             (key, Attempt: args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception));
     }
 
-    private async ValueTask<Outcome<TResult>> RunAttemptAsync(JobFlight<TJob, TResult> flight, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> RunAttemptAsync(JobFlight<TJob, TResult> flight, ClaimSession<TResult>? claim, CancellationToken cancellationToken)
     {
         Activity? activity = null;
 
@@ -105,11 +132,11 @@ internal sealed class AttemptRunner<TJob, TResult>
             }
 
             activity = Tracing.StartRun(flight, _log.Name, attempt);
-            var context = new JobContext(_log.Name, flight.Key, attempt, leaderChanged);
+            var context = new JobContext(_log.Name, flight.Key, attempt, leaderChanged, claim?.FencingToken, claim?.TakesOver ?? false);
             var pending = _handler.HandleAsync(job, context, cancellationToken);
             var value = pending.IsCompletedSuccessfully
                 ? pending.Result
-                : await WaitForHandlerAsync(flight, attempt, pending, cancellationToken).ConfigureAwait(false);
+                : await WaitForHandlerAsync(flight, claim, attempt, pending, cancellationToken).ConfigureAwait(false);
             return Outcome.FromResult(value);
         }
         catch (Exception ex)
@@ -133,7 +160,7 @@ internal sealed class AttemptRunner<TJob, TResult>
     /// callers get <see cref="HandlerStuckException"/> (or the cancellation) at once, and the flight holds the key,
     /// the slot and any claim until the handler ends; its late result is ignored and its exception observed.
     /// </summary>
-    private async Task<TResult> WaitForHandlerAsync(JobFlight<TJob, TResult> flight, int attempt, ValueTask<TResult> pending, CancellationToken cancellationToken)
+    private async Task<TResult> WaitForHandlerAsync(JobFlight<TJob, TResult> flight, ClaimSession<TResult>? claim, int attempt, ValueTask<TResult> pending, CancellationToken cancellationToken)
     {
         var task = pending.AsTask();
         try
@@ -144,9 +171,9 @@ internal sealed class AttemptRunner<TJob, TResult>
         {
             flight.LeftBehind = task;
             _log.Write(static (logger, name, key) => Log.HandlerLeftBehind(logger, name, key), flight.Key);
-            if (flight.HandlerToken.IsCancellationRequested)
+            if (flight.HandlerToken.IsCancellationRequested || claim?.LostBecause is not null)
             {
-                throw; // every caller left, or shutdown: the flight is canceled anyway
+                throw; // every caller left, shutdown, or the claim was lost: the flight is canceled anyway
             }
 
             throw new HandlerStuckException(

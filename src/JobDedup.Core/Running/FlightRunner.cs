@@ -112,7 +112,7 @@ internal sealed class FlightRunner<TJob, TResult>
 
             _counters.Miss();
             _metrics.Enqueued(JobRole.Leader);
-            var outcome = await _attempts.ExecuteAsync(flight).ConfigureAwait(false);
+            var outcome = await _attempts.ExecuteAsync(flight, claim).ConfigureAwait(false);
             if (flight.LeftBehind is null)
             {
                 flight.MarkRunEnded();

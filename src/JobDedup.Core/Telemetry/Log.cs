@@ -73,4 +73,10 @@ internal static partial class Log
 
     [LoggerMessage(1023, LogLevel.Warning, "Deduplicator {Deduplicator}: the outcome store is still unavailable ({Reason}); calls to it pause for another {BreakDuration}.")]
     public static partial void StoreStillOpen(ILogger logger, string deduplicator, string reason, TimeSpan breakDuration);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Deduplicator {Deduplicator}: key {Key} is taken over (fencing token {FencingToken}) from owner {PreviousOwner}, whose claim was neither completed nor released; that run may have done part of the work.")]
+    public static partial void ClaimTakenOver(ILogger logger, string deduplicator, string key, long fencingToken, string previousOwner);
+
+    [LoggerMessage(1031, LogLevel.Warning, "Deduplicator {Deduplicator}: the claim on key {Key} (fencing token {FencingToken}) was lost while its handler ran; the handler is canceled and its outcome is not kept.")]
+    public static partial void ClaimLostWhileRunning(ILogger logger, string deduplicator, string key, long fencingToken, Exception? exception);
 }

@@ -35,6 +35,31 @@ internal static class Migrator
             );
             CREATE INDEX IF NOT EXISTS {StoreSql.Quote(sql.Table + "_expires_at")} ON {sql.QualifiedTable} (expires_at);
             """),
+
+        // A btree row holds at most about 2.7 KB, and text cannot hold NUL: rows are found by the SHA-256 of the key's
+        // UTF-8 bytes, and the key column only shows the key (NUL written as \u0000).
+        new(2, "rows keyed by the SHA-256 of the key", static sql => $"""
+            ALTER TABLE {sql.QualifiedTable} ADD COLUMN key_digest bytea;
+            UPDATE {sql.QualifiedTable} SET key_digest = sha256(convert_to(key, 'UTF8'));
+            ALTER TABLE {sql.QualifiedTable} ALTER COLUMN key_digest SET NOT NULL;
+            DO $migrate$
+            DECLARE primary_key name;
+            BEGIN
+                SELECT conname INTO primary_key FROM pg_catalog.pg_constraint
+                 WHERE conrelid = '{sql.QualifiedTable}'::regclass AND contype = 'p';
+                EXECUTE format('ALTER TABLE {sql.QualifiedTable} DROP CONSTRAINT %I', primary_key);
+            END
+            $migrate$;
+            ALTER TABLE {sql.QualifiedTable} ADD CONSTRAINT {StoreSql.Quote(sql.Table + "_pkey")} PRIMARY KEY (scope, key_digest);
+            """),
+
+        // Each store instance holds a session-level advisory lock while it lives; a claim records its instance, so that
+        // a claim whose instance is gone can be taken over before its lease ends, and who a takeover replaced.
+        new(3, "claim owner instances and takeovers", static sql => $"""
+            CREATE SEQUENCE IF NOT EXISTS {sql.InstanceSequence} AS integer MINVALUE 1 CYCLE;
+            ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS owner_instance integer;
+            ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS taken_over_from text;
+            """),
     ];
 
     /// <summary>Gets the version the latest migration brings a table to.</summary>

@@ -19,4 +19,13 @@ internal static partial class Log
 
     [LoggerMessage(3005, LogLevel.Warning, "Outcome table {Table}: cleanup of expired rows failed; it runs again in {Interval}.")]
     public static partial void CleanupFailed(ILogger logger, string table, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(3006, LogLevel.Debug, "Outcome table {Table}: this store holds instance lock {Instance}; its claims are taken over at once if its session ends.")]
+    public static partial void InstanceLockTaken(ILogger logger, string table, int instance);
+
+    [LoggerMessage(3007, LogLevel.Warning, "Outcome table {Table}: the connection holding instance lock {Instance} failed; claims rely on their lease until a new lock is taken, in {Delay}.")]
+    public static partial void InstanceLockLost(ILogger logger, string table, int instance, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(3008, LogLevel.Warning, "Outcome table {Table}: could not take an instance lock; claims rely on their lease until one is taken.")]
+    public static partial void InstanceLockFailed(ILogger logger, string table, Exception exception);
 }

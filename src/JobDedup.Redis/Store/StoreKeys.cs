@@ -21,6 +21,9 @@ internal sealed class StoreKeys(string prefix)
     /// <summary>The scope's meta hash (generation and fencing counter).</summary>
     public RedisKey Meta(string scopePart) => $"{prefix}:s:{scopePart}";
 
+    /// <summary>The heartbeat key of one store instance: it exists while the instance lives.</summary>
+    public string Heartbeat(string instance) => $"{prefix}:i:{instance}";
+
     /// <summary>What the scripts put the generation and key part after.</summary>
     public string RecordPrefix(string scopePart) => $"{prefix}:o:{scopePart}:";
 

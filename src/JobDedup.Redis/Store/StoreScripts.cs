@@ -6,7 +6,9 @@ namespace JobDedup.Redis.Store;
 /// the scope's generation, bumped by a clear; <c>fence</c>: the fencing counter, which only grows); a record's key is
 /// built in the script from the record prefix, the generation and the key part, so a single Redis (or a primary with
 /// replicas) is required, not Redis Cluster. A record is a hash: <c>st</c> (<c>c</c> claimed, <c>d</c> done),
-/// <c>tok</c>, <c>own</c>, <c>lease</c> and <c>exp</c> (Unix ms), <c>val</c>, <c>att</c>, <c>at</c> (UTC ticks).
+/// <c>tok</c>, <c>own</c>, <c>lease</c> and <c>exp</c> (Unix ms), <c>val</c>, <c>att</c>, <c>at</c> (UTC ticks), and
+/// for a claim <c>hb</c>: the Redis key of its store instance's heartbeat. A claim is held while its lease runs and its
+/// heartbeat key exists (or it has none); a claim replaced while still claimed is a takeover of a dead owner.
 /// </summary>
 internal static class StoreScripts
 {
@@ -14,13 +16,25 @@ internal static class StoreScripts
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local gen = redis.call('HGET', KEYS[1], 'gen') or '0'
+        local function alive(hb)
+          return (not hb) or hb == '' or redis.call('EXISTS', hb) == 1
+        end
+        local function beat(hb, ms)
+          if hb ~= '' and tonumber(ms) > 0 then
+            redis.call('SET', hb, '1', 'PX', ms)
+          end
+        end
+
         """;
 
-    /// <summary>ARGV: record prefix, key part, owner, lease ms, keep ms. Returns {'claimed', token} | {'busy', lease} | {'done', val, att, at}.</summary>
+    /// <summary>
+    /// ARGV: record prefix, key part, owner, lease ms, keep ms, heartbeat key ('' for none), heartbeat ms.
+    /// Returns {'claimed', token, takes over (0|1), previous owner} | {'busy', lease} | {'done', val, att, at}.
+    /// </summary>
     public const string Claim = Prelude + """
         local rec = ARGV[1] .. gen .. ':' .. ARGV[2]
-        local st = redis.call('HMGET', rec, 'st', 'lease', 'exp', 'val', 'att', 'at')
-        if st[1] == 'c' and tonumber(st[2]) > now then
+        local st = redis.call('HMGET', rec, 'st', 'lease', 'exp', 'val', 'att', 'at', 'hb', 'own')
+        if st[1] == 'c' and tonumber(st[2]) > now and alive(st[7]) then
           return {'busy', st[2]}
         end
         if st[1] == 'd' and tonumber(st[3]) > now then
@@ -29,12 +43,16 @@ internal static class StoreScripts
         local lease = tonumber(ARGV[4])
         local tok = redis.call('HINCRBY', KEYS[1], 'fence', 1)
         redis.call('DEL', rec)
-        redis.call('HSET', rec, 'st', 'c', 'tok', tok, 'own', ARGV[3], 'lease', now + lease, 'exp', now + lease + tonumber(ARGV[5]))
+        beat(ARGV[6], ARGV[7])
+        redis.call('HSET', rec, 'st', 'c', 'tok', tok, 'own', ARGV[3], 'hb', ARGV[6], 'lease', now + lease, 'exp', now + lease + tonumber(ARGV[5]))
         redis.call('PEXPIRE', rec, lease + tonumber(ARGV[5]))
-        return {'claimed', tok}
+        if st[1] == 'c' then
+          return {'claimed', tok, 1, st[8] or ''}
+        end
+        return {'claimed', tok, 0, ''}
         """;
 
-    /// <summary>ARGV: record prefix, key part, token, lease ms, keep ms. Returns 1 when renewed.</summary>
+    /// <summary>ARGV: record prefix, key part, token, lease ms, keep ms, heartbeat key ('' for none), heartbeat ms. Returns 1 when renewed.</summary>
     public const string Renew = Prelude + """
         local rec = ARGV[1] .. gen .. ':' .. ARGV[2]
         local st = redis.call('HMGET', rec, 'st', 'tok')
@@ -42,7 +60,8 @@ internal static class StoreScripts
           return 0
         end
         local lease = tonumber(ARGV[4])
-        redis.call('HSET', rec, 'lease', now + lease, 'exp', now + lease + tonumber(ARGV[5]))
+        beat(ARGV[6], ARGV[7])
+        redis.call('HSET', rec, 'lease', now + lease, 'exp', now + lease + tonumber(ARGV[5]), 'hb', ARGV[6])
         redis.call('PEXPIRE', rec, lease + tonumber(ARGV[5]))
         return 1
         """;
@@ -56,7 +75,7 @@ internal static class StoreScripts
         end
         local keep = tonumber(ARGV[7])
         redis.call('HSET', rec, 'st', 'd', 'val', ARGV[4], 'att', ARGV[5], 'at', ARGV[6], 'exp', now + keep)
-        redis.call('HDEL', rec, 'lease', 'own')
+        redis.call('HDEL', rec, 'lease', 'own', 'hb')
         redis.call('PEXPIRE', rec, keep)
         redis.call('PUBLISH', ARGV[8], ARGV[9])
         return 1
@@ -77,11 +96,11 @@ internal static class StoreScripts
     /// <summary>ARGV: record prefix, key part. Returns {'done', val, att, at} | {'busy', lease, left ms} | {'free'}.</summary>
     public const string Inspect = Prelude + """
         local rec = ARGV[1] .. gen .. ':' .. ARGV[2]
-        local st = redis.call('HMGET', rec, 'st', 'lease', 'exp', 'val', 'att', 'at')
+        local st = redis.call('HMGET', rec, 'st', 'lease', 'exp', 'val', 'att', 'at', 'hb')
         if st[1] == 'd' and tonumber(st[3]) > now then
           return {'done', st[4], st[5], st[6]}
         end
-        if st[1] == 'c' and tonumber(st[2]) > now then
+        if st[1] == 'c' and tonumber(st[2]) > now and alive(st[7]) then
           return {'busy', st[2], tonumber(st[2]) - now}
         end
         return {'free'}

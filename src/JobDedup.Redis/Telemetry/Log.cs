@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(4101, LogLevel.Warning, "Redis outcome store {Prefix}: could not subscribe to {Channel}; waiters fall back to polling.")]
     public static partial void StoreSubscribeFailed(ILogger logger, string prefix, string channel, Exception exception);
+
+    [LoggerMessage(4102, LogLevel.Warning, "Redis outcome store {Prefix}: could not refresh this instance's heartbeat; if it stays out of reach for {TimeToLive}, other instances take its claims over.")]
+    public static partial void HeartbeatFailed(ILogger logger, string prefix, TimeSpan timeToLive, Exception exception);
+
+    [LoggerMessage(4103, LogLevel.Information, "Redis outcome store {Prefix}: this instance's heartbeat is refreshed again.")]
+    public static partial void HeartbeatRestored(ILogger logger, string prefix);
 }

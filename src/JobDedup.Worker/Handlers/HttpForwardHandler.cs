@@ -36,6 +36,12 @@ internal sealed class HttpForwardHandler(HttpClient client, Uri url, IReadOnlyLi
             request.Headers.Add(attemptHeader, context.Attempt.ToString(CultureInfo.InvariantCulture));
         }
 
+        // Only with a shared (claiming) store is there a token: it grows with every claim on the key, on any worker.
+        if (headers.FencingToken is { Length: > 0 } fencingHeader && context.FencingToken is { } token)
+        {
+            request.Headers.Add(fencingHeader, token.ToString(CultureInfo.InvariantCulture));
+        }
+
         foreach (var name in forwardHeaders)
         {
             if (job.GetHeader(name) is not { } value)

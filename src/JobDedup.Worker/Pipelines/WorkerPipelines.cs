@@ -132,6 +132,8 @@ internal static class WorkerPipelines
         RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
         AttemptTimeout = pipeline.AttemptTimeout,
         DedupeWindow = pipeline.DedupeWindow,
+        ClaimLease = pipeline.ClaimLease,
+        ClaimRenewInterval = pipeline.ClaimRenewInterval,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
 
@@ -285,6 +287,8 @@ internal static class WorkerPipelines
         to.RetryMaxDelay = from.RetryMaxDelay;
         to.AttemptTimeout = from.AttemptTimeout;
         to.DedupeWindow = from.DedupeWindow;
+        to.ClaimLease = from.ClaimLease;
+        to.ClaimRenewInterval = from.ClaimRenewInterval;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.WhenKeyBusy = from.WhenKeyBusy;
@@ -306,4 +310,5 @@ internal static class WorkerPipelines
         to.KeyRule = from.KeyRule;
         to.RetryDelays = from.RetryDelays;
     }
+
 }

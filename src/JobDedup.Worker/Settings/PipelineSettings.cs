@@ -34,6 +34,23 @@ public sealed class PipelineSettings
     /// <value>The default is <see langword="null"/>: the window is kept in this process's memory (or in PostgreSQL).</value>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long a worker's claim on a key in the shared store (<see cref="PostgreSql"/> or
+    /// <see cref="Redis"/>) holds without renewal: a worker cut off from the store or stalled this long loses its keys
+    /// to another worker, and its handlers are canceled. A worker that dies is noticed sooner (its PostgreSQL session
+    /// or Redis heartbeat ends), so this bounds the takeover only when the store cannot see the death. Between 1 second
+    /// and 1 day.
+    /// </summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how often a held claim is renewed (one renewal may take this long). At least 100 ms and shorter
+    /// than <see cref="ClaimLease"/>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: a third of <see cref="ClaimLease"/>.</value>
+    public TimeSpan? ClaimRenewInterval { get; set; }
+
     /// <summary>Gets a value indicating whether the window is kept in a store every worker shares.</summary>
     internal bool HasSharedStore => PostgreSql is not null || Redis is not null;
 

@@ -42,7 +42,7 @@ public sealed class ClaimingStoreTests
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
-        await using var first = OnClaims(
+        await using var first = Dedup.OnClaims(
             store,
             time,
             async (job, _, ct) =>
@@ -50,7 +50,7 @@ public sealed class ClaimingStoreTests
                 await gate.WaitAsync(ct);
                 return "done";
             });
-        await using var second = OnClaims(
+        await using var second = Dedup.OnClaims(
             store,
             time,
             (job, _, _) => ValueTask.FromResult("must not run"),
@@ -72,7 +72,7 @@ public sealed class ClaimingStoreTests
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var runs = 0;
-        await using var dedup = OnClaims(
+        await using var dedup = Dedup.OnClaims(
             store,
             time,
             (job, _, _) => Interlocked.Increment(ref runs) == 1 ? throw new InvalidOperationException("declined") : ValueTask.FromResult("ok"));
@@ -92,7 +92,7 @@ public sealed class ClaimingStoreTests
         var time = new TimerCountingTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
         var gate = new Gate();
-        await using var dedup = OnClaims(
+        await using var dedup = Dedup.OnClaims(
             store,
             time,
             async (job, _, ct) =>
@@ -126,7 +126,7 @@ public sealed class ClaimingStoreTests
         var stale = await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         time.Advance(TimeSpan.FromSeconds(6));
         var runs = 0;
-        await using var dedup = OnClaims(
+        await using var dedup = Dedup.OnClaims(
             store,
             time,
             (job, _, _) => ValueTask.FromResult($"run {Interlocked.Increment(ref runs)}"));
@@ -149,7 +149,7 @@ public sealed class ClaimingStoreTests
         var store = new ScriptableOutcomeStore<string>(time);
         await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
         var runs = 0;
-        await using var dedup = OnClaims(
+        await using var dedup = Dedup.OnClaims(
             store,
             time,
             (job, _, _) => ValueTask.FromResult($"run {Interlocked.Increment(ref runs)}"));
@@ -184,12 +184,12 @@ public sealed class ClaimingStoreTests
 
             return $"k run {Interlocked.Increment(ref runsOfK)} by {job.Payload}";
         };
-        await using var first = OnClaims(
+        await using var first = Dedup.OnClaims(
             store,
             time,
             handler,
             o => o.MaxConcurrentHandlers = 1);
-        await using var second = OnClaims(
+        await using var second = Dedup.OnClaims(
             store,
             time,
             handler);
@@ -249,12 +249,12 @@ public sealed class ClaimingStoreTests
                 runs.End(run);
             }
         };
-        await using var first = OnClaims(
+        await using var first = Dedup.OnClaims(
             store,
             time,
             handler,
             o => o.AttemptTimeout = TimeSpan.FromSeconds(5));
-        await using var second = OnClaims(
+        await using var second = Dedup.OnClaims(
             store,
             time,
             handler,
@@ -287,7 +287,7 @@ public sealed class ClaimingStoreTests
         store.Throw(StoreOperation.Renew, new TaskCanceledException("The store call timed out."));
         var gate = new Gate();
         var runs = 0;
-        await using var dedup = OnClaims(
+        await using var dedup = Dedup.OnClaims(
             store,
             time,
             async (job, _, ct) =>
@@ -312,21 +312,4 @@ public sealed class ClaimingStoreTests
         Assert.Equal(JobRole.Replayed, again.Role);
         Assert.Equal(1, runs);
     }
-
-    /// <summary>A deduplicator on a claiming store: outcomes kept for an hour, claims leased for 30 seconds.</summary>
-    private static JobDeduplicator<Job, string> OnClaims(
-        ScriptableOutcomeStore<string> store,
-        TimeProvider time,
-        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler,
-        Action<JobDedupOptions<Job>>? configure = null) =>
-        Dedup.Create(
-            handler,
-            o =>
-            {
-                o.DedupeWindow = TimeSpan.FromHours(1);
-                o.ClaimLease = TimeSpan.FromSeconds(30);
-                configure?.Invoke(o);
-            },
-            time,
-            store);
 }

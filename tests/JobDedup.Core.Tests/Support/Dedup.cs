@@ -25,4 +25,21 @@ public static class Dedup
         configure?.Invoke(options);
         return new JobDeduplicator<Job, string>(handler, options, loggerFactory, timeProvider, store);
     }
+
+    /// <summary>A deduplicator on a claiming store: outcomes kept for an hour, claims leased for 30 seconds.</summary>
+    public static JobDeduplicator<Job, string> OnClaims(
+        ScriptableOutcomeStore<string> store,
+        TimeProvider time,
+        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler,
+        Action<JobDedupOptions<Job>>? configure = null) =>
+        Create(
+            handler,
+            o =>
+            {
+                o.DedupeWindow = TimeSpan.FromHours(1);
+                o.ClaimLease = TimeSpan.FromSeconds(30);
+                configure?.Invoke(o);
+            },
+            time,
+            store);
 }

@@ -118,8 +118,8 @@ public sealed class CleanupTests(PostgreSqlDatabase database) : IClassFixture<Po
         for (var wave = 0; wave < Waves; wave++)
         {
             await schema.ExecuteAsync($"""
-                INSERT INTO {schema.QualifiedTable} (scope, key, status, fencing_token, outcome, attempts, completed_at, expires_at)
-                SELECT 'test', 'bulk-{wave}-' || i, 'completed', nextval('"{schema.Name}"."{schema.Table}_fencing"'),
+                INSERT INTO {schema.QualifiedTable} (scope, key, key_digest, status, fencing_token, outcome, attempts, completed_at, expires_at)
+                SELECT 'test', 'bulk-{wave}-' || i, sha256(convert_to('bulk-{wave}-' || i, 'UTF8')), 'completed', nextval('"{schema.Name}"."{schema.Table}_fencing"'),
                        convert_to('"v"', 'UTF8'), 1, now(), now() + interval '500 milliseconds'
                   FROM generate_series(1, {WaveSize}) AS i
                 """);
@@ -140,8 +140,8 @@ public sealed class CleanupTests(PostgreSqlDatabase database) : IClassFixture<Po
 
     private static Task<int> InsertAsync(TestSchema schema, int rows, string status, string expiresAt, string lease, string prefix = "expired") =>
         schema.ExecuteAsync($"""
-            INSERT INTO {schema.QualifiedTable} (scope, key, status, owner, lease_expires_at, fencing_token, outcome, attempts, completed_at, expires_at)
-            SELECT 's', '{prefix}-' || i, '{status}', NULL, {lease}, i, convert_to('"v"', 'UTF8'), 1, now(), {expiresAt}
+            INSERT INTO {schema.QualifiedTable} (scope, key, key_digest, status, owner, lease_expires_at, fencing_token, outcome, attempts, completed_at, expires_at)
+            SELECT 's', '{prefix}-' || i, sha256(convert_to('{prefix}-' || i, 'UTF8')), '{status}', NULL, {lease}, i, convert_to('"v"', 'UTF8'), 1, now(), {expiresAt}
               FROM generate_series(1, {rows}) AS i
             """);
 }

@@ -3,7 +3,7 @@ using JobDedup.Testing.Contracts;
 
 namespace JobDedup.PostgreSql.Tests.CrossInstance;
 
-/// <summary>A leader whose process dies mid-handler: its lease lapses, another instance runs the key once, and the dead leader's late write is refused.</summary>
+/// <summary>A leader whose process dies mid-handler: while it lives it renews its claim; once it is killed another instance runs the key once, and the dead leader's late write is refused.</summary>
 public sealed class LeaseTakeoverTests(PostgreSqlDatabase database) : IClassFixture<PostgreSqlDatabase>
 {
     private static readonly TimeSpan HolderLease = TimeSpan.FromSeconds(2);

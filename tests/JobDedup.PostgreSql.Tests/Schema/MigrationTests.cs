@@ -1,3 +1,4 @@
+using JobDedup.PostgreSql.Schema;
 using JobDedup.PostgreSql.Tests.Support;
 
 namespace JobDedup.PostgreSql.Tests.Schema;
@@ -18,8 +19,8 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
         await using var second = schema.Store();
         await second.MigrateAsync();
 
-        Assert.Equal(1L, await VersionsAsync(schema, schema.Table));
-        Assert.Equal(1, await schema.ScalarAsync<int>($"SELECT max(version) FROM \"{schema.Name}\".jobdedup_schema_versions WHERE table_name = '{schema.Table}'"));
+        Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, schema.Table));
+        Assert.Equal(Migrator.LatestVersion, await schema.ScalarAsync<int>($"SELECT max(version) FROM \"{schema.Name}\".jobdedup_schema_versions WHERE table_name = '{schema.Table}'"));
         Assert.Equal(0, await schema.CountAsync());
     }
 
@@ -33,7 +34,7 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
             // Separate stores have separate connection pools: as separate processes, they race for the schema.
             await Task.WhenAll(stores.Select(s => Task.Run(() => s.MigrateAsync()))).Within();
 
-            Assert.Equal(1L, await VersionsAsync(schema, schema.Table));
+            Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, schema.Table));
             Assert.Equal(ClaimState.Claimed, (await stores[3].TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default)).State);
         }
         finally
@@ -54,8 +55,8 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
 
         await Task.WhenAll(Task.Run(() => payments.MigrateAsync()), Task.Run(() => refunds.MigrateAsync())).Within();
 
-        Assert.Equal(1L, await VersionsAsync(schema, "payments"));
-        Assert.Equal(1L, await VersionsAsync(schema, "refunds"));
+        Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, "payments"));
+        Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, "refunds"));
         var claim = await payments.TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default);
         Assert.Equal(ClaimState.Claimed, (await refunds.TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default)).State);
         Assert.Equal(ClaimState.Claimed, claim.State);
@@ -68,7 +69,7 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
         await using var store = schema.Store();
 
         Assert.Null(await store.TryGetAsync("s", "k", default));
-        Assert.Equal(1L, await VersionsAsync(schema, schema.Table));
+        Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, schema.Table));
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
             Assert.Equal("public." + table, store.TableName);
             Assert.Equal(ClaimState.Claimed, claim.State);
             Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM public.\"{table}\""));
-            Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM public.jobdedup_schema_versions WHERE table_name = '{table}'"));
+            Assert.Equal((long)Migrator.LatestVersion, await schema.ScalarAsync<long>($"SELECT count(*) FROM public.jobdedup_schema_versions WHERE table_name = '{table}'"));
         }
         finally
         {
@@ -96,6 +97,7 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
                 SELECT pg_advisory_xact_lock({0x4A6F_6244_6564_7570L});
                 DROP TABLE IF EXISTS public."{table}";
                 DROP SEQUENCE IF EXISTS public."{table}_fencing";
+                DROP SEQUENCE IF EXISTS public."{table}_instances";
                 DELETE FROM public.jobdedup_schema_versions WHERE table_name = '{table}';
                 DO $$ BEGIN
                     IF NOT EXISTS (SELECT 1 FROM public.jobdedup_schema_versions) THEN DROP TABLE public.jobdedup_schema_versions; END IF;
@@ -103,6 +105,65 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
                 COMMIT;
                 """);
         }
+    }
+
+    [Fact]
+    public async Task TableOfVersionOne_WithRows_IsMigratedToTheLatestAndKeepsItsOutcomesAndClaims()
+    {
+        await using var schema = database.NewSchema();
+        var table = schema.QualifiedTable;
+        var sequence = $"\"{schema.Name}\".\"{schema.Table}_fencing\"";
+
+        // The table exactly as version 1 created it, with rows a version-1 store wrote.
+        await schema.ExecuteAsync($"""
+            CREATE SCHEMA "{schema.Name}";
+            CREATE SEQUENCE {sequence} AS bigint;
+            CREATE TABLE {table} (
+                scope            text        NOT NULL,
+                key              text        NOT NULL,
+                status           text        NOT NULL CHECK (status IN ('claimed', 'completed')),
+                owner            text,
+                lease_expires_at timestamptz,
+                fencing_token    bigint      NOT NULL,
+                outcome          bytea,
+                attempts         integer     NOT NULL DEFAULT 0,
+                completed_at     timestamptz,
+                expires_at       timestamptz NOT NULL,
+                PRIMARY KEY (scope, key)
+            );
+            CREATE INDEX "{schema.Table}_expires_at" ON {table} (expires_at);
+            CREATE TABLE "{schema.Name}".jobdedup_schema_versions (
+                table_name text NOT NULL, version integer NOT NULL, description text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, version));
+            INSERT INTO "{schema.Name}".jobdedup_schema_versions (table_name, version, description)
+                 VALUES ('{schema.Table}', 1, 'outcome table, fencing sequence and expiry index');
+            INSERT INTO {table} (scope, key, status, owner, lease_expires_at, fencing_token, outcome, attempts, completed_at, expires_at) VALUES
+                ('payments', 'evt_1', 'completed', NULL, NULL, nextval('{sequence}'), convert_to('"receipt 1"', 'UTF8'), 2, '2026-03-01T12:00:00Z', now() + interval '1 hour'),
+                ('payments', 'café-ключ-✓', 'completed', NULL, NULL, nextval('{sequence}'), convert_to('"receipt 2"', 'UTF8'), 1, '2026-03-01T12:00:00Z', now() + interval '1 hour'),
+                ('payments', 'evt_3', 'claimed', 'old instance', now() + interval '1 hour', nextval('{sequence}'), NULL, 0, NULL, now() + interval '2 hours');
+            """);
+        var tokenBefore = await schema.ScalarAsync<long>($"SELECT max(fencing_token) FROM {table}");
+
+        await using var store = schema.Store();
+        await store.MigrateAsync();
+
+        Assert.Equal(Migrator.LatestVersion, await schema.ScalarAsync<int>($"SELECT max(version) FROM \"{schema.Name}\".jobdedup_schema_versions WHERE table_name = '{schema.Table}'"));
+        Assert.Equal(3L, await schema.CountAsync());
+        Assert.Equal(new StoredOutcome<string>("receipt 1", 2, new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero)), await store.TryGetAsync("payments", "evt_1", default));
+        var unicode = await store.TryClaimAsync("payments", "café-ключ-✓", "new instance", TimeSpan.FromMinutes(1), default);
+        Assert.Equal(ClaimState.Completed, unicode.State);
+        Assert.Equal("receipt 2", unicode.Outcome!.Value.Value);
+
+        // The claim of version 1 has no instance: it holds by its lease, as before.
+        var busy = await store.TryClaimAsync("payments", "evt_3", "new instance", TimeSpan.FromMinutes(1), default);
+        Assert.Equal(ClaimState.Busy, busy.State);
+
+        // New claims go on from the same sequence, and a long key now fits.
+        var longKey = new string('k', 5_000) + "✓";
+        var claim = await store.TryClaimAsync("payments", longKey, "new instance", TimeSpan.FromMinutes(1), default);
+        Assert.Equal(ClaimState.Claimed, claim.State);
+        Assert.True(claim.FencingToken > tokenBefore);
+        Assert.Equal(0, await schema.CountAsync("key_digest IS NULL OR length(key_digest) <> 32"));
     }
 
     private static Task<long> VersionsAsync(TestSchema schema, string table) =>

@@ -13,11 +13,15 @@ public sealed class LeaseHolderProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<long> _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private LeaseHolderProcess(Process process) => _process = process;
 
-    /// <summary>Completes with the holder's fencing token once its handler runs.</summary>
+    /// <summary>Completes with the holder's fencing token once its (first) handler runs.</summary>
     public Task<long> Running => _running.Task;
+
+    /// <summary>Completes with the number of keys the holder claimed once every one of its handlers runs.</summary>
+    public Task<int> Holding => _holding.Task;
 
     public string Output
     {
@@ -30,7 +34,12 @@ public sealed class LeaseHolderProcess : IAsyncDisposable
         }
     }
 
-    public static LeaseHolderProcess Start(TestSchema schema, string scope, string key, TimeSpan lease)
+    /// <param name="schema">The schema of the outcome table.</param>
+    /// <param name="scope">The deduplicator's name.</param>
+    /// <param name="key">The key it claims; with <paramref name="keys"/>, the stem of the keys <c>{key}-1</c> … <c>{key}-{keys}</c>.</param>
+    /// <param name="lease">The claims' lease.</param>
+    /// <param name="keys">How many keys it claims; just <paramref name="key"/> when omitted.</param>
+    public static LeaseHolderProcess Start(TestSchema schema, string scope, string key, TimeSpan lease, int? keys = null)
     {
         var dll = LeaseHolderDll();
         var start = new ProcessStartInfo("dotnet")
@@ -45,18 +54,28 @@ public sealed class LeaseHolderProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
+        if (keys is { } count)
+        {
+            start.ArgumentList.Add(count.ToString(CultureInfo.InvariantCulture));
+        }
+
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var holder = new LeaseHolderProcess(process);
         process.OutputDataReceived += (_, e) => holder.Append(e.Data);
         process.ErrorDataReceived += (_, e) => holder.Append(e.Data);
-        process.Exited += (_, _) => holder._running.TrySetException(new InvalidOperationException($"The lease holder exited early:{Environment.NewLine}{holder.Output}"));
+        process.Exited += (_, _) =>
+        {
+            var early = new InvalidOperationException($"The lease holder exited early:{Environment.NewLine}{holder.Output}");
+            holder._running.TrySetException(early);
+            holder._holding.TrySetException(early);
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return holder;
     }
 
-    /// <summary>Ends the process at once, as a crash or an OOM kill would: no shutdown, no release, no more renewals.</summary>
+    /// <summary>Ends the process at once with SIGKILL, as a crash or an OOM kill would: no shutdown, no release, no more renewals.</summary>
     public async Task KillAsync()
     {
         _process.Kill(entireProcessTree: true);
@@ -103,6 +122,11 @@ public sealed class LeaseHolderProcess : IAsyncDisposable
         if (line.StartsWith("running ", StringComparison.Ordinal) && long.TryParse(line.AsSpan("running ".Length), CultureInfo.InvariantCulture, out var token))
         {
             _running.TrySetResult(token);
+        }
+
+        if (line.StartsWith("holding ", StringComparison.Ordinal) && int.TryParse(line.AsSpan("holding ".Length), CultureInfo.InvariantCulture, out var keys))
+        {
+            _holding.TrySetResult(keys);
         }
     }
 }

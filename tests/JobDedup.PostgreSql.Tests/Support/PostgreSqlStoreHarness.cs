@@ -29,6 +29,12 @@ public sealed class PostgreSqlStoreHarness(TestSchema schema) : IClaimingStoreHa
     public Task ExpireAsync(string scope, string key) =>
         schema.ExecuteAsync($"UPDATE {schema.QualifiedTable} SET expires_at = now() - interval '1 second' WHERE scope = '{scope}' AND key = '{key}'");
 
+    /// <summary>
+    /// Disposing the store closes the dedicated connection that holds its instance lock, so the server drops the lock
+    /// exactly as it does when the process dies; unlike a graceful shutdown, nothing releases the store's claims.
+    /// </summary>
+    public async Task KillOwnerAsync(IClaimingOutcomeStore<string> store) => await ((PostgreSqlOutcomeStore<string>)store).DisposeAsync();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var store in _stores)

@@ -22,6 +22,9 @@ public sealed class RedisStoreHarness(StoreScope prefix) : IClaimingStoreHarness
 
     public Task ExpireAsync(string scope, string key) => prefix.ExpireAsync(Any(), scope, key);
 
+    /// <summary>Disposing the store deletes its heartbeat key, which is what expiry does once a dead process stops refreshing it.</summary>
+    public async Task KillOwnerAsync(IClaimingOutcomeStore<string> store) => await ((RedisOutcomeStore<string>)store).DisposeAsync();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var store in _stores)

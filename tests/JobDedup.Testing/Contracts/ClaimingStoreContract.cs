@@ -40,7 +40,81 @@ public abstract class ClaimingStoreContract
 
         Assert.Equal(ClaimState.Claimed, second.State);
         Assert.True(second.FencingToken > first.FencingToken);
+        Assert.True(second.TakesOver);
+        Assert.Equal("crashed", second.PreviousOwner);
+        Assert.False(first.TakesOver);
         Assert.False(await store.CompleteAsync("s", "k", first.FencingToken, new StoredOutcome<string>("late", 1, Noon), TimeSpan.FromHours(1), default));
+    }
+
+    [Fact]
+    public async Task TryClaimAsync_OwnerOnAnotherStoreAlive_StaysBusyWhileItsLeaseHolds()
+    {
+        await using var harness = NewHarness();
+        var holder = harness.Store();
+        var other = harness.Store();
+        var claimed = await holder.TryClaimAsync("s", "k", "holder", Long, default);
+
+        var busy = await other.TryClaimAsync("s", "k", "other", Long, default);
+
+        Assert.Equal(ClaimState.Claimed, claimed.State);
+        Assert.Equal(ClaimState.Busy, busy.State);
+        Assert.True(await holder.RenewAsync("s", "k", claimed.FencingToken, Long, default));
+    }
+
+    [Fact]
+    public async Task TryClaimAsync_OwnerDied_IsTakenOverAtOnceWithoutWaitingForTheLease_AndTheDeadOwnersWritesAreRefused()
+    {
+        await using var harness = NewHarness();
+        var dying = harness.Store();
+        var survivor = harness.Store();
+        var dead = await dying.TryClaimAsync("s", "k", "dying", Long, default);
+        await harness.KillOwnerAsync(dying);
+
+        var taken = await survivor.TryClaimAsync("s", "k", "survivor", Long, default);
+
+        Assert.Equal(ClaimState.Claimed, taken.State);
+        Assert.True(taken.TakesOver);
+        Assert.Equal("dying", taken.PreviousOwner);
+        Assert.True(taken.FencingToken > dead.FencingToken);
+        Assert.False(await survivor.RenewAsync("s", "k", dead.FencingToken, Long, default));
+        Assert.False(await survivor.CompleteAsync("s", "k", dead.FencingToken, new StoredOutcome<string>("late", 1, Noon), TimeSpan.FromHours(1), default));
+        Assert.True(await survivor.CompleteAsync("s", "k", taken.FencingToken, new StoredOutcome<string>("survivor's", 1, Noon), TimeSpan.FromHours(1), default));
+        Assert.Equal("survivor's", (await survivor.TryGetAsync("s", "k", default))!.Value.Value);
+    }
+
+    [Fact]
+    public async Task WaitForOutcomeAsync_OwnerDies_ReturnsNullSoThatTheKeyIsClaimedAgain()
+    {
+        await using var harness = NewHarness();
+        var dying = harness.Store();
+        var survivor = harness.Store(pollInterval: TimeSpan.FromMilliseconds(100));
+        await dying.TryClaimAsync("s", "k", "dying", Long, default);
+        var waiting = survivor.WaitForOutcomeAsync("s", "k", default).AsTask();
+        await Watchdog.Until(() => harness.Waiters(survivor) == 1, "the survivor waits on the dying owner's claim");
+        Assert.False(waiting.IsCompleted);
+
+        await harness.KillOwnerAsync(dying);
+
+        Assert.Null(await waiting.Within());
+        Assert.True((await survivor.TryClaimAsync("s", "k", "survivor", Long, default)).TakesOver);
+    }
+
+    [Fact]
+    public async Task TryClaimAsync_TokensOfOneKey_GrowAcrossStores()
+    {
+        await using var harness = NewHarness();
+        var stores = new[] { harness.Store(), harness.Store() };
+        var tokens = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var claim = await stores[i % 2].TryClaimAsync("s", "k", $"owner-{i}", Long, default);
+            Assert.Equal(ClaimState.Claimed, claim.State);
+            tokens.Add(claim.FencingToken);
+            await stores[i % 2].ReleaseAsync("s", "k", claim.FencingToken, default);
+        }
+
+        Assert.Equal(tokens.Order(), tokens);
+        Assert.Equal(tokens.Count, tokens.Distinct().Count());
     }
 
     [Fact]
@@ -131,6 +205,8 @@ public abstract class ClaimingStoreContract
 
         Assert.Equal(ClaimState.Claimed, next.State);
         Assert.True(next.FencingToken > claim.FencingToken);
+        Assert.False(next.TakesOver);
+        Assert.Null(next.PreviousOwner);
     }
 
     [Fact]
@@ -174,6 +250,7 @@ public abstract class ClaimingStoreContract
 
         Assert.Equal(ClaimState.Claimed, second.State);
         Assert.True(second.FencingToken > first.FencingToken);
+        Assert.False(second.TakesOver);
         Assert.Null(await store.TryGetAsync("s", "k", default));
     }
 

@@ -21,4 +21,10 @@ public interface IClaimingStoreHarness : IAsyncDisposable
 
     /// <summary>Moves a kept outcome's expiry into the past.</summary>
     Task ExpireAsync(string scope, string key);
+
+    /// <summary>
+    /// Ends a store as its process dying would, as far as the backend can tell: the signal that its owner lives (a
+    /// PostgreSQL session's advisory lock, a Redis heartbeat) is gone, and the store is not used again.
+    /// </summary>
+    Task KillOwnerAsync(IClaimingOutcomeStore<string> store);
 }

@@ -9,6 +9,7 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
 {
     private readonly Dictionary<(string Scope, string Key), Entry> _entries = [];
     private readonly Lock _sync = new();
+    private readonly HashSet<string> _deadOwners = new(StringComparer.Ordinal);
     private long _nextToken;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -24,15 +25,17 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
                     return new(OutcomeClaim.Completed(done));
                 }
 
-                if (entry.Outcome is null && entry.LeaseExpiresAt > now)
+                if (entry.Outcome is null && entry.LeaseExpiresAt > now && !_deadOwners.Contains(entry.Owner))
                 {
                     return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt));
                 }
             }
 
+            // A claim replaced while still claimed (lapsed, or its owner dead) is a takeover; a kept outcome is not.
+            var takesOver = entry is { Outcome: null };
             var token = ++_nextToken;
-            _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue);
-            return new(OutcomeClaim.Claimed<TResult>(token));
+            _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue, owner);
+            return new(OutcomeClaim.Claimed<TResult>(token, takesOver, takesOver ? entry!.Owner : null));
         }
     }
 
@@ -87,7 +90,8 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
             lock (_sync)
             {
                 var now = clock.GetUtcNow();
-                if (!_entries.TryGetValue((scope, key), out var entry) || (entry.Outcome is null && entry.LeaseExpiresAt <= now))
+                if (!_entries.TryGetValue((scope, key), out var entry) ||
+                    (entry.Outcome is null && (entry.LeaseExpiresAt <= now || _deadOwners.Contains(entry.Owner))))
                 {
                     return null;
                 }
@@ -118,7 +122,7 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
         lock (_sync)
         {
             var token = _entries.TryGetValue((scope, key), out var entry) ? entry.Token : 0;
-            _entries[(scope, key)] = new Entry(token, DateTimeOffset.MinValue, outcome, clock.GetUtcNow() + retention);
+            _entries[(scope, key)] = new Entry(token, DateTimeOffset.MinValue, outcome, clock.GetUtcNow() + retention, string.Empty);
             Changed();
         }
 
@@ -151,6 +155,32 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
         return default;
     }
 
+    /// <summary>
+    /// Marks an owner dead, as a durable store does when the owner's process is gone: its claims may be taken over at
+    /// once, whatever their leases say, and its waiters re-check.
+    /// </summary>
+    /// <param name="owner">The owner, as passed to <see cref="TryClaimAsync"/>.</param>
+    public void KillOwner(string owner)
+    {
+        lock (_sync)
+        {
+            _deadOwners.Add(owner);
+            Changed();
+        }
+    }
+
+    /// <summary>Gets who made the claim on a key now held or kept, or <see langword="null"/> when there is none.</summary>
+    /// <param name="scope">The deduplicator's name.</param>
+    /// <param name="key">The key.</param>
+    /// <returns>The owner.</returns>
+    public string? OwnerOf(string scope, string key)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue((scope, key), out var entry) ? entry.Owner : null;
+        }
+    }
+
     /// <summary>Lets a waiter re-check after a lease lapses on the clock (a real store polls).</summary>
     public void Poke()
     {
@@ -166,5 +196,5 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record Entry(long Token, DateTimeOffset LeaseExpiresAt, StoredOutcome<TResult>? Outcome, DateTimeOffset ExpiresAt);
+    private sealed record Entry(long Token, DateTimeOffset LeaseExpiresAt, StoredOutcome<TResult>? Outcome, DateTimeOffset ExpiresAt, string Owner);
 }

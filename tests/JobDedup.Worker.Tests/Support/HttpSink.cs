@@ -18,6 +18,7 @@ public sealed class HttpSink : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly ConcurrentDictionary<string, string> _fencingTokens = new();
 
     private HttpSink(WebApplication app) => _app = app;
 
@@ -25,6 +26,9 @@ public sealed class HttpSink : IAsyncDisposable
         (key, _, _) => Task.FromResult((200, $"handled {key}"));
 
     public IReadOnlyDictionary<string, int> Calls => _calls;
+
+    /// <summary>Gets the fencing-token header of the last call per key (empty when the call had none).</summary>
+    public IReadOnlyDictionary<string, string> FencingTokens => _fencingTokens;
 
     public int TotalCalls => _calls.Values.Sum();
 
@@ -41,6 +45,7 @@ public sealed class HttpSink : IAsyncDisposable
         {
             var key = Uri.UnescapeDataString(context.Request.Headers["Idempotency-Key"].ToString());
             var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+            sink._fencingTokens[key] = context.Request.Headers["JobDedup-Fencing-Token"].ToString();
             var (status, body) = await sink.Respond(key, call, context.RequestAborted);
             context.Response.StatusCode = status;
             await context.Response.WriteAsync(body, context.RequestAborted);
