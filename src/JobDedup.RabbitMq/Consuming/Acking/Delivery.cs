@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobDedup.RabbitMq.Consuming.Settling;
 
 namespace JobDedup.RabbitMq.Consuming.Acking;
 
@@ -17,6 +18,9 @@ internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
     public ulong DeliveryTag { get; } = deliveryTag;
 
     public RabbitMqMessage Message { get; } = message;
+
+    /// <summary>Gets the count of its queue's unsettled deliveries, which it belongs to while counted.</summary>
+    public QueueTally? Tally { get; init; }
 
     /// <summary>Gets or sets the dedupe key, once known.</summary>
     public string? Key { get; set; }
