@@ -39,6 +39,8 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
     private bool _renewalFailing;
     private Task _loop = Task.CompletedTask;
     private string _lastReported = string.Empty;
+    private int _stopped;
+    private int _disposed;
 
     public PartitionCoordinator(
         string consumer,
@@ -86,6 +88,11 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
     /// </summary>
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _fenceTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Task[] drains;
@@ -117,6 +124,11 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
         await _fenceTimer.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();

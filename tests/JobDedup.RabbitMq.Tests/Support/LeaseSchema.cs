@@ -1,0 +1,68 @@
+using Npgsql;
+
+namespace JobDedup.RabbitMq.Tests.Support;
+
+/// <summary>
+/// A PostgreSQL schema of its own for one test's partition leases, on JOBDEDUP_POSTGRES or the local server that
+/// scripts/postgres.sh starts; dropped at the end. Without a server the test fails saying how to start one.
+/// </summary>
+public sealed class LeaseSchema : IAsyncDisposable
+{
+    private LeaseSchema(string connectionString, string name)
+    {
+        ConnectionString = connectionString;
+        Name = name;
+    }
+
+    public string ConnectionString { get; }
+
+    public string Name { get; }
+
+    public static async Task<LeaseSchema> CreateAsync()
+    {
+        var connectionString = Resolve();
+        try
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 }.ConnectionString);
+            await connection.OpenAsync();
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"No PostgreSQL answers for the partition leases ({ex.Message}). Start one with: scripts/postgres.sh start " +
+                "(or point JOBDEDUP_POSTGRES at a server with an Npgsql connection string).",
+                ex);
+        }
+
+        return new LeaseSchema(connectionString, "jdp_" + Guid.NewGuid().ToString("N")[..12]);
+    }
+
+    /// <summary>Lease options on this schema.</summary>
+    public void Configure(PostgreSqlPartitionLeaseOptions options) => options.Schema = Name;
+
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Name}\" CASCADE", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    // Mirrors scripts/postgres.sh connection-string.
+    private static string Resolve()
+    {
+        if (Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        var user = Environment.GetEnvironmentVariable("PGUSER") is { Length: > 0 } pgUser ? pgUser : "postgres";
+        var value = $"Host=127.0.0.1;Port=5432;Username={user};Database=jobdedup";
+        if (Environment.GetEnvironmentVariable("PGPASSWORD") is { Length: > 0 } password)
+        {
+            value += $";Password={password}";
+        }
+
+        return value;
+    }
+}
