@@ -145,7 +145,8 @@ public sealed class WorkerTests(Broker broker)
             return (200, $"charged {key}");
         };
         var replies = await queue.DeclareReplyQueueAsync();
-        var settings = Pipeline(queue, sink, ("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"));
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
+        var settings = Pipeline(queue, sink, [("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"), .. leases.WorkerSettings()]);
         await using var first = WorkerProcess.Start(settings);
         await using var second = WorkerProcess.Start(settings);
         await Task.WhenAll(first.Consuming, second.Consuming).Within();

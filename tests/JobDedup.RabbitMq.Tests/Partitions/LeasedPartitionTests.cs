@@ -23,7 +23,7 @@ public sealed class LeasedPartitionTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, $"leased-{instances}");
         queue.UsesPartitions(Partitions);
-        await using var leases = await LeaseSchema.CreateAsync();
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
         var record = new ConsumptionRecord();
         var started = Stopwatch.StartNew();
         var hosts = await Task.WhenAll(Enumerable.Range(0, instances).Select(i => StartAsync(queue, leases, $"i{i}", record)));
@@ -51,7 +51,7 @@ public sealed class LeasedPartitionTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "leased-join");
         queue.UsesPartitions(Partitions);
-        await using var leases = await LeaseSchema.CreateAsync();
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
         var record = new ConsumptionRecord { HandlerPause = TimeSpan.FromMilliseconds(20) };
         const int PerPartition = 200;
 
@@ -91,7 +91,7 @@ public sealed class LeasedPartitionTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "leased-leave");
         queue.UsesPartitions(Partitions);
-        await using var leases = await LeaseSchema.CreateAsync();
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
         var record = new ConsumptionRecord();
         var hosts = (await Task.WhenAll(Enumerable.Range(0, 3).Select(i => StartAsync(queue, leases, $"i{i}", record)))).ToList();
         try
@@ -115,7 +115,7 @@ public sealed class LeasedPartitionTests(Broker broker)
         }
     }
 
-    private static async Task<ConsumerHost> StartAsync(TestQueue queue, LeaseSchema leases, string instance, ConsumptionRecord record, int prefetch = 200) =>
+    private static async Task<ConsumerHost> StartAsync(TestQueue queue, PartitionLeaseSchema leases, string instance, ConsumptionRecord record, int prefetch = 200) =>
         await ConsumerHost.StartAsync(
             queue,
             (message, context, ct) => record.HandleAsync(instance, context.Key, ct),

@@ -25,6 +25,9 @@ public sealed class HttpSink : IAsyncDisposable
 
     public IReadOnlyDictionary<string, int> Calls => _calls;
 
+    /// <summary>Gets every request: its path, its key, when it came in and when its answer went out (or it was aborted).</summary>
+    public ConcurrentBag<(string Path, string Key, long Started, long Ended)> Requests { get; } = [];
+
     public int TotalCalls => _calls.Values.Sum();
 
     public Uri Url { get; private set; } = null!;
@@ -39,10 +42,18 @@ public sealed class HttpSink : IAsyncDisposable
         app.MapPost("/{**path}", async (HttpContext context) =>
         {
             var key = context.Request.Headers["X-Dedupe-Key"].ToString();
-            var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
-            var (status, body) = await sink.Respond(key, call, context.RequestAborted);
-            context.Response.StatusCode = status;
-            await context.Response.WriteAsync(body, context.RequestAborted);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+                var (status, body) = await sink.Respond(key, call, context.RequestAborted);
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsync(body, context.RequestAborted);
+            }
+            finally
+            {
+                sink.Requests.Add((context.Request.Path.Value ?? string.Empty, key, started, System.Diagnostics.Stopwatch.GetTimestamp()));
+            }
         });
         await app.StartAsync().Within();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

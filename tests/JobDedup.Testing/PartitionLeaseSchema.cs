@@ -1,14 +1,14 @@
 using Npgsql;
 
-namespace JobDedup.RabbitMq.Tests.Support;
+namespace JobDedup.Testing;
 
 /// <summary>
 /// A PostgreSQL schema of its own for one test's partition leases, on JOBDEDUP_POSTGRES or the local server that
 /// scripts/postgres.sh starts; dropped at the end. Without a server the test fails saying how to start one.
 /// </summary>
-public sealed class LeaseSchema : IAsyncDisposable
+public sealed class PartitionLeaseSchema : IAsyncDisposable
 {
-    private LeaseSchema(string connectionString, string name)
+    private PartitionLeaseSchema(string connectionString, string name)
     {
         ConnectionString = connectionString;
         Name = name;
@@ -18,7 +18,7 @@ public sealed class LeaseSchema : IAsyncDisposable
 
     public string Name { get; }
 
-    public static async Task<LeaseSchema> CreateAsync()
+    public static async Task<PartitionLeaseSchema> CreateAsync()
     {
         var connectionString = Resolve();
         try
@@ -34,11 +34,14 @@ public sealed class LeaseSchema : IAsyncDisposable
                 ex);
         }
 
-        return new LeaseSchema(connectionString, "jdp_" + Guid.NewGuid().ToString("N")[..12]);
+        return new PartitionLeaseSchema(connectionString, "jdp_" + Guid.NewGuid().ToString("N")[..12]);
     }
 
-    /// <summary>Lease options on this schema.</summary>
+    /// <summary>Puts lease options on this schema.</summary>
     public void Configure(PostgreSqlPartitionLeaseOptions options) => options.Schema = Name;
+
+    /// <summary>The worker's settings of a pipeline's partition leases on this schema.</summary>
+    public (string Name, string Value)[] WorkerSettings() => [("PartitionLeases__PostgreSql", ConnectionString), ("PartitionLeases__Schema", Name)];
 
     public async ValueTask DisposeAsync()
     {
