@@ -84,6 +84,57 @@ public sealed class PartitionWorkerTests(Broker broker, ITestOutputHelper output
         }
     }
 
+    [Fact]
+    public async Task Worker_PartitionedPipelineWithoutALeaseStore_ExitsNamingTheSettingAndTheWayOut()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__Partitions"] = "4",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:9/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        Assert.Equal(2, await worker.WaitForExitAsync());
+        Assert.Contains("JobDedup:Pipelines:orders:PartitionLeases:PostgreSql must be set", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:PartitionAssignment=SingleActiveConsumer", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_BadPartitionLeaseSettings_ExitNamingEach()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__Partitions"] = "4",
+            ["JobDedup__Pipelines__orders__PartitionLeases__PostgreSql"] = "not a connection string",
+            ["JobDedup__Pipelines__orders__PartitionLeases__HeartbeatInterval"] = "00:00:00.001",
+            ["JobDedup__Pipelines__orders__PartitionLeases__TablePrefix"] = "no-dashes",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:9/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        Assert.Equal(2, await worker.WaitForExitAsync());
+        Assert.Contains("JobDedup:Pipelines:orders:PartitionLeases:PostgreSql must be a PostgreSQL connection string", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:PartitionLeases:HeartbeatInterval", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:PartitionLeases:TablePrefix", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_PartitionLeasesWithoutPartitions_ExitsNamingBoth()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__PartitionLeases__PostgreSql"] = "Host=127.0.0.1;Username=postgres;Database=jobdedup",
+            ["JobDedup__Pipelines__orders__Handler__Url"] = "http://127.0.0.1:9/",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        Assert.Equal(2, await worker.WaitForExitAsync());
+        Assert.Contains("JobDedup:Pipelines:orders:PartitionLeases:PostgreSql is set but JobDedup:Pipelines:orders:Partitions is 0", worker.Output, StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, string> Settings(TestQueue queue, HttpSink sink, PartitionLeaseSchema leases, string worker)
     {
         var environment = new Dictionary<string, string>
