@@ -70,10 +70,8 @@ public sealed class PostgreSqlPartitionLeaseStore : IPartitionLeaseStore, IAsync
         UseAsync(
             async (connection, ct) =>
             {
-                var command = new NpgsqlCommand(_sql.Renew, connection);
+                var command = Command(connection, _sql.Renew, group, member);
                 await using var commandScope = command.ConfigureAwait(false);
-                command.Parameters.AddWithValue("grp", group);
-                command.Parameters.AddWithValue("member", member);
                 command.Parameters.AddWithValue("lock", _lockKey);
                 command.Parameters.AddWithValue("timeout", _options.MemberTimeout);
                 command.Parameters.AddWithValue("grace", _options.SessionGrace);
@@ -103,10 +101,8 @@ public sealed class PostgreSqlPartitionLeaseStore : IPartitionLeaseStore, IAsync
         UseAsync(
             async (connection, ct) =>
             {
-                var command = new NpgsqlCommand(_sql.Acquire, connection);
+                var command = Command(connection, _sql.Acquire, group, member);
                 await using var commandScope = command.ConfigureAwait(false);
-                command.Parameters.AddWithValue("grp", group);
-                command.Parameters.AddWithValue("member", member);
                 command.Parameters.AddWithValue("partition", partition);
                 return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is string owner && owner == member;
             },
@@ -117,10 +113,8 @@ public sealed class PostgreSqlPartitionLeaseStore : IPartitionLeaseStore, IAsync
         UseAsync(
             async (connection, ct) =>
             {
-                var command = new NpgsqlCommand(_sql.Release, connection);
+                var command = Command(connection, _sql.Release, group, member);
                 await using var commandScope = command.ConfigureAwait(false);
-                command.Parameters.AddWithValue("grp", group);
-                command.Parameters.AddWithValue("member", member);
                 command.Parameters.AddWithValue("partition", partition);
                 return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             },
@@ -131,10 +125,8 @@ public sealed class PostgreSqlPartitionLeaseStore : IPartitionLeaseStore, IAsync
         UseAsync(
             async (connection, ct) =>
             {
-                var command = new NpgsqlCommand(_sql.Leave, connection);
+                var command = Command(connection, _sql.Leave, group, member);
                 await using var commandScope = command.ConfigureAwait(false);
-                command.Parameters.AddWithValue("grp", group);
-                command.Parameters.AddWithValue("member", member);
                 return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             },
             cancellationToken);
@@ -153,6 +145,14 @@ public sealed class PostgreSqlPartitionLeaseStore : IPartitionLeaseStore, IAsync
         {
             _connectionGate.Release();
         }
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, string group, string member)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("grp", group);
+        command.Parameters.AddWithValue("member", member);
+        return command;
     }
 
     private async Task<T> UseAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)

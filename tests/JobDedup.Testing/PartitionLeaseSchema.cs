@@ -20,7 +20,7 @@ public sealed class PartitionLeaseSchema : IAsyncDisposable
 
     public static async Task<PartitionLeaseSchema> CreateAsync()
     {
-        var connectionString = Resolve();
+        var connectionString = PostgreSqlServer.ConnectionString;
         try
         {
             await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 }.ConnectionString);
@@ -49,23 +49,5 @@ public sealed class PartitionLeaseSchema : IAsyncDisposable
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Name}\" CASCADE", connection);
         await drop.ExecuteNonQueryAsync();
-    }
-
-    // Mirrors scripts/postgres.sh connection-string.
-    private static string Resolve()
-    {
-        if (Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-
-        var user = Environment.GetEnvironmentVariable("PGUSER") is { Length: > 0 } pgUser ? pgUser : "postgres";
-        var value = $"Host=127.0.0.1;Port=5432;Username={user};Database=jobdedup";
-        if (Environment.GetEnvironmentVariable("PGPASSWORD") is { Length: > 0 } password)
-        {
-            value += $";Password={password}";
-        }
-
-        return value;
     }
 }
