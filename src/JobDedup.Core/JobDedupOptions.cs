@@ -75,7 +75,7 @@ public sealed class JobDedupOptions<TJob>
     /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are never remembered.
     /// </summary>
     /// <value>The default is <see cref="TimeSpan.Zero"/>: only jobs in flight are deduplicated.</value>
-    public TimeSpan CompletedRetention { get; set; } = TimeSpan.Zero;
+    public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>Gets or sets how many outcomes the in-memory dedupe window keeps; the oldest is evicted first.</summary>
     /// <value>The default is 10,000.</value>
@@ -89,12 +89,35 @@ public sealed class JobDedupOptions<TJob>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets what a flight does when another instance holds its key in a claiming outcome store.</summary>
-    /// <value>The default is <see cref="ClaimedElsewhereMode.Wait"/>.</value>
-    public ClaimedElsewhereMode WhenClaimedElsewhere { get; set; } = ClaimedElsewhereMode.Wait;
+    /// <value>The default is <see cref="BusyKeyMode.Wait"/>.</value>
+    public BusyKeyMode WhenKeyBusy { get; set; } = BusyKeyMode.Wait;
 
     /// <summary>Gets or sets how long shutdown lets running handlers finish before canceling them.</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets the share of outcome-store calls that must fail, within <see cref="StoreSamplingDuration"/>, for the
+    /// deduplicator to pause its calls to the store (<see cref="OutcomeStoreState.Unavailable"/>). Only the store's own
+    /// failures count; a handler's never do.
+    /// </summary>
+    /// <value>The default is 0.5. Between 0 (excluded) and 1.</value>
+    public double StoreFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets how many outcome-store calls must be made within <see cref="StoreSamplingDuration"/> before their failures can pause the store.</summary>
+    /// <value>The default is 5. At least 2.</value>
+    public int StoreMinimumThroughput { get; set; } = 5;
+
+    /// <summary>Gets or sets the span of time over which outcome-store failures are counted.</summary>
+    /// <value>The default is 10 seconds. Between 500 milliseconds and 1 day.</value>
+    public TimeSpan StoreSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long calls to the outcome store stay paused once its failures passed
+    /// <see cref="StoreFailureRatio"/>; then one trial call tests it, and the pause starts again if that fails.
+    /// </summary>
+    /// <value>The default is 5 seconds. Between 500 milliseconds and 1 day.</value>
+    public TimeSpan StoreBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Lists what is wrong with these settings, each message naming its option.</summary>
     /// <returns>The problems; empty when the settings are valid.</returns>
@@ -135,9 +158,9 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(AttemptTimeout)} must be between 10 ms and 1 day when set, not {timeout}.");
         }
 
-        if (CompletedRetention < TimeSpan.Zero)
+        if (DedupeWindow < TimeSpan.Zero)
         {
-            errors.Add($"{nameof(CompletedRetention)} must not be negative, not {CompletedRetention}.");
+            errors.Add($"{nameof(DedupeWindow)} must not be negative, not {DedupeWindow}.");
         }
 
         if (ClaimLease < TimeSpan.FromSeconds(1) || ClaimLease > TimeSpan.FromDays(1))
@@ -145,9 +168,9 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(ClaimLease)} must be between 1 second and 1 day, not {ClaimLease}.");
         }
 
-        if (!Enum.IsDefined(WhenClaimedElsewhere))
+        if (!Enum.IsDefined(WhenKeyBusy))
         {
-            errors.Add($"{nameof(WhenClaimedElsewhere)} must be Wait or Reject, not {WhenClaimedElsewhere}.");
+            errors.Add($"{nameof(WhenKeyBusy)} must be Wait or Reject, not {WhenKeyBusy}.");
         }
 
         if (ShutdownTimeout < TimeSpan.Zero)
@@ -155,6 +178,18 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(ShutdownTimeout)} must not be negative, not {ShutdownTimeout}.");
         }
 
+        if (!(StoreFailureRatio > 0 && StoreFailureRatio <= 1))
+        {
+            errors.Add($"{nameof(StoreFailureRatio)} must be greater than 0 and at most 1, not {StoreFailureRatio}.");
+        }
+
+        if (StoreMinimumThroughput < 2)
+        {
+            errors.Add($"{nameof(StoreMinimumThroughput)} must be at least 2, not {StoreMinimumThroughput}.");
+        }
+
+        Between(errors, nameof(StoreSamplingDuration), StoreSamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
+        Between(errors, nameof(StoreBreakDuration), StoreBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
         return errors;
     }
 
@@ -166,6 +201,14 @@ public sealed class JobDedupOptions<TJob>
         if (errors.Count > 0)
         {
             throw new ArgumentException($"Invalid JobDedup options for '{Name}': {string.Join(" ", errors)}", "options");
+        }
+    }
+
+    private static void Between(List<string> errors, string name, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{name} must be between {min} and {max}, not {value}.");
         }
     }
 

@@ -28,9 +28,9 @@ public sealed class ConsumerHost : IAsyncDisposable
         Action<JobDedupOptions<RabbitMqMessage>>? dedup = null,
         Action<RabbitMqConsumerOptions<RabbitMqMessage, string>>? consumer = null,
         TimeSpan? shutdownTimeout = null,
-        Action<JobDedupBuilder<RabbitMqMessage, string>>? builder = null)
+        Action<JobDedupBuilder<RabbitMqMessage, string>>? engine = null)
     {
-        var host = Build(queue, handler, dedup, consumer, shutdownTimeout, builder);
+        var host = Build(queue, handler, dedup, consumer, shutdownTimeout, engine);
         await host.StartAsync().WaitAsync(Watchdog.Limit);
         return new ConsumerHost(host, queue.Name);
     }
@@ -41,21 +41,21 @@ public sealed class ConsumerHost : IAsyncDisposable
         Action<JobDedupOptions<RabbitMqMessage>>? dedup = null,
         Action<RabbitMqConsumerOptions<RabbitMqMessage, string>>? consumer = null,
         TimeSpan? shutdownTimeout = null,
-        Action<JobDedupBuilder<RabbitMqMessage, string>>? dedupBuilder = null)
+        Action<JobDedupBuilder<RabbitMqMessage, string>>? engine = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(30));
-        var deduplicator = builder.Services
+        var dedupBuilder = builder.Services
             .AddJobDedup<RabbitMqMessage, string>(queue.Name, o =>
             {
                 o.MaxRetryAttempts = 0;
                 dedup?.Invoke(o);
             })
             .UseHandler(handler);
-        dedupBuilder?.Invoke(deduplicator);
-        deduplicator
+        engine?.Invoke(dedupBuilder);
+        dedupBuilder
             .AddRabbitMqConsumer(o =>
             {
                 o.ConnectionUri = Broker.Uri;

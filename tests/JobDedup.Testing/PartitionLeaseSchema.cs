@@ -20,7 +20,7 @@ public sealed class PartitionLeaseSchema : IAsyncDisposable
 
     public static async Task<PartitionLeaseSchema> CreateAsync()
     {
-        var connectionString = PostgreSqlServer.ConnectionString;
+        var connectionString = PostgreSqlFaults.ConnectionString;
         try
         {
             await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 }.ConnectionString);

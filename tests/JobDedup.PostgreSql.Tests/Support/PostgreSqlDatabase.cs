@@ -9,7 +9,7 @@ namespace JobDedup.PostgreSql.Tests.Support;
 /// </summary>
 public sealed class PostgreSqlDatabase : IAsyncLifetime
 {
-    public string ConnectionString { get; } = PostgreSqlServer.ConnectionString;
+    public string ConnectionString { get; } = PostgreSqlFaults.ConnectionString;
 
     public async Task InitializeAsync()
     {

@@ -121,7 +121,7 @@ public sealed class LeasedPartitionTests(Broker broker)
             (message, context, ct) => record.HandleAsync(instance, context.Key, ct),
             dedup: o =>
             {
-                o.CompletedRetention = TimeSpan.FromMinutes(5);
+                o.DedupeWindow = TimeSpan.FromMinutes(5);
                 o.MaxConcurrentHandlers = 4;
             },
             consumer: o =>
@@ -131,7 +131,7 @@ public sealed class LeasedPartitionTests(Broker broker)
                 o.MaxHeldDuplicatesPerKey = Math.Min(o.MaxHeldDuplicatesPerKey, prefetch - 1);
             },
             shutdownTimeout: TimeSpan.FromSeconds(10),
-            builder: b => b.UsePostgreSqlPartitionLeases(leases.ConnectionString, leases.Configure));
+            engine: b => b.UsePostgreSqlPartitionLeases(leases.ConnectionString, leases.Configure));
 
     private static async Task PublishAsync(TestQueue queue, int perPartition)
     {

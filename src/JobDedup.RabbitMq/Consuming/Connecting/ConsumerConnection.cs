@@ -218,6 +218,88 @@ internal sealed partial class ConsumerConnection(
         }
     }
 
+    /// <summary>
+    /// Pauses intake: cancels the consumers so that the broker stops delivering, and keeps the channel, so that the
+    /// deliveries in hand can still be settled on it. A no-op unless consuming (or recovering a lost connection).
+    /// </summary>
+    /// <returns><see langword="true"/> when intake was paused by this call.</returns>
+    public async Task<bool> PauseAsync(CancellationToken cancellationToken)
+    {
+        lock (_stateLock)
+        {
+            if (_state is not (ConnectionState.Consuming or ConnectionState.Interrupted))
+            {
+                return false;
+            }
+
+            _state = ConnectionState.Paused;
+            AssertInvariants();
+        }
+
+        // A lost connection's recovery registers the consumers again; it cancels them again then (see the recovery).
+        await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Takes deliveries again after <see cref="PauseAsync"/>: on the same channel when it is open, else on a new one.</summary>
+    /// <returns><see langword="true"/> when intake was resumed (or is being resumed) by this call.</returns>
+    public async Task<bool> UnpauseAsync(CancellationToken cancellationToken)
+    {
+        IChannel? channel;
+        AckWindow? window;
+        lock (_stateLock)
+        {
+            if (_state != ConnectionState.Paused)
+            {
+                return false;
+            }
+
+            channel = _channel;
+            window = _window;
+        }
+
+        if (channel is { IsOpen: true } && window is not null && _connection is { IsOpen: true })
+        {
+            await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var registered = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+                lock (_stateLock)
+                {
+                    _consumers = registered;
+                    if (_state == ConnectionState.Paused)
+                    {
+                        _state = ConnectionState.Consuming;
+                        AssertInvariants();
+                        return true;
+                    }
+                }
+
+                // Stopped (or paused again) meanwhile: take them back off.
+                await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.CloseFailed(logger, consumer, ex);
+            }
+            finally
+            {
+                _registering.Release();
+            }
+        }
+
+        // The channel is gone: the resume loop opens a new one once the connection is back.
+        if (TryTransition(ConnectionState.Paused, ConnectionState.Resuming))
+        {
+            Log.ConsumerLost(logger, consumer, string.Join(", ", queues), "intake resumes on a new channel");
+            _ = ResumeAsync();
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Writes every pending ack of the current channel (before it closes).</summary>
     public async Task FlushAsync()
     {
@@ -280,10 +362,8 @@ internal sealed partial class ConsumerConnection(
         IChannel? previous;
         AckWindow? previousWindow;
         AckWindow window;
-        string[] wanted;
         lock (_stateLock)
         {
-            wanted = [.. _wanted];
             previous = _channel;
             previousWindow = _window;
             if (previous is not null)
@@ -300,6 +380,27 @@ internal sealed partial class ConsumerConnection(
 
         previousWindow?.Retire();
 
+        var consumers = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+        lock (_stateLock)
+        {
+            _consumers = consumers;
+        }
+
+        if (previous is not null)
+        {
+            await DisposeQuietlyAsync(previous).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Registers one consumer per wanted queue on the channel (the caller holds <see cref="_registering"/>).</summary>
+    private async Task<Dictionary<string, DeliveryConsumer>> RegisterConsumersAsync(IChannel channel, AckWindow window, CancellationToken cancellationToken)
+    {
+        string[] wanted;
+        lock (_stateLock)
+        {
+            wanted = [.. _wanted];
+        }
+
         // Without leases, partition queues are subscribed in a shuffled order, so that instances starting together may
         // become the single active consumer of different partitions.
         Random.Shared.Shuffle(wanted);
@@ -311,15 +412,7 @@ internal sealed partial class ConsumerConnection(
             consumers[queue] = registered;
         }
 
-        lock (_stateLock)
-        {
-            _consumers = consumers;
-        }
-
-        if (previous is not null)
-        {
-            await DisposeQuietlyAsync(previous).ConfigureAwait(false);
-        }
+        return consumers;
     }
 
     private void StartResuming(string reason)
@@ -375,17 +468,18 @@ internal sealed partial class ConsumerConnection(
         }
     }
 
+    /// <summary>Cancels every registered consumer; the ones the broker confirmed are forgotten, the others stay listed for the recovery to cancel.</summary>
     private async Task CancelConsumersAsync(CancellationToken cancellationToken)
     {
-        string[] tags;
+        KeyValuePair<string, DeliveryConsumer>[] registered;
         IChannel? channel;
         lock (_stateLock)
         {
-            tags = [.. _consumers.Values.Select(registered => registered.Tag)];
+            registered = [.. _consumers];
             channel = _channel;
         }
 
-        foreach (var tag in tags)
+        foreach (var (queue, deliveryConsumer) in registered)
         {
             if (channel is not { IsOpen: true })
             {
@@ -394,7 +488,14 @@ internal sealed partial class ConsumerConnection(
 
             try
             {
-                await channel.BasicCancelAsync(tag, noWait: false, cancellationToken).ConfigureAwait(false);
+                await channel.BasicCancelAsync(deliveryConsumer.Tag, noWait: false, cancellationToken).ConfigureAwait(false);
+                lock (_stateLock)
+                {
+                    if (_consumers.TryGetValue(queue, out var current) && ReferenceEquals(current, deliveryConsumer))
+                    {
+                        _consumers.Remove(queue);
+                    }
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
