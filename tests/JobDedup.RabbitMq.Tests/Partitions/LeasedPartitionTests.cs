@@ -53,25 +53,29 @@ public sealed class LeasedPartitionTests(Broker broker)
         queue.UsesPartitions(Partitions);
         await using var leases = await PartitionLeaseSchema.CreateAsync();
         var record = new ConsumptionRecord { HandlerPause = TimeSpan.FromMilliseconds(20) };
-        const int PerPartition = 200;
+        const int Total = Partitions * (100 + 100 + 50);
 
         // A partition is handed over once every delivery already taken from it is settled: a small prefetch keeps that short.
         var hosts = new List<ConsumerHost> { await StartAsync(queue, leases, "i0", record, prefetch: 10) };
         try
         {
             await Watchdog.Until(() => IsBalanced(hosts), "the first instance consumes every partition");
-            await PublishAsync(queue, PerPartition);
-
-            await Watchdog.Until(() => record.Runs.Count >= 100, "the burst is under way");
+            await PublishAsync(queue, perPartition: 100, from: 0);
+            await Watchdog.Until(() => record.Runs.Count >= 50, "the first burst is under way");
             hosts.Add(await StartAsync(queue, leases, "i1", record, prefetch: 10));
-            await Watchdog.Until(() => record.Runs.Count >= 250, "the burst goes on");
-            hosts.Add(await StartAsync(queue, leases, "i2", record, prefetch: 10));
+            await Watchdog.Until(() => IsBalanced(hosts), "two instances each consuming two partitions");
 
-            await Watchdog.Until(() => record.Runs.Count >= Partitions * PerPartition, "every message handled");
+            await PublishAsync(queue, perPartition: 100, from: 100);
+            hosts.Add(await StartAsync(queue, leases, "i2", record, prefetch: 10));
             await Watchdog.Until(() => IsBalanced(hosts), "three instances each consuming its share");
 
-            Assert.True(record.Runs.Any(run => run.Instance != "i0"), "the instances that joined took part of the burst");
-            Assert.Equal(Partitions * PerPartition, record.Runs.Count); // every key ran once: nothing was redelivered
+            // After the last rebalance: every instance gets the messages of its own partitions.
+            await PublishAsync(queue, perPartition: 50, from: 200);
+            await Watchdog.Until(() => record.Runs.Count >= Total, "every message handled");
+
+            Assert.True(record.Runs.Any(run => run.Instance == "i1") && record.Runs.Any(run => run.Instance == "i2"), "the instances that joined took part");
+            Assert.Equal(Total, record.Runs.Count); // every key ran once: nothing was redelivered
+            Assert.Equal(Total, record.Runs.Select(run => run.Key).Distinct().Count());
             AssertNoPartitionConsumedByTwoAtOnce(record);
             for (var i = 0; i < Partitions; i++)
             {
@@ -133,10 +137,10 @@ public sealed class LeasedPartitionTests(Broker broker)
             shutdownTimeout: TimeSpan.FromSeconds(10),
             engine: b => b.UsePostgreSqlPartitionLeases(leases.ConnectionString, leases.Configure));
 
-    private static async Task PublishAsync(TestQueue queue, int perPartition)
+    private static async Task PublishAsync(TestQueue queue, int perPartition, int from = 0)
     {
         // Straight into each partition queue, keys named after it, so that every run says which partition it came from.
-        for (var n = 0; n < perPartition; n++)
+        for (var n = from; n < from + perPartition; n++)
         {
             for (var p = 0; p < Partitions; p++)
             {
