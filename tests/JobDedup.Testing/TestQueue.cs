@@ -85,7 +85,11 @@ public sealed class TestQueue : IAsyncDisposable
     public Task PublishAsync(string? key, string body, string? messageId = null, string? replyTo = null, string? correlationId = null) =>
         PublishAsync(key, Encoding.UTF8.GetBytes(body), messageId, replyTo, correlationId);
 
-    public async Task PublishAsync(string? key, byte[] body, string? messageId = null, string? replyTo = null, string? correlationId = null)
+    public async Task PublishAsync(string? key, byte[] body, string? messageId = null, string? replyTo = null, string? correlationId = null) =>
+        await PublishToAsync(Name, key, body, messageId, replyTo, correlationId);
+
+    /// <summary>Publishes straight into <paramref name="queue"/> (one partition queue, say), through the default exchange.</summary>
+    public async Task PublishToAsync(string queue, string? key, byte[] body, string? messageId = null, string? replyTo = null, string? correlationId = null)
     {
         var headers = new Dictionary<string, object?>();
         if (key is not null)
@@ -101,7 +105,7 @@ public sealed class TestQueue : IAsyncDisposable
             Persistent = true,
             Headers = headers,
         };
-        await _channel.BasicPublishAsync(string.Empty, Name, mandatory: true, properties, body);
+        await _channel.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, body);
     }
 
     /// <summary>Messages ready in a queue (not counting those delivered and not yet acked).</summary>

@@ -145,10 +145,18 @@ public sealed class WorkerTests(Broker broker)
             return (200, $"charged {key}");
         };
         var replies = await queue.DeclareReplyQueueAsync();
-        var settings = Pipeline(queue, sink, ("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"));
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
+        var settings = Pipeline(queue, sink, [("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"), .. leases.WorkerSettings()]);
         await using var first = WorkerProcess.Start(settings);
         await using var second = WorkerProcess.Start(settings);
         await Task.WhenAll(first.Consuming, second.Consuming).Within();
+
+        // Shared out before the burst: a partition that moved mid-burst would take its parked copies to a worker whose
+        // in-memory window has not seen their key.
+        await Watchdog.Until(
+            () => first.ConsumedPartitions().Count == 2 && second.ConsumedPartitions().Count == 2
+                && !first.ConsumedPartitions().Overlaps(second.ConsumedPartitions()),
+            "each worker consuming two partitions");
         await using var publisher = new RabbitMqJobPublisher(new RabbitMqPublisherOptions { ConnectionUri = Broker.Uri, PartitionedQueue = queue.Name });
 
         // Phase 1: the handler is held, so every duplicate meets its key's one flight, whichever worker holds the partition.

@@ -1,6 +1,8 @@
+using JobDedup.Partitions;
 using JobDedup.RabbitMq.Consuming.Connecting;
 using JobDedup.RabbitMq.Consuming.Intake;
 using JobDedup.RabbitMq.Consuming.Settling;
+using JobDedup.RabbitMq.Partitions;
 using JobDedup.RabbitMq.Publishing;
 using JobDedup.RabbitMq.Telemetry;
 using JobDedup.RabbitMq.Topology;
@@ -14,7 +16,8 @@ namespace JobDedup.RabbitMq.Consuming;
 /// Feeds one deduplicator from one queue, as a hosted service. It owns the consumer's life (start, run, drain, stop)
 /// and wires the parts that do the work: the consuming connection (<see cref="ConsumerConnection"/>), the intake
 /// (<see cref="DeliveryIntake{TJob, TResult}"/>), the settler with its republisher and replies
-/// (<see cref="Settler"/>), and a separate publishing connection, as RabbitMQ advises.
+/// (<see cref="Settler"/>), and a separate publishing connection, as RabbitMQ advises. On a partitioned queue with a
+/// lease store, a <see cref="PartitionCoordinator"/> decides which partition queues it consumes.
 /// </summary>
 internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDisposable
 {
@@ -36,6 +39,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     private readonly DeliveryIntake<TJob, TResult> _intake;
     private readonly ConsumerConnection _connection;
     private readonly TimeProvider _timeProvider;
+    private readonly PartitionCoordinator? _partitions;
     private readonly StorePause _storePause;
     private int _state;
     private Task _connecting = Task.CompletedTask;
@@ -47,7 +51,8 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         KeyPolicy keyPolicy,
         Func<Exception, bool>? isPermanentFailure,
         ILogger logger,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        IPartitionLeaseStore? partitionLeases = null)
     {
         Name = name;
         _options = options;
@@ -74,12 +79,17 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             name,
             options.CreateConnectionFactory(name),
             options.ConsumedQueues,
+            leased: options.Partitions > 0 && partitionLeases is not null,
             options.Prefetch,
             options.DeclareTopology ? (connection, ct) => RabbitMqTopology.DeclareAsync(connection, options, ct) : null,
             _intake.OnDeliveryAsync,
             timeProvider,
             logger);
         _storePause = new StorePause(name, monitor, _connection, () => _settler.Unsettled, logger, _stopping.Token);
+        if (options.Partitions > 0 && partitionLeases is not null)
+        {
+            _partitions = new PartitionCoordinator(name, options.Queue, options.ConsumedQueues, partitionLeases, _connection, timeProvider, logger);
+        }
     }
 
     public string Name { get; }
@@ -106,6 +116,12 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
     /// <summary>Gets how many deliveries the current channel's ack window lists.</summary>
     internal int ListedDeliveries => _connection.Window?.Listed ?? 0;
+
+    /// <summary>Gets the partition coordinator, when partition leases decide what this instance consumes.</summary>
+    internal PartitionCoordinator? Partitions => _partitions;
+
+    /// <summary>Gets the queues with a consumer registered now.</summary>
+    internal IReadOnlyList<string> ConsumedQueues => _connection.Consumed;
 
     /// <summary>Gets the consuming connection's generation.</summary>
     internal int ConnectionGeneration => _connection.Generation;
@@ -175,6 +191,11 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _connecting.ConfigureAwait(false);
         Log.Stopping(_logger, Name, Pending);
+        if (_partitions is not null)
+        {
+            await _partitions.StopAsync().ConfigureAwait(false);
+        }
+
         await _connection.StopConsumingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -206,6 +227,13 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
         await _connection.FlushAsync().ConfigureAwait(false);
         await CloseAsync().ConfigureAwait(false);
+        if (_partitions is not null)
+        {
+            // Everything taken is settled or back in its queue with the closed channel: the others may take over now.
+            using var leaving = new CancellationTokenSource(RequeueTimeout);
+            await _partitions.LeaveAsync(leaving.Token).ConfigureAwait(false);
+        }
+
         SetState(ConsumerState.Stopped);
         Log.Stopped(_logger, Name);
     }
@@ -217,6 +245,11 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             using var expired = new CancellationTokenSource();
             await expired.CancelAsync().ConfigureAwait(false);
             await StopAsync(expired.Token).ConfigureAwait(false);
+        }
+
+        if (_partitions is not null)
+        {
+            await _partitions.DisposeAsync().ConfigureAwait(false);
         }
 
         _stopping.Dispose();
@@ -245,7 +278,13 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             throw;
         }
 
-        Log.Consuming(_logger, Name, string.Join(", ", _options.ConsumedQueues), _options.RedactedUri, _options.Prefetch);
+        Log.Consuming(
+            _logger,
+            Name,
+            _partitions is null ? string.Join(", ", _options.ConsumedQueues) : $"{_options.Queue} (the partitions it holds a lease on)",
+            _options.RedactedUri,
+            _options.Prefetch);
+        _partitions?.Start();
         _storePause.Start();
         return true;
     }

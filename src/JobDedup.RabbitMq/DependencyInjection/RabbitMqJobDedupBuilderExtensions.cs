@@ -1,3 +1,4 @@
+using JobDedup.Partitions;
 using JobDedup.RabbitMq;
 using JobDedup.RabbitMq.Consuming;
 using JobDedup.RabbitMq.DependencyInjection;
@@ -18,7 +19,10 @@ public static class RabbitMqJobDedupBuilderExtensions
 {
     /// <summary>
     /// Feeds the deduplicator from a RabbitMQ queue with a hosted consumer, and adds a health check named
-    /// <c>rabbitmq-{name}</c>. The options are checked when the host starts.
+    /// <c>rabbitmq-{name}</c>. The options are checked when the host starts. On a partitioned queue
+    /// (<see cref="RabbitMqConsumerOptions{TJob, TResult}.Partitions"/>), an <see cref="IPartitionLeaseStore"/> registered
+    /// under the deduplicator's name (for example by <c>UsePostgreSqlPartitionLeases</c>) decides which partitions this
+    /// instance consumes; without one, it subscribes to every partition and the broker makes one instance active on each.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <typeparam name="TResult">The handler's result type.</typeparam>
@@ -80,7 +84,8 @@ public static class RabbitMqJobDedupBuilderExtensions
                 new KeyPolicy(engine.MaxKeyBytes),
                 engine.IsPermanentFailure,
                 sp.GetService<ILoggerFactory>()?.CreateLogger("JobDedup.RabbitMq.Consumer") ?? NullLogger.Instance,
-                sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetKeyedService<IPartitionLeaseStore>(name));
         });
 
         // A factory registration, so that several consumers of the same job and result types can run side by side.

@@ -89,6 +89,8 @@ internal static class WorkerPipelines
                     $"Lower {path}:MaxRetryAttempts or {path}:MaxDeliveryAttempts, or raise {path}:MaxHandlerRunsPerMessage.");
             }
 
+            ValidatePartitionLeases(problems, path, pipeline);
+
             ValidateKey(problems, path, pipeline.Key);
             ValidateHandler(problems, path, pipeline.Handler);
         }
@@ -117,6 +119,11 @@ internal static class WorkerPipelines
             else if (pipeline.Redis is { } configuration)
             {
                 builder.UseRedisOutcomeStore(configuration);
+            }
+
+            if (pipeline.PartitionLeaseConnection is { } leaseConnection)
+            {
+                builder.UsePostgreSqlPartitionLeases(leaseConnection, o => Copy(pipeline.PartitionLeases, o));
             }
 
             builder.AddRabbitMqConsumer(o => Copy(consumer, o));
@@ -224,6 +231,54 @@ internal static class WorkerPipelines
         {
             return false;
         }
+    }
+
+    private static void ValidatePartitionLeases(List<string> problems, string path, PipelineSettings pipeline)
+    {
+        var leases = pipeline.PartitionLeases;
+        if (pipeline.Partitions <= 0)
+        {
+            if (leases.PostgreSql is not null)
+            {
+                problems.Add($"{path}:PartitionLeases:PostgreSql is set but {path}:Partitions is 0; set Partitions, or remove PartitionLeases.");
+            }
+
+            return;
+        }
+
+        if (pipeline.PartitionAssignment != PartitionAssignment.Leases)
+        {
+            return;
+        }
+
+        if (pipeline.PartitionLeaseConnection is not { } connectionString)
+        {
+            problems.Add(
+                $"{path}:PartitionLeases:PostgreSql must be set (or {path}:PostgreSql, which it defaults to): the workers of a partitioned pipeline " +
+                $"share the partitions through leases in PostgreSQL. To run without a database, set {path}:PartitionAssignment=SingleActiveConsumer; " +
+                "then one worker consumes every partition and the others stand by.");
+            return;
+        }
+
+        if (leases.PostgreSql is not null && !IsConnectionString(connectionString))
+        {
+            problems.Add($"{path}:PartitionLeases:PostgreSql must be a PostgreSQL connection string such as Host=127.0.0.1;Username=...;Database=....");
+        }
+
+        var options = new PostgreSqlPartitionLeaseOptions { ConnectionString = connectionString };
+        Copy(leases, options);
+        foreach (var problem in options.Validate())
+        {
+            problems.Add($"{path}:PartitionLeases:{problem}");
+        }
+    }
+
+    private static void Copy(PartitionLeaseSettings from, PostgreSqlPartitionLeaseOptions to)
+    {
+        to.Schema = from.Schema;
+        to.TablePrefix = from.TablePrefix;
+        to.HeartbeatInterval = from.HeartbeatInterval;
+        to.MemberTimeout = from.MemberTimeout;
     }
 
     private static void ValidateKey(List<string> problems, string path, KeySettings key)

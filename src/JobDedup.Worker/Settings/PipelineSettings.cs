@@ -107,6 +107,17 @@ public sealed class PipelineSettings
     /// <value>The default is 0: one work queue.</value>
     public int Partitions { get; set; }
 
+    /// <summary>Gets or sets how the workers share the partitions.</summary>
+    /// <value>The default is <see cref="PartitionAssignment.Leases"/>: leases in PostgreSQL (see <see cref="PartitionLeases"/>).</value>
+    public PartitionAssignment PartitionAssignment { get; set; } = PartitionAssignment.Leases;
+
+    /// <summary>Gets or sets where the partition leases live and their timings.</summary>
+    public PartitionLeaseSettings PartitionLeases { get; set; } = new();
+
+    /// <summary>Gets the connection string of the partition leases, when partitions are shared through leases.</summary>
+    internal string? PartitionLeaseConnection =>
+        Partitions > 0 && PartitionAssignment == PartitionAssignment.Leases ? PartitionLeases.PostgreSql ?? PostgreSql : null;
+
     /// <summary>Gets or sets the type of the queues declared (classic or quorum).</summary>
     /// <value>The default is classic.</value>
     public string QueueType { get; set; } = "classic";

@@ -36,6 +36,15 @@ public sealed class TestSchema : IAsyncDisposable
         return options;
     }
 
+    /// <summary>Partition lease options on this schema, with short timings: a heartbeat of 100 ms, a member timeout of 2 s.</summary>
+    public PostgreSqlPartitionLeaseOptions PartitionLeaseOptions() => new()
+    {
+        ConnectionString = ConnectionString,
+        Schema = Name,
+        HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+        MemberTimeout = TimeSpan.FromSeconds(2),
+    };
+
     public PostgreSqlOutcomeStore<string> Store(Action<PostgreSqlOutcomeStoreOptions>? configure = null) => new(Options(configure));
 
     /// <summary>The first column of the first row, read as <typeparamref name="T"/> (default when there is none).</summary>

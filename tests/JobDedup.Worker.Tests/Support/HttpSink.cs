@@ -30,6 +30,9 @@ public sealed class HttpSink : IAsyncDisposable
     /// <summary>Gets the fencing-token header of the last call per key (empty when the call had none).</summary>
     public IReadOnlyDictionary<string, string> FencingTokens => _fencingTokens;
 
+    /// <summary>Gets every request: its path, its key, when it came in and when its answer went out (or it was aborted).</summary>
+    public ConcurrentBag<(string Path, string Key, long Started, long Ended)> Requests { get; } = [];
+
     public int TotalCalls => _calls.Values.Sum();
 
     public Uri Url { get; private set; } = null!;
@@ -44,11 +47,19 @@ public sealed class HttpSink : IAsyncDisposable
         app.MapPost("/{**path}", async (HttpContext context) =>
         {
             var key = Uri.UnescapeDataString(context.Request.Headers["Idempotency-Key"].ToString());
-            var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
-            sink._fencingTokens[key] = context.Request.Headers["JobDedup-Fencing-Token"].ToString();
-            var (status, body) = await sink.Respond(key, call, context.RequestAborted);
-            context.Response.StatusCode = status;
-            await context.Response.WriteAsync(body, context.RequestAborted);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                var call = sink._calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+                sink._fencingTokens[key] = context.Request.Headers["JobDedup-Fencing-Token"].ToString();
+                var (status, body) = await sink.Respond(key, call, context.RequestAborted);
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsync(body, context.RequestAborted);
+            }
+            finally
+            {
+                sink.Requests.Add((context.Request.Path.Value ?? string.Empty, key, started, System.Diagnostics.Stopwatch.GetTimestamp()));
+            }
         });
         await app.StartAsync().Within();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

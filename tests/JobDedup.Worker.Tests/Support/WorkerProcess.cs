@@ -63,6 +63,29 @@ public sealed partial class WorkerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGKILL, as a crash or the out-of-memory killer does: nothing runs after it.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync().Within();
+    }
+
+    /// <summary>The partitions the worker said it consumes last (its "consumes partitions [...]" line), none before it said so.</summary>
+    public HashSet<int> ConsumedPartitions()
+    {
+        const string Marker = "consumes partitions [";
+        var output = Output;
+        var at = output.LastIndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return [];
+        }
+
+        var start = at + Marker.Length;
+        var list = output[start..output.IndexOf(']', start)];
+        return [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture))];
+    }
+
     public async Task<int> WaitForExitAsync()
     {
         await _process.WaitForExitAsync().Within();

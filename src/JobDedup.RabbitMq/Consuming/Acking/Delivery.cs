@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobDedup.RabbitMq.Consuming.Settling;
 
 namespace JobDedup.RabbitMq.Consuming.Acking;
 
@@ -24,6 +25,9 @@ internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
 
     /// <summary>Takes the delivery's span to end it; only the first caller gets it.</summary>
     internal Activity? TakeSpan() => Volatile.Read(ref _span) is null ? null : Interlocked.Exchange(ref _span, null);
+
+    /// <summary>Gets the count of its queue's unsettled deliveries, which it belongs to while counted.</summary>
+    public QueueTally? Tally { get; init; }
 
     /// <summary>Gets or sets the dedupe key, once known.</summary>
     public string? Key { get; set; }

@@ -73,7 +73,10 @@ internal sealed partial class ConsumerConnection
     {
         lock (_stateLock)
         {
-            _consumerTags = [.. _consumerTags.Select(tag => tag == args.TagBefore ? args.TagAfter : tag)];
+            foreach (var registered in _consumers.Values.Where(registered => registered.Tag == args.TagBefore))
+            {
+                registered.Tag = args.TagAfter;
+            }
         }
 
         return Task.CompletedTask;

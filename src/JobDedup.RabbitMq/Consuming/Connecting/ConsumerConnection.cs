@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobDedup.RabbitMq.Consuming.Acking;
+using JobDedup.RabbitMq.Consuming.Settling;
 using JobDedup.RabbitMq.Telemetry;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
@@ -10,7 +11,8 @@ namespace JobDedup.RabbitMq.Consuming.Connecting;
 /// The consuming connection: its channel, the consumers registered on it, the channel's ack window, and the
 /// connection generation. A connection loss is survived by the client's automatic recovery, which brings the channel
 /// and its consumers back; a channel the broker closes, or a consumer it cancels, on an open connection is re-created
-/// here with backoff.
+/// here with backoff. It consumes every queue at once, or, when <paramref name="leased"/>, only the queues it is told to
+/// (<see cref="SubscribeAsync"/>, <see cref="UnsubscribeAsync"/>): the partitions this instance holds a lease on.
 /// </summary>
 /// <remarks>
 /// Every loss starts a new generation. On a connection loss the window is closed at once (whatever it listed went
@@ -21,6 +23,7 @@ internal sealed partial class ConsumerConnection(
     string consumer,
     ConnectionFactory factory,
     IReadOnlyList<string> queues,
+    bool leased,
     int prefetch,
     Func<IConnection, CancellationToken, Task>? declareTopology,
     DeliveryHandler onDelivery,
@@ -32,14 +35,19 @@ internal sealed partial class ConsumerConnection(
     private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly CancellationTokenSource _closing = new();
+    private readonly Dictionary<string, QueueTally> _tallies = queues.ToDictionary(queue => queue, queue => new QueueTally(queue), StringComparer.Ordinal);
 
-    /// <summary>Guards the state, the channel, its window, the consumer tags and the generation.</summary>
+    /// <summary>Serializes the registrations of consumers: a new channel's, and each subscription or cancellation.</summary>
+    private readonly SemaphoreSlim _registering = new(1, 1);
+
+    /// <summary>Guards the state, the channel, its window, the wanted queues, the consumers and the generation.</summary>
     private readonly Lock _stateLock = new();
     private ConnectionState _state;
     private IConnection? _connection;
     private IChannel? _channel;
     private AckWindow? _window;
-    private string[] _consumerTags = [];
+    private readonly HashSet<string> _wanted = leased ? new(StringComparer.Ordinal) : new(queues, StringComparer.Ordinal);
+    private Dictionary<string, DeliveryConsumer> _consumers = new(StringComparer.Ordinal);
     private int _generation;
 
     public ConnectionState State
@@ -61,6 +69,21 @@ internal sealed partial class ConsumerConnection(
 
     /// <summary>Gets a value indicating whether the connection and the consuming channel are open.</summary>
     public bool IsOpen => _connection?.IsOpen == true && Volatile.Read(ref _channel)?.IsOpen == true;
+
+    /// <summary>Gets the queues with a consumer registered now.</summary>
+    public IReadOnlyList<string> Consumed
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return [.. _consumers.Keys];
+            }
+        }
+    }
+
+    /// <summary>Gets the count of unsettled deliveries of one of the queues.</summary>
+    public QueueTally Tally(string queue) => _tallies[queue];
 
     /// <summary>Gets a value indicating whether deliveries flow: open, and the consumers registered.</summary>
     public bool IsConsuming => State == ConnectionState.Consuming && IsOpen;
@@ -111,6 +134,91 @@ internal sealed partial class ConsumerConnection(
     }
 
     /// <summary>
+    /// Starts consuming <paramref name="queue"/> on the current channel (nothing happens if it is consumed already). It
+    /// stays wanted, so a replaced channel consumes it too.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The connection is not consuming now (it recovers, or stops); try again later.</exception>
+    public async Task SubscribeAsync(string queue, CancellationToken cancellationToken)
+    {
+        await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            IChannel channel;
+            AckWindow window;
+            lock (_stateLock)
+            {
+                if (_state is not ConnectionState.Consuming || _channel is not { IsOpen: true } open || _window is null)
+                {
+                    throw new InvalidOperationException($"Consumer '{consumer}' cannot consume {queue} now: the connection is {_state}.");
+                }
+
+                _wanted.Add(queue);
+                if (_consumers.ContainsKey(queue))
+                {
+                    return;
+                }
+
+                channel = open;
+                window = _window;
+            }
+
+            var registered = new DeliveryConsumer(channel, window, _tallies[queue], onDelivery, OnBrokerCancelled);
+            registered.Tag = await channel.BasicConsumeAsync(queue, autoAck: false, registered, cancellationToken).ConfigureAwait(false);
+            lock (_stateLock)
+            {
+                _consumers[queue] = registered;
+            }
+        }
+        finally
+        {
+            _registering.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops consuming <paramref name="queue"/>: when it returns, the broker sends nothing more from it and every
+    /// delivery it sent has been handed over (its tally counts the ones not settled yet).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The cancel could not be confirmed (the connection is recovering); try again.</exception>
+    public async Task UnsubscribeAsync(string queue, CancellationToken cancellationToken)
+    {
+        await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            DeliveryConsumer? registered;
+            lock (_stateLock)
+            {
+                _wanted.Remove(queue);
+                if (!_consumers.TryGetValue(queue, out registered))
+                {
+                    return;
+                }
+            }
+
+            // A consumer kept on a channel that is down would come back with the client's recovery: it is forgotten only
+            // once the broker confirmed the cancel (or its channel was replaced, which registers only wanted queues).
+            if (registered.Channel is not { IsOpen: true } channel)
+            {
+                throw new InvalidOperationException($"Consumer '{consumer}' cannot stop consuming {queue} now: its channel is closed.");
+            }
+
+            await channel.BasicCancelAsync(registered.Tag, noWait: false, cancellationToken).ConfigureAwait(false);
+            await registered.Ended.WaitAsync(CloseTimeout, cancellationToken).ConfigureAwait(false);
+            lock (_stateLock)
+            {
+                if (_consumers.TryGetValue(queue, out var current) && ReferenceEquals(current, registered))
+                {
+                    _consumers.Remove(queue);
+                }
+            }
+        }
+        finally
+        {
+            _registering.Release();
+        }
+    }
+
+    /// <summary>
     /// Pauses intake: cancels the consumers so that the broker stops delivering, and keeps the channel, so that the
     /// deliveries in hand can still be settled on it. A no-op unless consuming (or recovering a lost connection).
     /// </summary>
@@ -152,14 +260,15 @@ internal sealed partial class ConsumerConnection(
 
         if (channel is { IsOpen: true } && window is not null && _connection is { IsOpen: true })
         {
+            await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var tags = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+                var registered = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
                 lock (_stateLock)
                 {
+                    _consumers = registered;
                     if (_state == ConnectionState.Paused)
                     {
-                        _consumerTags = tags;
                         _state = ConnectionState.Consuming;
                         AssertInvariants();
                         return true;
@@ -167,17 +276,16 @@ internal sealed partial class ConsumerConnection(
                 }
 
                 // Stopped (or paused again) meanwhile: take them back off.
-                lock (_stateLock)
-                {
-                    _consumerTags = tags;
-                }
-
                 await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
                 return false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Log.CloseFailed(logger, consumer, ex);
+            }
+            finally
+            {
+                _registering.Release();
             }
         }
 
@@ -229,10 +337,24 @@ internal sealed partial class ConsumerConnection(
         window?.Retire();
         await CloseConnectionAsync().ConfigureAwait(false);
         _closing.Dispose();
+        _registering.Dispose();
     }
 
     /// <summary>Opens a consuming channel and registers the consumers on it; an earlier channel is closed (its deliveries go back).</summary>
     private async Task ConsumeAsync(CancellationToken cancellationToken)
+    {
+        await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ConsumeWantedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _registering.Release();
+        }
+    }
+
+    private async Task ConsumeWantedAsync(CancellationToken cancellationToken)
     {
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         channel.ChannelShutdownAsync += OnChannelShutdownAsync;
@@ -258,10 +380,10 @@ internal sealed partial class ConsumerConnection(
 
         previousWindow?.Retire();
 
-        var tags = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+        var consumers = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
         lock (_stateLock)
         {
-            _consumerTags = tags;
+            _consumers = consumers;
         }
 
         if (previous is not null)
@@ -270,21 +392,27 @@ internal sealed partial class ConsumerConnection(
         }
     }
 
-    /// <summary>Registers one consumer per queue on the channel.</summary>
-    private async Task<string[]> RegisterConsumersAsync(IChannel channel, AckWindow window, CancellationToken cancellationToken)
+    /// <summary>Registers one consumer per wanted queue on the channel (the caller holds <see cref="_registering"/>).</summary>
+    private async Task<Dictionary<string, DeliveryConsumer>> RegisterConsumersAsync(IChannel channel, AckWindow window, CancellationToken cancellationToken)
     {
-        // Partition queues are subscribed in a shuffled order, so that instances starting together become the single
-        // active consumer of different partitions.
-        var shuffled = queues.ToArray();
-        Random.Shared.Shuffle(shuffled);
-        var tags = new string[shuffled.Length];
-        for (var i = 0; i < shuffled.Length; i++)
+        string[] wanted;
+        lock (_stateLock)
         {
-            var registered = new DeliveryConsumer(channel, window, onDelivery, OnBrokerCancelled);
-            tags[i] = await channel.BasicConsumeAsync(shuffled[i], autoAck: false, registered, cancellationToken).ConfigureAwait(false);
+            wanted = [.. _wanted];
         }
 
-        return tags;
+        // Without leases, partition queues are subscribed in a shuffled order, so that instances starting together may
+        // become the single active consumer of different partitions.
+        Random.Shared.Shuffle(wanted);
+        var consumers = new Dictionary<string, DeliveryConsumer>(StringComparer.Ordinal);
+        foreach (var queue in wanted)
+        {
+            var registered = new DeliveryConsumer(channel, window, _tallies[queue], onDelivery, OnBrokerCancelled);
+            registered.Tag = await channel.BasicConsumeAsync(queue, autoAck: false, registered, cancellationToken).ConfigureAwait(false);
+            consumers[queue] = registered;
+        }
+
+        return consumers;
     }
 
     private void StartResuming(string reason)
@@ -340,17 +468,18 @@ internal sealed partial class ConsumerConnection(
         }
     }
 
+    /// <summary>Cancels every registered consumer; the ones the broker confirmed are forgotten, the others stay listed for the recovery to cancel.</summary>
     private async Task CancelConsumersAsync(CancellationToken cancellationToken)
     {
-        string[] tags;
+        KeyValuePair<string, DeliveryConsumer>[] registered;
         IChannel? channel;
         lock (_stateLock)
         {
-            tags = _consumerTags;
+            registered = [.. _consumers];
             channel = _channel;
         }
 
-        foreach (var tag in tags)
+        foreach (var (queue, deliveryConsumer) in registered)
         {
             if (channel is not { IsOpen: true })
             {
@@ -359,7 +488,14 @@ internal sealed partial class ConsumerConnection(
 
             try
             {
-                await channel.BasicCancelAsync(tag, noWait: false, cancellationToken).ConfigureAwait(false);
+                await channel.BasicCancelAsync(deliveryConsumer.Tag, noWait: false, cancellationToken).ConfigureAwait(false);
+                lock (_stateLock)
+                {
+                    if (_consumers.TryGetValue(queue, out var current) && ReferenceEquals(current, deliveryConsumer))
+                    {
+                        _consumers.Remove(queue);
+                    }
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -68,9 +68,9 @@ internal sealed class DeliveryIntake<TJob, TResult>
     internal Func<RabbitMqMessage, Task>? DeliveryCopied { get; set; }
 
     /// <summary>Takes one delivery in, inside the client's callback (its body is valid only until this returns).</summary>
-    public Task OnDeliveryAsync(AckWindow window, in DeliveryFrame frame)
+    public Task OnDeliveryAsync(AckWindow window, QueueTally tally, in DeliveryFrame frame)
     {
-        var delivery = new Delivery(frame.DeliveryTag, RabbitMqMessage.FromDelivery(frame));
+        var delivery = new Delivery(frame.DeliveryTag, RabbitMqMessage.FromDelivery(frame)) { Tally = tally };
         if (DeliveryCopied is { } hook)
         {
             return ListAfterAsync(hook, window, delivery);

@@ -22,6 +22,7 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     public void Track(Delivery delivery)
     {
         delivery.MarkCounted();
+        delivery.Tally?.Add();
         Interlocked.Increment(ref _unsettled);
     }
 
@@ -97,7 +98,13 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
 
     private void Uncount(Delivery delivery)
     {
-        if (delivery.TryUncount() && Interlocked.Decrement(ref _unsettled) == 0 && Volatile.Read(ref _draining) == 1)
+        if (!delivery.TryUncount())
+        {
+            return;
+        }
+
+        delivery.Tally?.Remove();
+        if (Interlocked.Decrement(ref _unsettled) == 0 && Volatile.Read(ref _draining) == 1)
         {
             _drained.TrySetResult();
         }
