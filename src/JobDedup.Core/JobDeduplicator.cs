@@ -30,6 +30,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     private readonly FlightRunner<TJob, TResult> _runner;
     private readonly ShutdownCoordinator<TJob, TResult> _shutdown;
     private readonly Task _dispatcher;
+    private readonly TimeProvider _time;
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class.</summary>
     /// <param name="handler">Runs one job per flight attempt.</param>
@@ -53,6 +54,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _options.EnsureValid();
 
         var time = timeProvider ?? TimeProvider.System;
+        _time = time;
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(_options.Name);
         if (_options.CompletedRetention > TimeSpan.Zero)
@@ -163,6 +165,13 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
 
     /// <inheritdoc/>
     public void ResetStats() => _counters.Reset();
+
+    /// <inheritdoc/>
+    public InFlightSnapshot GetInFlight(int hottest = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(hottest);
+        return InFlightView.Take<TJob, TResult>(_table.Snapshot(), _time.GetTimestamp(), _time, hottest);
+    }
 
     /// <summary>
     /// Stops the deduplicator: later <c>EnqueueAsync</c> calls throw <see cref="ObjectDisposedException"/>, jobs still

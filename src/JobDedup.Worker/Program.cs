@@ -1,11 +1,11 @@
+using JobDedup.Worker;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 // The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
-// environment variables (JobDedup__Pipelines__payments__Queue=payments). SIGTERM or Ctrl+C stops it gracefully.
+// environment variables (JobDedup__Pipelines__payments__Queue=payments), with an HTTP face on 127.0.0.1:8089 (health
+// probes, Prometheus metrics, a live dashboard). SIGTERM or Ctrl+C stops it gracefully.
 var builder = Host.CreateApplicationBuilder(args);
 
 WorkerSettings settings;
@@ -38,22 +38,7 @@ if (problems.Count > 0)
     return 2;
 }
 
-builder.Logging.ClearProviders();
-if (settings.Logging.Json)
-{
-    builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
-}
-else
-{
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-    });
-}
-
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
-WorkerPipelines.Register(builder.Services, settings);
+WorkerHost.Configure(builder, settings);
 
 using var host = builder.Build();
 try
