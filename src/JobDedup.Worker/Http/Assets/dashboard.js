@@ -73,11 +73,10 @@ function drawChart(canvas, samples, series, options) {
   }
   g.textAlign = "center";
   g.textBaseline = "top";
-  const minutes = options.spanSeconds / 60;
-  const step = minutes > 30 ? 10 : minutes > 10 ? 5 : minutes > 4 ? 2 : 1;
-  for (let m = 0; m <= minutes; m += step) {
-    const x = left + plotWidth - (plotWidth * m * 60) / options.spanSeconds;
-    g.fillText(m === 0 ? "now" : `-${m}m`, x, top + plotHeight + 4);
+  const step = [5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600].find(t => options.spanSeconds / t <= 6) || 7200;
+  for (let t = 0; t <= options.spanSeconds; t += step) {
+    const x = left + plotWidth - (plotWidth * t) / options.spanSeconds;
+    g.fillText(t === 0 ? "now" : t % 60 === 0 ? `-${t / 60}m` : `-${t}s`, x, top + plotHeight + 4);
   }
   for (const s of series) {
     g.strokeStyle = s.color;
@@ -144,7 +143,7 @@ function createCard(pipeline) {
   const numbers = element("div", "numbers");
   const values = {
     inFlight: numberBox(numbers, "in-flight", "Keys in flight"),
-    throughput: numberBox(numbers, "throughput", "Throughput (jobs/s, 5 s)"),
+    throughput: numberBox(numbers, "throughput", "Jobs/s (last 5 s)"),
     hitRate: numberBox(numbers, "hit-rate", "Hit rate (since start)"),
     handled: numberBox(numbers, "handled", "Jobs answered"),
     runs: numberBox(numbers, "runs", "Handler runs"),
@@ -228,7 +227,9 @@ function render(stats) {
     view.values.deadLetters.textContent = formatNumber(deadLetters);
     view.values.oldest.textContent = formatAge(pipeline.oldestInFlight);
 
-    const span = stats.historySeconds;
+    // The charts span the history held so far (at least a minute), up to the whole history the worker keeps.
+    const held = samples.length > 1 ? (samples[samples.length - 1].time - samples[0].time) / 1000 : 0;
+    const span = Math.min(stats.historySeconds, Math.max(60, Math.ceil(held / 60) * 60));
     drawChart(view.canvases.throughput, samples, [
       { color: colors.blue, value: s => s.throughput },
       { color: colors.violet, value: s => (s.hitRate === null ? (s.throughput ? s.throughput : 0) : s.throughput * (1 - s.hitRate)) },
