@@ -60,7 +60,9 @@ public sealed class DashboardBrowserTests(Broker broker)
             }
 
             await PublishMissingKeyAsync(queue);
-            await Watchdog.Until(() => Number(Text(browser, "dead-letters")) > 0, "dead letters shown");
+            await Watchdog.Until(
+                () => browser.FindElement(By.CssSelector("table[data-role='dead-letters']")).Text.Contains("missing-key", StringComparison.Ordinal),
+                "the messages without a key shown among the dead letters");
         }
         else
         {
@@ -68,7 +70,8 @@ public sealed class DashboardBrowserTests(Broker broker)
         }
 
         ((ITakesScreenshot)browser).GetScreenshot().SaveAsFile(screenshot);
-        Assert.True(new FileInfo(screenshot).Length > 10_000, $"the screenshot at {screenshot} holds a rendered page");
+        var bytes = new FileInfo(screenshot).Length;
+        Assert.True(bytes > 10_000, $"the screenshot at {screenshot} holds a rendered page (it has {bytes} bytes)");
     }
 
     private static async Task<(int Status, string Body)> RespondLikeAService(string key, int call, CancellationToken cancellationToken)

@@ -239,7 +239,7 @@ function render(stats) {
     drawChart(view.canvases.latency, samples, [
       { color: colors.blue, value: s => (s.attempts ? s.latencyP50 : null) },
       { color: colors.orange, value: s => (s.attempts ? s.latencyP95 : null) },
-    ], { spanSeconds: span, tick: v => formatMs(v) || "0" });
+    ], { spanSeconds: span, tick: v => (v === 0 ? "0" : formatMs(v)) });
     drawChart(view.canvases.inFlight, samples, [
       { color: colors.violet, value: s => s.inFlight },
       { color: colors.red, value: s => s.oldestInFlight },
