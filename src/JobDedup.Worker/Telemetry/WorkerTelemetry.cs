@@ -19,7 +19,8 @@ internal static class WorkerTelemetry
     /// <summary>The service name the exported telemetry carries.</summary>
     public const string ServiceName = "jobdedup-worker";
 
-    private const string HandlerDuration = "jobdedup.handler.duration";
+    /// <summary>The engine's histogram of handler attempt durations, in seconds.</summary>
+    public const string HandlerDuration = "jobdedup.handler.duration";
 
     /// <summary>Bucket bounds for the handler duration, in seconds, from 5 ms to 5 minutes.</summary>
     private static readonly double[] HandlerDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];

@@ -15,10 +15,16 @@ public sealed class MetricsAndStatsTests(Broker broker)
         await using var worker = await InProcessWorker.StartAsync(WorkerSettingsFor.Pipeline(queue, sink));
         await PublishAndSettleAsync(queue, messages: 40, keys: 4, missingKeys: 2);
 
+        // Acks are written (and counted) a moment after the queue is empty; scrape until both kinds of settlement are in.
         var text = "";
         await Watchdog.Until(
-            async () => (text = await worker.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("jobdedup_reason=\"missing-key\"", StringComparison.Ordinal),
-            "the dead letters in the scrape");
+            async () =>
+            {
+                text = await worker.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+                return text.Contains("jobdedup_reason=\"missing-key\"", StringComparison.Ordinal)
+                    && text.Contains("jobdedup_settlement=\"ack\"", StringComparison.Ordinal);
+            },
+            "the acks and the dead letters in the scrape");
 
         Assert.Contains("# TYPE jobdedup_jobs_enqueued", text, StringComparison.Ordinal);
         Assert.Matches("jobdedup_jobs_enqueued[^{]*\\{[^}]*jobdedup_deduplicator=\"orders\"", text);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using JobDedup.RabbitMq;
+using JobDedup.Worker.Telemetry;
 
 namespace JobDedup.Worker.Http.Stats;
 
@@ -11,8 +12,6 @@ namespace JobDedup.Worker.Http.Stats;
 /// </summary>
 internal sealed class EngineMeterTap : IDisposable
 {
-    private const string HandlerDuration = "jobdedup.handler.duration";
-
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, LatencyHistogram> _latency = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Pipeline, string Reason), long> _deadLetters = new();
@@ -26,7 +25,7 @@ internal sealed class EngineMeterTap : IDisposable
 
         _listener.InstrumentPublished = static (instrument, listener) =>
         {
-            if (instrument.Meter.Name == JobDedupTelemetry.Name && instrument.Name is HandlerDuration or RabbitMqTelemetry.DeliveriesSettled)
+            if (instrument.Meter.Name == JobDedupTelemetry.Name && instrument.Name is WorkerTelemetry.HandlerDuration or RabbitMqTelemetry.DeliveriesSettled)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
