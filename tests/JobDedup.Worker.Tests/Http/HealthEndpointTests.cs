@@ -100,6 +100,22 @@ public sealed class HealthEndpointTests(Broker broker)
         await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(IPAddress.Loopback, port));
     }
 
+    [Fact]
+    public async Task HttpPortTaken_StartFailsNamingThePortSetting()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "http-port-taken");
+        await using var sink = await HttpSink.StartAsync();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            InProcessWorker.StartAsync(WorkerSettingsFor.Pipeline(queue, sink, ("JobDedup__Http__Port", $"{port}"))));
+
+        Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Http:Port", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<(HttpStatusCode Status, JsonElement Body)> ReadyAsync(InProcessWorker worker)
     {
         using var response = await worker.Http.GetAsync(new Uri("/healthz/ready", UriKind.Relative));

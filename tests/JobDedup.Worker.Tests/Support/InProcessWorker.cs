@@ -53,7 +53,16 @@ public sealed class InProcessWorker : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         var host = builder.Build();
-        await host.StartAsync().Within();
+        try
+        {
+            await host.StartAsync().Within();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
         return new InProcessWorker(host, host.Services.GetService<HttpFace>()?.Address);
     }
 
