@@ -20,22 +20,14 @@ public sealed class InFlightTests
     public async Task GetInFlight_HeldFlights_CountsThemAndAgesTheOldestByTheClock()
     {
         var time = new FakeTimeProvider();
-        var gate = new Gate();
-        var running = 0;
-        await using var dedup = Dedup.Create(
-            async (job, _, ct) =>
-            {
-                Interlocked.Increment(ref running);
-                await gate.WaitAsync(ct);
-                return job.Key;
-            },
-            timeProvider: time);
+        var held = new HeldRuns();
+        await using var dedup = held.Create(time);
 
         var first = dedup.EnqueueAsync(new Job("a", "x")).AsTask();
-        await Watchdog.Until(() => Volatile.Read(ref running) == 1, "the first handler running");
+        await Watchdog.Until(() => held.Running == 1, "the first handler running");
         time.Advance(TimeSpan.FromSeconds(5));
         var second = dedup.EnqueueAsync(new Job("b", "x")).AsTask();
-        await Watchdog.Until(() => Volatile.Read(ref running) == 2, "the second handler running");
+        await Watchdog.Until(() => held.Running == 2, "the second handler running");
         time.Advance(TimeSpan.FromSeconds(2));
 
         var snapshot = dedup.GetInFlight();
@@ -43,7 +35,7 @@ public sealed class InFlightTests
         Assert.Equal(2, snapshot.Count);
         Assert.Equal(TimeSpan.FromSeconds(7), snapshot.OldestAge);
         Assert.Empty(snapshot.Hottest);
-        gate.Open();
+        held.Gate.Open();
         await Task.WhenAll(first, second).Within();
         Assert.Equal(InFlightSnapshot.Empty, dedup.GetInFlight(hottest: 3));
     }
@@ -52,16 +44,8 @@ public sealed class InFlightTests
     public async Task GetInFlight_Hottest_ListsTheKeysWithTheMostCallersFirst()
     {
         var time = new FakeTimeProvider();
-        var gate = new Gate();
-        var running = 0;
-        await using var dedup = Dedup.Create(
-            async (job, _, ct) =>
-            {
-                Interlocked.Increment(ref running);
-                await gate.WaitAsync(ct);
-                return job.Key;
-            },
-            timeProvider: time);
+        var held = new HeldRuns();
+        await using var dedup = held.Create(time);
         var callers = new Dictionary<string, int> { ["one"] = 1, ["three"] = 3, ["two"] = 2, ["four"] = 4 };
         var calls = new List<Task<JobOutcome<string>>>();
         foreach (var (key, count) in callers)
@@ -72,7 +56,7 @@ public sealed class InFlightTests
             }
         }
 
-        await Watchdog.Until(() => Volatile.Read(ref running) == 4 && dedup.GetStats().Hits == 6, "four handlers running, six callers joined");
+        await Watchdog.Until(() => held.Running == 4 && dedup.GetStats().Hits == 6, "four handlers running, six callers joined");
         time.Advance(TimeSpan.FromSeconds(3));
 
         var snapshot = dedup.GetInFlight(hottest: 2);
@@ -82,7 +66,7 @@ public sealed class InFlightTests
             [new InFlightKey("four", TimeSpan.FromSeconds(3), 4), new InFlightKey("three", TimeSpan.FromSeconds(3), 3)],
             snapshot.Hottest);
         Assert.Equal(["four", "three", "two", "one"], dedup.GetInFlight(hottest: 10).Hottest.Select(k => k.Key));
-        gate.Open();
+        held.Gate.Open();
         var outcomes = await Task.WhenAll(calls).Within();
         Assert.All(outcomes, o => Assert.Equal(JobStatus.Succeeded, o.Status));
     }
@@ -95,5 +79,24 @@ public sealed class InFlightTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => dedup.GetInFlight(-1));
 
         Assert.Equal("hottest", error.ParamName);
+    }
+
+    /// <summary>A deduplicator whose handlers count themselves and wait at one gate.</summary>
+    private sealed class HeldRuns
+    {
+        private int _running;
+
+        public Gate Gate { get; } = new();
+
+        public int Running => Volatile.Read(ref _running);
+
+        public JobDeduplicator<Job, string> Create(TimeProvider time) => Dedup.Create(
+            async (job, _, ct) =>
+            {
+                Interlocked.Increment(ref _running);
+                await Gate.WaitAsync(ct);
+                return job.Key;
+            },
+            timeProvider: time);
     }
 }
