@@ -6,7 +6,26 @@ using Microsoft.Extensions.Hosting;
 // The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
 // environment variables (JobDedup__Pipelines__payments__Queue=payments), with an HTTP face on 127.0.0.1:8089 (health
 // probes, Prometheus metrics, a live dashboard). SIGTERM or Ctrl+C stops it gracefully.
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json is read from beside the worker, whatever the current folder, unless a content root is given.
+var contentRootGiven = args.Any(static a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+    || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = contentRootGiven ? null : AppContext.BaseDirectory,
+});
+
+var unreadable = WorkerPipelines.CheckReadable(builder.Configuration);
+if (unreadable.Count > 0)
+{
+    await Console.Error.WriteLineAsync("JobDedup worker cannot start; these settings cannot be read:");
+    foreach (var problem in unreadable)
+    {
+        await Console.Error.WriteLineAsync($"  - {problem}");
+    }
+
+    return 2;
+}
 
 WorkerSettings settings;
 try

@@ -1,6 +1,7 @@
 using JobDedup.RabbitMq;
 using JobDedup.Worker.Http;
 using JobDedup.Worker.Http.Stats;
+using JobDedup.Worker.Logging;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
 using JobDedup.Worker.Telemetry;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 
 namespace JobDedup.Worker;
@@ -21,15 +23,17 @@ internal static class WorkerHost
         builder.Logging.ClearProviders();
         if (settings.Logging.Json)
         {
-            builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = false;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
         }
         else
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            });
+            builder.Logging.AddConsole(o => o.FormatterName = WorkerConsoleFormatter.FormatterName)
+                .AddConsoleFormatter<WorkerConsoleFormatter, ConsoleFormatterOptions>();
         }
 
         var services = builder.Services;
