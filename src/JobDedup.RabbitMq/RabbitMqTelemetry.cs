@@ -1,13 +1,20 @@
 namespace JobDedup.RabbitMq;
 
 /// <summary>
-/// Names under which the RabbitMQ transport publishes metrics. Its instruments belong to the library's one meter,
-/// named <see cref="MeterName"/> (the same name as the engine's, <see cref="JobDedupTelemetry.Name"/>).
+/// Names under which the RabbitMQ transport publishes metrics and traces. Its instruments belong to the library's one
+/// meter, named <see cref="MeterName"/>, and its spans to <see cref="ActivitySourceName"/>: both the same name as the
+/// engine's, <see cref="JobDedupTelemetry.Name"/>.
 /// </summary>
 public static class RabbitMqTelemetry
 {
     /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> the consumer's instruments belong to.</summary>
     public const string MeterName = JobDedupTelemetry.Name;
+
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.ActivitySource"/> of the publisher's spans (<c>publish …</c>, kind
+    /// Producer) and the consumer's (<c>process …</c>, kind Consumer, the child of the publisher's context).
+    /// </summary>
+    public const string ActivitySourceName = JobDedupTelemetry.Name;
 
     /// <summary>
     /// The counter of settled deliveries, tagged with <see cref="JobDedupTelemetry.DeduplicatorTag"/> and

@@ -231,7 +231,10 @@ public sealed partial class SharedCache : IAsyncDisposable
 
     private async Task<CacheResult<T>> RunAsync<TState, T>(LoadRequest<TState, T> request, CancellationToken cancellationToken)
     {
-        var call = (SharedCall<string, CacheResult<T>>)_calls.GetOrAdd(typeof(T), static _ => new SharedCall<string, CacheResult<T>>());
+        var call = (SharedCall<string, CacheResult<T>>)_calls.GetOrAdd(
+            typeof(T),
+            static (_, name) => new SharedCall<string, CacheResult<T>>(new SharedCallOptions { Name = $"cache:{name}" }),
+            Name);
 
         // A leader runs the load on this thread until its first await, so the flag tells this caller whether it led.
         _led = false;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using JobDedup;
 using JobDedup.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -51,7 +52,8 @@ public static class JobDedupServiceCollectionExtensions
                 options,
                 sp.GetService<ILoggerFactory>(),
                 sp.GetService<TimeProvider>(),
-                registration.StoreFactory?.Invoke(sp));
+                registration.StoreFactory?.Invoke(sp),
+                sp.GetService<IMeterFactory>());
         });
         services.AddKeyedSingleton<IJobDeduplicator<TJob, TResult>>(
             name,

@@ -161,6 +161,11 @@ internal sealed class Dispatcher<TJob, TResult>
             return;
         }
 
+        if (waiter.Trace is not null)
+        {
+            waiter.StartJoinSpan(_log.Name);
+        }
+
         if (flight.Waiters.TryAdd(waiter, _maxWaitersPerKey, flight.AttachedCount))
         {
             waiter.MarkAttached(flight, JobRole.Joined);

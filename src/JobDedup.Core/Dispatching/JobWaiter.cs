@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobDedup.Flights;
+using JobDedup.Telemetry;
 
 namespace JobDedup.Dispatching;
 
@@ -18,12 +19,15 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
     private JobRole _role;
     private JobFlight<TJob, TResult>? _flight;
     private CancellationTokenRegistration _registration;
+    private Activity? _trace;
+    private bool _joinSpan;
 
     public JobWaiter(string key, TJob job)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Key = key;
         Job = job;
+        _trace = Tracing.CallerActivity();
     }
 
     public string Key { get; }
@@ -38,6 +42,23 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
 
     /// <summary>Gets a value indicating whether the caller still waits for its outcome.</summary>
     public bool IsWaiting => State is WaiterState.Queued or WaiterState.Attached;
+
+    /// <summary>
+    /// Gets the caller's place in its trace: its activity when it enqueued (only while the engine's spans are listened
+    /// to), or, once it joined a flight, its join span. <see langword="null"/> when untraced.
+    /// </summary>
+    public Activity? Trace => _trace;
+
+    /// <summary>Opens the joined caller's span in its own trace; it ends, linked to the run, when the caller has its outcome.</summary>
+    /// <param name="deduplicator">The deduplicator's name.</param>
+    public void StartJoinSpan(string deduplicator)
+    {
+        if (Tracing.StartJoin(_trace, deduplicator) is { } span)
+        {
+            _trace = span;
+            _joinSpan = true;
+        }
+    }
 
     public void RegisterCancellation(CancellationToken cancellationToken)
     {
@@ -74,6 +95,11 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
 
         // Unregister rather than dispose: it never waits for a callback running on another thread.
         _registration.Unregister();
+        if (_trace is not null)
+        {
+            EndTrace(outcome.Status, outcome.Role);
+        }
+
         TrySetResult(outcome);
         return true;
     }
@@ -85,6 +111,11 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
             return;
         }
 
+        if (_trace is not null)
+        {
+            EndTrace(JobStatus.Canceled, _role);
+        }
+
         TrySetResult(JobOutcome<TResult>.Canceled(
             Key,
             new OperationCanceledException("The caller's cancellation token fired; the job goes on for any other caller.", token),
@@ -93,6 +124,26 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
         if (from == WaiterState.Attached)
         {
             Volatile.Read(ref _flight)!.Leave();
+        }
+    }
+
+    /// <summary>Ends the caller's join span, or records a replayed answer in its trace. Tracing never fails a caller.</summary>
+    private void EndTrace(JobStatus status, JobRole role)
+    {
+        try
+        {
+            if (_joinSpan)
+            {
+                Tracing.EndJoin(_trace!, Volatile.Read(ref _flight)?.RunSpan, status, role);
+            }
+            else if (role == JobRole.Replayed)
+            {
+                Tracing.Replayed(_trace!);
+            }
+        }
+        catch (Exception)
+        {
+            // A throwing activity listener is its own bug; the caller still gets its outcome.
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JobDedup.Dispatching;
 
 namespace JobDedup.Flights;
@@ -89,6 +90,30 @@ internal sealed class FlightWaiters<TJob, TResult>
     }
 
     /// <summary>
+    /// The trace contexts of a run's span: the current leader's (its parent) and a link to every other caller still
+    /// waiting. Call only while the engine's spans are listened to.
+    /// </summary>
+    /// <param name="links">The other callers' contexts; null when none is traced.</param>
+    /// <returns>The leader's context; default when the leader is untraced.</returns>
+    public ActivityContext TraceContexts(out List<ActivityLink>? links)
+    {
+        links = null;
+        lock (_waitersLock)
+        {
+            AddLink(_first, ref links);
+            if (_joiners is { } joiners)
+            {
+                foreach (var waiter in joiners)
+                {
+                    AddLink(waiter, ref links);
+                }
+            }
+
+            return _leader.Trace?.Context ?? default;
+        }
+    }
+
+    /// <summary>
     /// Delivers the outcome to every caller once: the leader gets it as <see cref="JobRole.Leader"/>, the others as
     /// <see cref="JobRole.Joined"/> (or everyone as <see cref="JobRole.Replayed"/>).
     /// </summary>
@@ -120,6 +145,14 @@ internal sealed class FlightWaiters<TJob, TResult>
     {
         var role = replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
         return waiter.Complete(outcome.WithRole(role)) ? 1 : 0;
+    }
+
+    private void AddLink(JobWaiter<TJob, TResult> waiter, ref List<ActivityLink>? links)
+    {
+        if (!ReferenceEquals(waiter, _leader) && waiter.IsWaiting && waiter.Trace is { } trace)
+        {
+            (links ??= new List<ActivityLink>(4)).Add(new ActivityLink(trace.Context));
+        }
     }
 
     private JobWaiter<TJob, TResult>? OldestWaiting()

@@ -71,6 +71,9 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
     /// </summary>
     public Task? LeftBehind { get; set; }
 
+    /// <summary>Gets or sets the span of the latest handler attempt, which joined callers' spans link to; null when untraced.</summary>
+    public Activity? RunSpan { get; set; }
+
     /// <summary>Gets a value indicating whether <c>Forget</c> reached this flight: its outcome goes to its callers only.</summary>
     public bool IsForgotten => (WindowWriteState)Volatile.Read(ref _window) is WindowWriteState.Forgotten or WindowWriteState.ForgottenWhileWriting;
 

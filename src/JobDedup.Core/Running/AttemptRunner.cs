@@ -92,7 +92,7 @@ internal sealed class AttemptRunner<TJob, TResult>
         Activity? activity = null;
 
         // The clock is read only when someone listens to the duration.
-        var started = Instruments.HandlerDuration.Enabled ? _timeProvider.GetTimestamp() : 0;
+        var started = _metrics.IsDurationEnabled ? _timeProvider.GetTimestamp() : 0;
         try
         {
             var attempt = flight.NextAttempt();
@@ -104,9 +104,7 @@ internal sealed class AttemptRunner<TJob, TResult>
                 _log.Write(static (logger, name, s) => Log.LeaderElected(logger, name, s.Key, s.attempt), (flight.Key, attempt));
             }
 
-            activity = Instruments.ActivitySource.StartActivity("jobdedup.handle", ActivityKind.Internal);
-            activity?.SetTag(JobDedupTelemetry.DeduplicatorTag, _log.Name);
-            activity?.SetTag("jobdedup.attempt", attempt);
+            activity = Tracing.StartRun(flight, _log.Name, attempt);
             var context = new JobContext(_log.Name, flight.Key, attempt, leaderChanged);
             var pending = _handler.HandleAsync(job, context, cancellationToken);
             var value = pending.IsCompletedSuccessfully

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using JobDedup.Internal;
 using JobDedup.Flights;
 using JobDedup.SharedCalls;
+using JobDedup.Telemetry;
 
 namespace JobDedup;
 
@@ -22,6 +24,7 @@ public sealed partial class SharedCall<TKey, TResult>
 {
     private readonly FlightTable<TKey> _flights;
     private readonly FlightCounters _counters = new();
+    private readonly DeduplicatorMetrics _metrics;
     private readonly bool _runToCompletionWhenAbandoned;
 
     // One delegate per group rather than a back reference on every flight: keeps each flight 8 bytes smaller.
@@ -30,12 +33,28 @@ public sealed partial class SharedCall<TKey, TResult>
     /// <summary>Initializes a new instance of the <see cref="SharedCall{TKey, TResult}"/> class.</summary>
     /// <param name="options">Settings; the defaults when omitted.</param>
     /// <param name="comparer">Compares keys; the default comparer when omitted.</param>
-    public SharedCall(SharedCallOptions? options = null, IEqualityComparer<TKey>? comparer = null)
+    /// <param name="meterFactory">
+    /// Creates the <c>JobDedup</c> meter the counters are recorded on; a static meter when omitted.
+    /// <c>AddSharedCall</c> passes the container's.
+    /// </param>
+    /// <exception cref="ArgumentException"><see cref="SharedCallOptions.Name"/> is empty.</exception>
+    public SharedCall(SharedCallOptions? options = null, IEqualityComparer<TKey>? comparer = null, IMeterFactory? meterFactory = null)
     {
+        var name = options?.Name ?? "shared-call";
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException($"{nameof(SharedCallOptions)}.{nameof(SharedCallOptions.Name)} must not be empty.", nameof(options));
+        }
+
+        Name = name;
+        _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), name);
         _flights = new FlightTable<TKey>(comparer);
         _runToCompletionWhenAbandoned = options?.RunToCompletionWhenAbandoned ?? false;
         _finishWhenDone = (task, state) => Finish((SharedFlight<TKey, TResult>)state!, task);
     }
+
+    /// <summary>Gets the name the shared call's metrics are tagged with.</summary>
+    public string Name { get; }
 
     /// <summary>Runs <paramref name="work"/> for <paramref name="key"/>, or joins the run already in progress.</summary>
     /// <param name="key">The key calls are coalesced by.</param>
@@ -220,6 +239,7 @@ public sealed partial class SharedCall<TKey, TResult>
             if (current is SharedFlight<TKey, TResult> running && running.TryJoin())
             {
                 _counters.Hit();
+                _metrics.Enqueued(JobRole.Joined);
                 flight = running;
                 return false;
             }
@@ -235,6 +255,8 @@ public sealed partial class SharedCall<TKey, TResult>
             if (_flights.TryReplace(created, current))
             {
                 _counters.Miss();
+                _metrics.Enqueued(JobRole.Leader);
+                _metrics.Active(1);
                 flight = created;
                 return true;
             }
@@ -254,5 +276,12 @@ public sealed partial class SharedCall<TKey, TResult>
         flight.Complete(finished);
         flight.MarkRunEnded();
         flight.ReleaseKey(_flights);
+        _metrics.Active(-1);
+        _metrics.Completed(finished.Status switch
+        {
+            TaskStatus.RanToCompletion => JobStatus.Succeeded,
+            TaskStatus.Canceled => JobStatus.Canceled,
+            _ => JobStatus.Failed,
+        });
     }
 }

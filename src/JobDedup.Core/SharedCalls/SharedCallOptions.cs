@@ -9,4 +9,10 @@ public sealed class SharedCallOptions
     /// </summary>
     /// <value>The default is <see langword="false"/>.</value>
     public bool RunToCompletionWhenAbandoned { get; set; }
+
+    /// <summary>
+    /// Gets or sets the name the shared call's metrics are tagged with (<see cref="JobDedupTelemetry.DeduplicatorTag"/>).
+    /// </summary>
+    /// <value>The default is <c>shared-call</c>.</value>
+    public string Name { get; set; } = "shared-call";
 }

@@ -1,45 +1,47 @@
-using System.Diagnostics.Metrics;
-
 namespace JobDedup.Telemetry;
 
 /// <summary>
-/// The instruments as one deduplicator records them, tagged with its name. A listener that throws is contained
-/// here: telemetry never decides whether a caller gets its outcome. Nothing is allocated per measurement.
+/// The instruments as one deduplicator (or shared call) records them, tagged with its name. A listener that throws is
+/// contained here: telemetry never decides whether a caller gets its outcome. Nothing is allocated per measurement.
 /// </summary>
-internal sealed class DeduplicatorMetrics(string name)
+internal sealed class DeduplicatorMetrics(Instruments instruments, string name)
 {
     private readonly KeyValuePair<string, object?> _name = Instruments.Deduplicator(name);
-    private readonly KeyValuePair<string, object?> _leader = new("jobdedup.role", "leader");
-    private readonly KeyValuePair<string, object?> _joined = new("jobdedup.role", "joined");
-    private readonly KeyValuePair<string, object?> _replayed = new("jobdedup.role", "replayed");
+    private readonly KeyValuePair<string, object?> _leader = new(JobDedupTelemetry.RoleTag, "leader");
+    private readonly KeyValuePair<string, object?> _joined = new(JobDedupTelemetry.RoleTag, "joined");
+    private readonly KeyValuePair<string, object?> _replayed = new(JobDedupTelemetry.RoleTag, "replayed");
 
-    public void Enqueued(JobRole role) => Add(Instruments.JobsEnqueued, 1, role switch
+    /// <summary>Gets a value indicating whether anyone listens to the handler duration (only then is the clock read).</summary>
+    public bool IsDurationEnabled => instruments.HandlerDuration.Enabled;
+
+    public void Enqueued(JobRole role) => Add(instruments.JobsEnqueued, 1, role switch
     {
         JobRole.Leader => _leader,
         JobRole.Joined => _joined,
         _ => _replayed,
     });
 
-    public void Queued(int delta) => Add(Instruments.QueueDepth, delta);
+    public void Queued(int delta) => Add(instruments.QueueDepth, delta);
 
-    public void Active(int delta) => Add(Instruments.ActiveFlights, delta);
+    public void Active(int delta) => Add(instruments.ActiveFlights, delta);
 
-    public void Completed(JobStatus status) => Add(Instruments.FlightsCompleted, 1, new("jobdedup.status", Instruments.StatusName(status)));
+    public void Completed(JobStatus status) => Add(instruments.FlightsCompleted, 1, new(JobDedupTelemetry.StatusTag, Instruments.StatusName(status)));
 
-    public void Retried() => Add(Instruments.Retries, 1);
+    public void Retried() => Add(instruments.Retries, 1);
 
-    public void LeaderElected() => Add(Instruments.LeaderElections, 1);
+    public void LeaderElected() => Add(instruments.LeaderElections, 1);
 
     public void HandlerDuration(TimeSpan elapsed)
     {
-        if (!Instruments.HandlerDuration.Enabled)
+        var histogram = instruments.HandlerDuration;
+        if (!histogram.Enabled)
         {
             return;
         }
 
         try
         {
-            Instruments.HandlerDuration.Record(elapsed.TotalSeconds, _name);
+            histogram.Record(elapsed.TotalSeconds, _name);
         }
         catch (Exception)
         {
@@ -47,7 +49,7 @@ internal sealed class DeduplicatorMetrics(string name)
         }
     }
 
-    private void Add(Counter<long> counter, long value, KeyValuePair<string, object?> tag)
+    private void Add(System.Diagnostics.Metrics.Counter<long> counter, long value, KeyValuePair<string, object?> tag)
     {
         if (!counter.Enabled)
         {
@@ -64,7 +66,7 @@ internal sealed class DeduplicatorMetrics(string name)
         }
     }
 
-    private void Add(Counter<long> counter, long value)
+    private void Add(System.Diagnostics.Metrics.Counter<long> counter, long value)
     {
         if (!counter.Enabled)
         {
@@ -81,7 +83,7 @@ internal sealed class DeduplicatorMetrics(string name)
         }
     }
 
-    private void Add(UpDownCounter<long> counter, long value)
+    private void Add(System.Diagnostics.Metrics.UpDownCounter<long> counter, long value)
     {
         if (!counter.Enabled)
         {

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobDedup.RabbitMq.Health;
 
-/// <summary>Healthy while the consumer runs on an open connection; degraded while it reconnects.</summary>
+/// <summary>
+/// Healthy while the consumer runs on an open connection; failing while it reconnects, and while its intake is paused
+/// because the deduplicator's outcome store is unavailable.
+/// </summary>
 internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsumer<TJob, TResult> consumer) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -15,9 +18,14 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
             ["connected"] = consumer.IsConnected,
             ["consuming"] = consumer.IsConsuming,
             ["pending"] = consumer.Pending,
+            ["store"] = consumer.StoreState.ToString(),
         };
         var result = consumer.State switch
         {
+            ConsumerState.Running when consumer.StoreState != OutcomeStoreState.Available => new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"Consumer '{consumer.Name}' paused its intake: the outcome store is {consumer.StoreState.ToString().ToLowerInvariant()}; it resumes by itself once the store answers.",
+                data: data),
             ConsumerState.Running when consumer.IsConsuming => HealthCheckResult.Healthy($"Consumer '{consumer.Name}' is consuming.", data),
             ConsumerState.Running => new HealthCheckResult(
                 context.Registration.FailureStatus,
@@ -28,9 +36,10 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
         return Task.FromResult(result);
     }
 
-    /// <summary>What the consumer does now, in one lower-case word: consuming, connecting, stopping or stopped.</summary>
+    /// <summary>What the consumer does now, in one lower-case word: consuming, paused (the outcome store is unavailable), connecting, stopping or stopped.</summary>
     internal static string Activity(RabbitMqConsumer<TJob, TResult> consumer) => consumer.State switch
     {
+        ConsumerState.Running when consumer.IsPaused => "paused",
         ConsumerState.Running when consumer.IsConsuming => "consuming",
         ConsumerState.Running or ConsumerState.Starting => "connecting",
         ConsumerState.Stopping => "stopping",

@@ -112,9 +112,11 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
         }
 
         headers[JobDedupHeaders.Key] = key;
+        var messageId = properties?.MessageId ?? key;
+        using var span = MessagingSpans.StartPublish(exchange, routingKey, messageId, key, properties?.CorrelationId, body.Length, headers);
         var basic = new BasicProperties
         {
-            MessageId = properties?.MessageId ?? key,
+            MessageId = messageId,
             CorrelationId = properties?.CorrelationId,
             ReplyTo = properties?.ReplyTo,
             ContentType = properties?.ContentType ?? contentType,
@@ -128,6 +130,7 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
         }
         catch (Exception ex) when (ex is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
             Log.PublishFailed(_logger, _options.ConnectionName ?? "publisher", key, ex);
             var why = ex is PublishException { IsReturn: true }
                 ? $"the broker could not route it to a queue (exchange '{exchange}', routing key '{routingKey}')"

@@ -5,7 +5,7 @@ namespace JobDedup.RabbitMq.Telemetry;
 /// <summary>Counts one consumer's settlements; the tags are built once per consumer, so counting allocates nothing.</summary>
 internal sealed class SettlementMeter
 {
-    private static readonly Meter Meter = new(RabbitMqTelemetry.MeterName);
+    private static readonly Meter Meter = new(RabbitMqTelemetry.MeterName, MessagingSpans.Source.Version);
 
     private static readonly Counter<long> Settled = Meter.CreateCounter<long>(
         RabbitMqTelemetry.DeliveriesSettled,

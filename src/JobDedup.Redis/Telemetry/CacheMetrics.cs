@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Reflection;
 
 namespace JobDedup.Redis.Telemetry;
 
@@ -10,9 +11,11 @@ namespace JobDedup.Redis.Telemetry;
 internal sealed class CacheMetrics
 {
     /// <summary>The tag naming the cache on every instrument.</summary>
-    public const string CacheTag = "jobdedup.cache";
+    public const string CacheTag = RedisTelemetry.CacheTag;
 
-    private static readonly Meter Meter = new(JobDedupTelemetry.Name);
+    private static readonly Meter Meter = new(
+        RedisTelemetry.MeterName,
+        typeof(CacheMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
     private static readonly Counter<long> Hits = Meter.CreateCounter<long>("jobdedup.cache.hits", "{call}", "Calls served from the cache (memory or Redis).");
     private static readonly Counter<long> Misses = Meter.CreateCounter<long>("jobdedup.cache.misses", "{read}", "Redis reads that found no fresh value.");
     private static readonly Counter<long> EarlyRefreshes = Meter.CreateCounter<long>("jobdedup.cache.early_refreshes", "{refresh}", "Background refreshes started by XFetch before expiry.");

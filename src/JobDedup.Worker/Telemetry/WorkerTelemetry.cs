@@ -22,9 +22,6 @@ internal static class WorkerTelemetry
     /// <summary>The engine's histogram of handler attempt durations, in seconds.</summary>
     public const string HandlerDuration = "jobdedup.handler.duration";
 
-    /// <summary>Bucket bounds for the handler duration, in seconds, from 5 ms to 5 minutes.</summary>
-    private static readonly double[] HandlerDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
-
     /// <summary>Gets a value indicating whether <c>/metrics</c> is served.</summary>
     public static bool ServesPrometheus(WorkerSettings settings) => settings.Http.Enabled && settings.Http.Metrics;
 
@@ -40,10 +37,8 @@ internal static class WorkerTelemetry
         var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(ServiceName));
         telemetry.WithMetrics(metrics =>
         {
-            metrics.AddMeter(JobDedupTelemetry.Name);
-
-            // The duration is recorded in seconds; without these bounds every sample would fall in the first default bucket.
-            metrics.AddView(HandlerDuration, new ExplicitBucketHistogramConfiguration { Boundaries = HandlerDurationBuckets });
+            // Every JobDedup meter; the handler duration brings its own bucket advice, in seconds.
+            metrics.AddJobDedupInstrumentation();
             if (prometheus)
             {
                 metrics.AddPrometheusExporter();
@@ -62,7 +57,7 @@ internal static class WorkerTelemetry
         if (otlp is not null)
         {
             telemetry.WithTracing(tracing => tracing
-                .AddSource(JobDedupTelemetry.Name)
+                .AddJobDedupInstrumentation()
                 .AddOtlpExporter(exporter => Configure(exporter, otlp, settings.Otlp.Protocol, "v1/traces")));
         }
     }

@@ -13,10 +13,17 @@ internal sealed class Delivery(ulong deliveryTag, RabbitMqMessage message)
 {
     private int _state = (int)DeliveryState.Received;
     private int _counted;
+    private Activity? _span;
 
     public ulong DeliveryTag { get; } = deliveryTag;
 
     public RabbitMqMessage Message { get; } = message;
+
+    /// <summary>Records the delivery's span (null when untraced), ended once when it is settled.</summary>
+    internal void SetSpan(Activity? span) => _span = span;
+
+    /// <summary>Takes the delivery's span to end it; only the first caller gets it.</summary>
+    internal Activity? TakeSpan() => Volatile.Read(ref _span) is null ? null : Interlocked.Exchange(ref _span, null);
 
     /// <summary>Gets or sets the dedupe key, once known.</summary>
     public string? Key { get; set; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using JobDedup.RabbitMq.Consuming.Acking;
 using JobDedup.RabbitMq.Consuming.Settling;
@@ -23,6 +24,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
     private readonly Settler _settler;
     private readonly ILogger _logger;
     private readonly Func<bool> _isRunning;
+    private readonly Func<bool> _storeDown;
     private readonly CancellationToken _abandon;
     private readonly Func<RabbitMqMessage, TJob> _deserialize;
     private readonly Func<TResult, byte[]> _serializeReply;
@@ -39,6 +41,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
         Settler settler,
         ILogger logger,
         Func<bool> isRunning,
+        Func<bool> storeDown,
         CancellationToken abandon)
     {
         _consumer = consumer;
@@ -47,6 +50,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
         _settler = settler;
         _logger = logger;
         _isRunning = isRunning;
+        _storeDown = storeDown;
         _abandon = abandon;
         _deserialize = Codec<TJob, TResult>.Deserializer(options);
         _serializeReply = Codec<TJob, TResult>.ReplySerializer(options);
@@ -96,6 +100,22 @@ internal sealed class DeliveryIntake<TJob, TResult>
         }
 
         _settler.Track(delivery);
+        if (_storeDown())
+        {
+            // Arrived before intake paused: straight back to the queue, no attempt counted, nothing run.
+            _ = _settler.SettleAsync(delivery, Settlement.Requeue);
+            return;
+        }
+
+        var span = MessagingSpans.StartProcess(delivery.Message, _options.Queue);
+        delivery.SetSpan(span);
+        var previous = Activity.Current;
+        if (span is not null)
+        {
+            // Current while the deduplicator takes the job in, so the run's span is the child of this delivery's.
+            Activity.Current = span;
+        }
+
         try
         {
             Accept(delivery);
@@ -105,6 +125,13 @@ internal sealed class DeliveryIntake<TJob, TResult>
             // Never let a delivery vanish: anything unexpected sends it back to the queue.
             Log.UnexpectedFailure(_logger, _consumer, delivery.Key, ex);
             _ = _settler.SettleAsync(delivery, Settlement.Requeue);
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                Activity.Current = previous;
+            }
         }
     }
 

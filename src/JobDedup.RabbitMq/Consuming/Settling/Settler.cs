@@ -57,6 +57,8 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
             return;
         }
 
+        var span = delivery.TakeSpan();
+
         try
         {
             await CarryOutAsync(delivery, settlement, role, reply).ConfigureAwait(false);
@@ -77,8 +79,21 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
         finally
         {
             Uncount(delivery);
+            if (span is not null)
+            {
+                MessagingSpans.EndProcess(span, SpanSettlement(settlement.Kind), settlement.Kind is SettlementKind.DeadLetter or SettlementKind.Retry);
+            }
         }
     }
+
+    private static string SpanSettlement(SettlementKind kind) => kind switch
+    {
+        SettlementKind.Ack => "ack",
+        SettlementKind.Retry => "retry",
+        SettlementKind.Park => "park",
+        SettlementKind.DeadLetter => "dead-letter",
+        _ => "requeue",
+    };
 
     private void Uncount(Delivery delivery)
     {
