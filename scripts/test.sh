@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of JobDedup: restores, builds, starts the local RabbitMQ broker, PostgreSQL server and Redis the
-# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh, scripts/redis.sh; each installs Debian's package when missing), runs
+# integration tests need (scripts/rabbitmq.sh, scripts/postgres.sh, scripts/redis.sh; each installs Debian's package when missing),
+# installs headless Chromium for the dashboard's browser tests (scripts/chromium.sh), runs
 # each test project, and ends with one line: "tests: N passed, N failed, N skipped".
 # Exit status is non-zero if anything failed, or if no test ran at all.
 set -uo pipefail
@@ -30,6 +31,11 @@ fi
 echo "== cache"
 if ! scripts/redis.sh start; then
   echo "could not start Redis; the Redis tests will fail and say how to start it" >&2
+fi
+
+echo "== browser"
+if ! scripts/chromium.sh install; then
+  echo "could not install Chromium; the dashboard's browser tests will fail and say how to install it" >&2
 fi
 
 echo "== restore and build ($configuration)"

@@ -66,4 +66,14 @@ public interface IJobDeduplicator<TJob, TResult>
 
     /// <summary>Sets the counters (hits, misses, errors, retries, leader elections) back to zero.</summary>
     void ResetStats();
+
+    /// <summary>
+    /// Returns a moment's view of the keys in flight: how many, the age of the oldest, and the
+    /// <paramref name="hottest"/> flights with the most callers attached. It reads the in-flight map once, without a
+    /// lock, and costs the handlers nothing; a monitor may call it every second.
+    /// </summary>
+    /// <param name="hottest">How many of the flights with the most callers to list (their keys included); 0 lists none.</param>
+    /// <returns>A snapshot; a flight that ends while it is taken may still be counted.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="hottest"/> is negative.</exception>
+    InFlightSnapshot GetInFlight(int hottest = 0);
 }

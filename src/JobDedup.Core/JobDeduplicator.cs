@@ -202,6 +202,13 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <inheritdoc/>
     public void ResetStats() => _counters.Reset();
 
+    /// <inheritdoc/>
+    public InFlightSnapshot GetInFlight(int hottest = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(hottest);
+        return InFlightView.Take<TJob, TResult>(_table.Snapshot(), _timeProvider.GetTimestamp(), _timeProvider, hottest);
+    }
+
     /// <summary>
     /// Stops the deduplicator: later <c>EnqueueAsync</c> calls throw <see cref="ObjectDisposedException"/>, jobs still
     /// queued and flights not yet running end as <see cref="JobStatus.Canceled"/>, running handlers get

@@ -18,7 +18,8 @@ public static class RabbitMqTelemetry
 
     /// <summary>
     /// The counter of settled deliveries, tagged with <see cref="JobDedupTelemetry.DeduplicatorTag"/> and
-    /// <see cref="SettlementTag"/>. It is recorded once the frame that settles the delivery is written.
+    /// <see cref="SettlementTag"/>, and a dead letter also with <see cref="ReasonTag"/>. It is recorded once the frame
+    /// that settles the delivery is written.
     /// </summary>
     public const string DeliveriesSettled = "jobdedup.rabbitmq.deliveries.settled";
 
@@ -28,4 +29,7 @@ public static class RabbitMqTelemetry
     /// try again).
     /// </summary>
     public const string SettlementTag = "jobdedup.settlement";
+
+    /// <summary>The tag giving a dead letter's reason, one of <see cref="DeadLetterReasons"/> (only on <c>dead-letter</c> settlements).</summary>
+    public const string ReasonTag = "jobdedup.reason";
 }

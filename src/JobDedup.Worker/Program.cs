@@ -1,12 +1,11 @@
-using JobDedup.Worker.Logging;
+using JobDedup.Worker;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 // The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
-// environment variables (JobDedup__Pipelines__payments__Queue=payments). SIGTERM or Ctrl+C stops it gracefully.
+// environment variables (JobDedup__Pipelines__payments__Queue=payments), with an HTTP face on 127.0.0.1:8089 (health
+// probes, Prometheus metrics, a live dashboard). SIGTERM or Ctrl+C stops it gracefully.
 // appsettings.json is read from beside the worker, whatever the current folder, unless a content root is given.
 var contentRootGiven = args.Any(static a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
     || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
@@ -58,24 +57,7 @@ if (problems.Count > 0)
     return 2;
 }
 
-builder.Logging.ClearProviders();
-if (settings.Logging.Json)
-{
-    builder.Logging.AddJsonConsole(o =>
-    {
-        o.IncludeScopes = false;
-        o.UseUtcTimestamp = true;
-        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-    });
-}
-else
-{
-    builder.Logging.AddConsole(o => o.FormatterName = WorkerConsoleFormatter.FormatterName)
-        .AddConsoleFormatter<WorkerConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
-}
-
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
-WorkerPipelines.Register(builder.Services, settings);
+WorkerHost.Configure(builder, settings);
 
 using var host = builder.Build();
 try

@@ -19,7 +19,7 @@ public sealed class WorkerTests(Broker broker)
             await queue.PublishAsync(key: null, $"{{\"id\":\"evt_{i % 5}\",\"amount\":{i}}}", replyTo: replies, correlationId: $"c{i}");
         }
 
-        await using var worker = WorkerProcess.Start(Pipeline(queue, sink, ("DedupeWindow", "00:05:00")));
+        await using var worker = WorkerProcess.Start(WorkerSettingsFor.Pipeline(queue, sink, ("DedupeWindow", "00:05:00")));
         await worker.Consuming.Within();
         await Watchdog.Until(async () => await queue.CountAsync(replies) == 100, "a reply for each of the 100 messages");
         var exit = await worker.TerminateAsync();
@@ -51,7 +51,7 @@ public sealed class WorkerTests(Broker broker)
             await queue.PublishAsync(key: null, $"{{\"id\":\"evt_{i % 3}\"}}");
         }
 
-        await using var worker = WorkerProcess.Start(Pipeline(queue, sink, ("MaxRetryAttempts", "0")));
+        await using var worker = WorkerProcess.Start(WorkerSettingsFor.Pipeline(queue, sink, ("MaxRetryAttempts", "0")));
         await worker.Consuming.Within();
         await Watchdog.Until(() => sink.TotalCalls == 3, "one held call per event");
 
@@ -71,7 +71,7 @@ public sealed class WorkerTests(Broker broker)
         await using var sink = await HttpSink.StartAsync();
         sink.Respond = (key, call, _) => Task.FromResult(call <= 2 ? (503, "busy") : (200, "ok"));
         var replies = await queue.DeclareReplyQueueAsync();
-        await using var worker = WorkerProcess.Start(Pipeline(queue, sink, ("MaxRetryAttempts", "0")));
+        await using var worker = WorkerProcess.Start(WorkerSettingsFor.Pipeline(queue, sink, ("MaxRetryAttempts", "0")));
         await worker.Consuming.Within();
 
         await queue.PublishAsync(key: null, "{\"id\":\"evt_1\"}", replyTo: replies, correlationId: "c1");
@@ -89,7 +89,7 @@ public sealed class WorkerTests(Broker broker)
         await using var queue = await TestQueue.CreateAsync(broker, "worker-4xx");
         await using var sink = await HttpSink.StartAsync();
         sink.Respond = (_, _, _) => Task.FromResult((422, "invalid payment"));
-        await using var worker = WorkerProcess.Start(Pipeline(queue, sink));
+        await using var worker = WorkerProcess.Start(WorkerSettingsFor.Pipeline(queue, sink));
         await worker.Consuming.Within();
 
         await queue.PublishAsync(key: null, "{\"id\":\"evt_1\"}");
@@ -146,7 +146,7 @@ public sealed class WorkerTests(Broker broker)
         };
         var replies = await queue.DeclareReplyQueueAsync();
         await using var leases = await PartitionLeaseSchema.CreateAsync();
-        var settings = Pipeline(queue, sink, [("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"), .. leases.WorkerSettings()]);
+        var settings = WorkerSettingsFor.Pipeline(queue, sink, [("Partitions", $"{Partitions}"), ("Prefetch", "1000"), ("DedupeWindow", "00:05:00"), .. leases.WorkerSettings()]);
         await using var first = WorkerProcess.Start(settings);
         await using var second = WorkerProcess.Start(settings);
         await Task.WhenAll(first.Consuming, second.Consuming).Within();
@@ -200,7 +200,7 @@ public sealed class WorkerTests(Broker broker)
         await using var sink = await HttpSink.StartAsync();
         var replies = await queue.DeclareReplyQueueAsync();
         var id = $"evt_{Guid.NewGuid():N}"; // the window outlives this test in the shared store, so the key is new each run
-        var settings = Pipeline(queue, sink, ("DedupeWindow", "01:00:00"), (store, store == "Redis" ? RedisConfiguration() : PostgreSqlConnection()));
+        var settings = WorkerSettingsFor.Pipeline(queue, sink, ("DedupeWindow", "01:00:00"), (store, store == "Redis" ? Servers.Redis() : Servers.PostgreSql()));
 
         async Task SendAndAnswerAsync(string batch, int expectedReplies)
         {
@@ -348,40 +348,5 @@ public sealed class WorkerTests(Broker broker)
             copy.Delete(recursive: true);
             elsewhere.Delete(recursive: true);
         }
-    }
-
-    // As scripts/postgres.sh connection-string.
-    private static string PostgreSqlConnection() =>
-        (Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured
-            ? configured
-            : "Host=127.0.0.1;Port=5432;Username=postgres;Database=jobdedup") + ";Search Path=public";
-
-    // As scripts/redis.sh connection-string: JOBDEDUP_REDIS, else the port the script's server listens on.
-    private static string RedisConfiguration()
-    {
-        var portFile = Path.Combine(Environment.GetEnvironmentVariable("JOBDEDUP_REDIS_DIR") is { Length: > 0 } dir ? dir : "/tmp/jobdedup-redis", "port");
-        return Environment.GetEnvironmentVariable("JOBDEDUP_REDIS") is { Length: > 0 } configured
-            ? configured
-            : $"127.0.0.1:{(File.Exists(portFile) ? File.ReadAllText(portFile).Trim() : "6379")}";
-    }
-
-    private static Dictionary<string, string> Pipeline(TestQueue queue, HttpSink sink, params (string Name, string Value)[] extra)
-    {
-        var environment = new Dictionary<string, string>
-        {
-            ["JobDedup__RabbitMq__Uri"] = Broker.Uri,
-            ["JobDedup__ShutdownTimeout"] = "00:00:01",
-            ["JobDedup__Pipelines__orders__Queue"] = queue.Name,
-            ["JobDedup__Pipelines__orders__Key__Source"] = "JsonProperty",
-            ["JobDedup__Pipelines__orders__Key__Name"] = "id",
-            ["JobDedup__Pipelines__orders__RetryDelays__0"] = "00:00:00.050",
-            ["JobDedup__Pipelines__orders__Handler__Url"] = sink.Url.ToString(),
-        };
-        foreach (var (name, value) in extra)
-        {
-            environment[$"JobDedup__Pipelines__orders__{name}"] = value;
-        }
-
-        return environment;
     }
 }

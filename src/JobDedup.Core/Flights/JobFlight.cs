@@ -18,6 +18,7 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
     private int _attempts;
     private int _window; // WindowWriteState
     private object? _delivered;
+    private long _startedAt;
 
     /// <param name="runner">Runs the flight.</param>
     /// <param name="leader">The caller that starts the flight.</param>
@@ -55,6 +56,9 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
 
     public int Attempts => Volatile.Read(ref _attempts);
 
+    /// <summary>Gets the clock's timestamp when the flight began its run, or 0 before that.</summary>
+    public long StartedAt => Volatile.Read(ref _startedAt);
+
     /// <summary>
     /// Gets the token for waits before the handler starts (the key, the dedupe window, a claim, a slot): it fires when
     /// the flight is abandoned or shutdown begins.
@@ -77,6 +81,9 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
     protected override CancellationToken SharedToken => _shutdownToken;
 
     public int NextAttempt() => Interlocked.Increment(ref _attempts);
+
+    /// <summary>Records when the flight began its run (for <see cref="InFlightSnapshot.OldestAge"/>).</summary>
+    public void MarkStarted(long timestamp) => Volatile.Write(ref _startedAt, timestamp);
 
     /// <summary>Claims the right to write the outcome into the dedupe window.</summary>
     /// <returns><see langword="false"/> when the flight was forgotten: it must not write.</returns>

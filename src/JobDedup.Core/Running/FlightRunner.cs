@@ -61,6 +61,7 @@ internal sealed class FlightRunner<TJob, TResult>
         var holdsSlot = false;
         ClaimSession<TResult>? claim = null;
         ForgetBarrier<string>? forgotten = null;
+        flight.MarkStarted(_timeProvider.GetTimestamp());
         _metrics.Active(1);
         try
         {

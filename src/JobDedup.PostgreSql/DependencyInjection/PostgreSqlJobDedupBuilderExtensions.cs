@@ -1,6 +1,8 @@
 using JobDedup.PostgreSql.DependencyInjection;
+using JobDedup.PostgreSql.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +17,8 @@ public static class PostgreSqlJobDedupBuilderExtensions
     /// every instance on the database shares one dedupe window and runs a key once. The table is migrated when the
     /// host starts (start fails, naming the server, if the database cannot be reached), and the store is disposed
     /// with the container. Set <see cref="JobDedupOptions{TJob}.DedupeWindow"/>: without a window the deduplicator
-    /// uses no store at all.
+    /// uses no store at all. A health check named <c>postgresql-{name}</c> (tags <c>jobdedup</c>, <c>postgresql</c>)
+    /// reports whether the database answers.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <typeparam name="TResult">The handler's result type.</typeparam>
@@ -88,6 +91,12 @@ public static class PostgreSqlJobDedupBuilderExtensions
             sp.GetService<TimeProvider>()));
         builder.UseOutcomeStore(sp => sp.GetRequiredKeyedService<PostgreSqlOutcomeStore<TResult>>(name));
         services.AddSingleton<IHostedService>(sp => new PostgreSqlStoreMigration<TResult>(name, sp.GetRequiredKeyedService<PostgreSqlOutcomeStore<TResult>>(name)));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            $"postgresql-{name}",
+            sp => new PostgreSqlOutcomeStoreHealthCheck<TResult>(name, sp.GetRequiredKeyedService<PostgreSqlOutcomeStore<TResult>>(name)),
+            failureStatus: null,
+            tags: ["jobdedup", "postgresql"],
+            timeout: TimeSpan.FromSeconds(5)));
         return builder;
     }
 

@@ -15,6 +15,7 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
         var data = new Dictionary<string, object>
         {
             ["state"] = consumer.State.ToString(),
+            ["activity"] = Activity(consumer),
             ["connected"] = consumer.IsConnected,
             ["consuming"] = consumer.IsConsuming,
             ["pending"] = consumer.Pending,
@@ -39,4 +40,14 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
         };
         return Task.FromResult(result);
     }
+
+    /// <summary>What the consumer does now, in one lower-case word: consuming, paused (the outcome store is unavailable), connecting, stopping or stopped.</summary>
+    internal static string Activity(RabbitMqConsumer<TJob, TResult> consumer) => consumer.State switch
+    {
+        ConsumerState.Running when consumer.IsPaused => "paused",
+        ConsumerState.Running when consumer.IsConsuming => "consuming",
+        ConsumerState.Running or ConsumerState.Starting => "connecting",
+        ConsumerState.Stopping => "stopping",
+        _ => "stopped",
+    };
 }

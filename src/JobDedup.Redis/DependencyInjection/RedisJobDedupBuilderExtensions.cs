@@ -1,6 +1,8 @@
 using JobDedup.Redis.DependencyInjection;
+using JobDedup.Redis.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,6 +17,7 @@ public static class RedisJobDedupBuilderExtensions
     /// instance on the server shares one dedupe window and runs a key once. The store connects when the host starts
     /// (start fails, naming the server, if Redis cannot be reached), and is disposed with the container. Set
     /// <see cref="JobDedupOptions{TJob}.DedupeWindow"/>: without a window the deduplicator uses no store at all.
+    /// A health check named <c>redis-{name}</c> (tags <c>jobdedup</c>, <c>redis</c>) reports whether Redis answers.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <typeparam name="TResult">The handler's result type.</typeparam>
@@ -53,6 +56,12 @@ public static class RedisJobDedupBuilderExtensions
             sp.GetService<TimeProvider>()));
         builder.UseOutcomeStore(sp => sp.GetRequiredKeyedService<RedisOutcomeStore<TResult>>(name));
         services.AddSingleton<IHostedService>(sp => new RedisStoreConnection<TResult>(name, sp.GetRequiredKeyedService<RedisOutcomeStore<TResult>>(name)));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            $"redis-{name}",
+            sp => new RedisOutcomeStoreHealthCheck<TResult>(name, sp.GetRequiredKeyedService<RedisOutcomeStore<TResult>>(name)),
+            failureStatus: null,
+            tags: ["jobdedup", "redis"],
+            timeout: TimeSpan.FromSeconds(5)));
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using JobDedup.RabbitMq;
 using JobDedup.Worker.Handlers;
+using JobDedup.Worker.Http;
 using JobDedup.Worker.Settings;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -95,6 +96,7 @@ internal static class WorkerPipelines
             ValidateHandler(problems, path, pipeline.Handler);
         }
 
+        HttpSettingsValidation.Validate(settings, problems);
         return problems;
     }
 

@@ -12,6 +12,12 @@ public sealed class WorkerSettings
     /// <summary>Gets or sets how the worker logs.</summary>
     public LoggingSettings Logging { get; set; } = new();
 
+    /// <summary>Gets or sets the HTTP face: health probes, metrics and the dashboard.</summary>
+    public HttpSettings Http { get; set; } = new();
+
+    /// <summary>Gets or sets the export of metrics and traces over OTLP (off unless an endpoint is set).</summary>
+    public OtlpSettings Otlp { get; set; } = new();
+
     /// <summary>Gets or sets how long shutdown lets work in progress finish before returning it to its queue.</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);

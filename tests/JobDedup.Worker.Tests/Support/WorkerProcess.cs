@@ -37,6 +37,9 @@ public sealed partial class WorkerProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(worker)!,
         };
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+
+        // Several workers run at once (here and in other test runs): each HTTP face on a port of its own.
+        start.Environment["JobDedup__Http__Port"] = "0";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

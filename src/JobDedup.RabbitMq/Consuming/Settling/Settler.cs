@@ -132,7 +132,7 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
 
             case SettlementKind.DeadLetter:
                 var copied = await republisher.DeadLetterAsync(delivery, settlement).ConfigureAwait(false);
-                if (await AfterCopyAsync(delivery, copied, SettledAs.DeadLetter).ConfigureAwait(false))
+                if (await AfterCopyAsync(delivery, copied, SettledAs.DeadLetter, settlement.Reason).ConfigureAwait(false))
                 {
                     Log.DeadLettered(logger, consumer, delivery.Message.MessageId, delivery.Key, deadLetterQueue, settlement.Reason, settlement.Detail);
                     if (delivery.Message.ReplyTo is { Length: > 0 })
@@ -150,12 +150,12 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     }
 
     /// <returns><see langword="true"/> when the copy was published and the original acked.</returns>
-    private async Task<bool> AfterCopyAsync(Delivery delivery, RepublishResult copied, SettledAs how)
+    private async Task<bool> AfterCopyAsync(Delivery delivery, RepublishResult copied, SettledAs how, string? reason = null)
     {
         switch (copied)
         {
             case RepublishResult.Published:
-                return await AckAsync(delivery, how).ConfigureAwait(false);
+                return await AckAsync(delivery, how, reason).ConfigureAwait(false);
             case RepublishResult.Stale:
                 meter.Add(SettledAs.Stale);
                 return false;
@@ -166,7 +166,10 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
     }
 
     /// <returns><see langword="true"/> when the ack was written on the delivery's own channel.</returns>
-    private async Task<bool> AckAsync(Delivery delivery, SettledAs how)
+    /// <param name="delivery">The delivery.</param>
+    /// <param name="how">What the ack counts as.</param>
+    /// <param name="reason">For a dead letter: its reason, counted with it.</param>
+    private async Task<bool> AckAsync(Delivery delivery, SettledAs how, string? reason = null)
     {
         try
         {
@@ -177,7 +180,15 @@ internal sealed class Settler(string consumer, string deadLetterQueue, Republish
                 return false;
             }
 
-            meter.Add(how);
+            if (reason is null)
+            {
+                meter.Add(how);
+            }
+            else
+            {
+                meter.DeadLettered(reason);
+            }
+
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
