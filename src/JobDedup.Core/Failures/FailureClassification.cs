@@ -11,8 +11,8 @@ public static class FailureClassification
     /// The default classification. Permanent: <see cref="PermanentFailureException"/>, <see cref="ArgumentException"/>
     /// (with <see cref="ArgumentNullException"/> and <see cref="ArgumentOutOfRangeException"/>),
     /// <see cref="FormatException"/>, <see cref="InvalidCastException"/>, <see cref="NotSupportedException"/> and
-    /// <see cref="NotImplementedException"/>: each says the job itself is wrong or cannot be done here, which another
-    /// attempt does not change. Everything else is transient, and a cancellation is never permanent.
+    /// <see cref="NotImplementedException"/>, and a database's data error (<see cref="IsDataError"/>): each says the job
+    /// itself is wrong or cannot be done here, which another attempt does not change. Everything else is transient, and a cancellation is never permanent.
     /// </summary>
     /// <param name="exception">The failure of an attempt.</param>
     /// <returns><see langword="true"/> when the failure is permanent.</returns>
@@ -22,7 +22,17 @@ public static class FailureClassification
             or FormatException
             or InvalidCastException
             or NotSupportedException
-            or NotImplementedException;
+            or NotImplementedException
+            || IsDataError(exception);
+
+    /// <summary>
+    /// Whether a database refused a statement for the data it carried (SQLSTATE class 22, data exception, or 23,
+    /// integrity constraint violation), not because it is out of reach: such an error comes back on every attempt.
+    /// </summary>
+    /// <param name="exception">The failure.</param>
+    /// <returns><see langword="true"/> for a data error.</returns>
+    public static bool IsDataError(Exception exception) =>
+        exception is System.Data.Common.DbException { SqlState: ['2', '2' or '3', ..] };
 
     /// <summary>
     /// Asks <paramref name="classifier"/> (the default when null) whether <paramref name="exception"/> is permanent.

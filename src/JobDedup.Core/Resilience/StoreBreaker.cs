@@ -111,9 +111,16 @@ internal sealed class StoreBreaker : IDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>A store failure is any exception but a cancellation its caller asked for.</summary>
+    /// <summary>
+    /// A store failure is any exception but a cancellation its caller asked for, and but a refusal of the call's own
+    /// data (an argument the store rejects, a database's data error such as a key it cannot hold): those are the job's
+    /// problem, come back on every try, and say nothing about whether the store is up.
+    /// </summary>
     private static bool IsStoreFailure(Exception? exception, CancellationToken cancellationToken) =>
-        exception is not null && !(exception is OperationCanceledException && cancellationToken.IsCancellationRequested);
+        exception is not null
+        && !(exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        && exception is not ArgumentException
+        && !FailureClassification.IsDataError(exception);
 
     private OutcomeStoreUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken) => exception switch
     {

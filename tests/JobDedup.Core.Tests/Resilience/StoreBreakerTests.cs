@@ -190,6 +190,32 @@ public sealed class StoreBreakerTests
     }
 
     /// <summary>A claiming store whose first five claims fail: enough, with the defaults, to open the breaker.</summary>
+    [Fact]
+    public async Task EnqueueAsync_StoreRefusesTheKeysData_FailsThoseJobsPermanentlyAndTheBreakerStaysClosed()
+    {
+        // A database that cannot hold a key (SQLSTATE 22021) is up: the job is wrong, not the store.
+        var time = new TimerCountingTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        store.Throw(StoreOperation.TryClaim, new DataError("22021"), times: 10);
+        var logs = new LogSink();
+        var runs = 0;
+        await using var dedup = OnStore(store, time, logs, () => Interlocked.Increment(ref runs));
+
+        var outcomes = new List<JobOutcome<string>>();
+        for (var i = 0; i < 10; i++)
+        {
+            outcomes.Add(await dedup.EnqueueAsync(new Job($"k{i}", "x")).Within());
+        }
+
+        Assert.All(outcomes, o => Assert.Equal(JobStatus.Failed, o.Status));
+        Assert.All(outcomes, o => Assert.True(FailureClassification.IsPermanentByDefault(o.Exception!)));
+        Assert.Equal(OutcomeStoreState.Available, dedup.StoreState);
+        Assert.Equal(0, logs.Count(OpenedEvent));
+        Assert.Equal(10, store.CountOf(StoreOperation.TryClaim)); // every one reached the store: nothing was paused
+        Assert.Equal(0, runs);
+        Assert.False(FailureClassification.IsDataError(new DataError("08006"))); // a lost connection is an outage
+    }
+
     private static (TimerCountingTimeProvider Time, ScriptableOutcomeStore<string> Store, LogSink Logs) StoreThatFailsFiveClaims()
     {
         var time = new TimerCountingTimeProvider();
@@ -216,4 +242,10 @@ public sealed class StoreBreakerTests
         monitor.StoreStateChanged += (_, state) => states.Enqueue(state);
         return states;
     }
+}
+
+/// <summary>A database error with a SQLSTATE, as a driver reports one.</summary>
+internal sealed class DataError(string sqlState) : System.Data.Common.DbException($"SQLSTATE {sqlState}")
+{
+    public override string SqlState => sqlState;
 }
