@@ -1,3 +1,4 @@
+using JobDedup.Worker.Cli;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,13 @@ using Microsoft.Extensions.Logging;
 
 // The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
 // environment variables (JobDedup__Pipelines__payments__Queue=payments). SIGTERM or Ctrl+C stops it gracefully.
+// `jobdedup dead-letters …` (and --help) is the tool, in Cli/; `jobdedup` or `jobdedup run` runs the worker.
+if (ToolCommandLine.IsToolCommand(args))
+{
+    return await ToolCommandLine.RunAsync(args, Console.Out, Console.Error, Console.In);
+}
+
+args = ToolCommandLine.WorkerArguments(args);
 var builder = Host.CreateApplicationBuilder(args);
 
 WorkerSettings settings;

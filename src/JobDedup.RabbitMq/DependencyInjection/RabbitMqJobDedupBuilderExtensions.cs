@@ -1,8 +1,8 @@
+using JobDedup;
 using JobDedup.RabbitMq;
 using JobDedup.RabbitMq.Consuming;
 using JobDedup.RabbitMq.Health;
 using JobDedup.RabbitMq.Publishing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace JobDedup;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds the RabbitMQ transport to deduplicators registered with <c>AddJobDedup</c>.</summary>
 public static class RabbitMqJobDedupBuilderExtensions
