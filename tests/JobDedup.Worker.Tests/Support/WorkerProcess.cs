@@ -83,7 +83,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
     /// The worker's own build output (same configuration as the tests), so it runs with its own dependencies rather
     /// than this test project's.
     /// </summary>
-    private static string WorkerDll()
+    internal static string WorkerDll()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testOutput.Name;
