@@ -1,4 +1,5 @@
 using JobDedup.Worker.Cli;
+using JobDedup.Worker.Logging;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,27 @@ if (ToolCommandLine.IsToolCommand(args))
 }
 
 args = ToolCommandLine.WorkerArguments(args);
-var builder = Host.CreateApplicationBuilder(args);
+
+// appsettings.json is read from beside the worker, whatever the current folder, unless a content root is given.
+var contentRootGiven = args.Any(static a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+    || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = contentRootGiven ? null : AppContext.BaseDirectory,
+});
+
+var unreadable = WorkerPipelines.CheckReadable(builder.Configuration);
+if (unreadable.Count > 0)
+{
+    await Console.Error.WriteLineAsync("JobDedup worker cannot start; these settings cannot be read:");
+    foreach (var problem in unreadable)
+    {
+        await Console.Error.WriteLineAsync($"  - {problem}");
+    }
+
+    return 2;
+}
 
 WorkerSettings settings;
 try
@@ -49,15 +70,17 @@ if (problems.Count > 0)
 builder.Logging.ClearProviders();
 if (settings.Logging.Json)
 {
-    builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+    builder.Logging.AddJsonConsole(o =>
+    {
+        o.IncludeScopes = false;
+        o.UseUtcTimestamp = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+    });
 }
 else
 {
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-    });
+    builder.Logging.AddConsole(o => o.FormatterName = WorkerConsoleFormatter.FormatterName)
+        .AddConsoleFormatter<WorkerConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
 }
 
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);

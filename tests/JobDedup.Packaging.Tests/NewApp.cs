@@ -54,7 +54,7 @@ internal static class NewApp
         services.AddJobDedup<string, string>("orders", o =>
             {
                 o.KeySelector = job => job;
-                o.CompletedRetention = TimeSpan.FromMinutes(1);
+                o.DedupeWindow = TimeSpan.FromMinutes(1);
             })
             .UseHandler(async (job, context, cancellationToken) =>
             {

@@ -29,6 +29,11 @@ internal sealed record ToolSettings(string BrokerUri, string Queue, RabbitMqKeyR
             .AddJsonFile($"appsettings.{environment}.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
+        if (WorkerPipelines.CheckReadable(configuration) is [_, ..] problems)
+        {
+            throw new InvalidOperationException(string.Join(" ", problems));
+        }
+
         var settings = WorkerPipelines.Read(configuration);
         var pipeline = settings.Pipelines.Values.FirstOrDefault(p => string.Equals(p.Queue, queue, StringComparison.Ordinal));
         return new ToolSettings(

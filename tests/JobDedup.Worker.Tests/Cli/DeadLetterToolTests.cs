@@ -176,7 +176,7 @@ public sealed class DeadLetterToolTests(Broker broker)
 
                     return ValueTask.FromResult(Encoding.UTF8.GetString(message.Body.Span));
                 },
-                dedup: o => o.CompletedRetention = window ?? TimeSpan.Zero,
+                dedup: o => o.DedupeWindow = window ?? TimeSpan.Zero,
                 consumer: o => o.IsPermanentFailure = static ex => ex is PoisonException);
             return run;
         }
