@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs every JobDedup package (JobDedup.Core, .RabbitMq, .PostgreSql, .Redis and the JobDedup.Worker tool) with its
-# .snupkg symbols into a folder feed, artifacts/packages by default. The version comes from the nearest git tag vX.Y.Z
+# Packs every JobDedup package (each project under src/: JobDedup.Core, .RabbitMq, .PostgreSql, .Redis, the
+# JobDedup.Worker tool, ...) with its .snupkg symbols into a folder feed, artifacts/packages by default. The version comes from the nearest git tag vX.Y.Z
 # (MinVer); with no tag it is 0.1.0-alpha.0.N. Set CI=true for a deterministic, SourceLinked CI build.
 # Usage: scripts/pack.sh [output-folder] [extra dotnet pack arguments, e.g. --no-build or -p:MinVerVersionOverride=1.2.3]
 set -euo pipefail
@@ -14,9 +14,10 @@ configuration="${CONFIGURATION:-Release}"
 mkdir -p "$output"
 output="$(cd "$output" && pwd)"
 
-for project in src/JobDedup.Core src/JobDedup.RabbitMq src/JobDedup.PostgreSql src/JobDedup.Redis src/JobDedup.Worker; do
-  echo "== $(basename "$project")"
-  dotnet pack "$project/$(basename "$project").csproj" -c "$configuration" -o "$output" -nologo -clp:ErrorsOnly "$@"
+# Every project under src/ is a package (each needs its own README.md beside its .csproj).
+for project in src/*/*.csproj; do
+  echo "== $(basename "$project" .csproj)"
+  dotnet pack "$project" -c "$configuration" -o "$output" -nologo -clp:ErrorsOnly "$@"
 done
 
 echo "packages in $output:"
