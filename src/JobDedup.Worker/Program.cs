@@ -1,4 +1,5 @@
 using JobDedup.Worker;
+using JobDedup.Worker.Cli;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
 using Microsoft.Extensions.Hosting;
@@ -6,6 +7,14 @@ using Microsoft.Extensions.Hosting;
 // The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
 // environment variables (JobDedup__Pipelines__payments__Queue=payments), with an HTTP face on 127.0.0.1:8089 (health
 // probes, Prometheus metrics, a live dashboard). SIGTERM or Ctrl+C stops it gracefully.
+// `jobdedup dead-letters …` (and --help) is the tool, in Cli/; `jobdedup` or `jobdedup run` runs the worker.
+if (ToolCommandLine.IsToolCommand(args))
+{
+    return await ToolCommandLine.RunAsync(args, Console.Out, Console.Error, Console.In);
+}
+
+args = ToolCommandLine.WorkerArguments(args);
+
 // appsettings.json is read from beside the worker, whatever the current folder, unless a content root is given.
 var contentRootGiven = args.Any(static a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
     || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));

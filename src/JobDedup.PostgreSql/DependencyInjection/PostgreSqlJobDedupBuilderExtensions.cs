@@ -1,13 +1,13 @@
+using JobDedup;
 using JobDedup.PostgreSql.DependencyInjection;
 using JobDedup.PostgreSql.Health;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobDedup;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Keeps the dedupe window of deduplicators registered with <c>AddJobDedup</c> in PostgreSQL.</summary>
 public static class PostgreSqlJobDedupBuilderExtensions

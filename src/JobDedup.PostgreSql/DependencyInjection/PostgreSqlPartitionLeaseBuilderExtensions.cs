@@ -1,11 +1,11 @@
+using JobDedup;
 using JobDedup.Partitions;
 using JobDedup.PostgreSql.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace JobDedup;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Shares the partitions of a partitioned queue among instances through leases in PostgreSQL.</summary>
 public static class PostgreSqlPartitionLeaseBuilderExtensions

@@ -1,10 +1,10 @@
+using JobDedup;
 using JobDedup.Partitions;
 using JobDedup.RabbitMq;
 using JobDedup.RabbitMq.Consuming;
 using JobDedup.RabbitMq.DependencyInjection;
 using JobDedup.RabbitMq.Health;
 using JobDedup.RabbitMq.Publishing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace JobDedup;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds the RabbitMQ transport to deduplicators registered with <c>AddJobDedup</c>.</summary>
 public static class RabbitMqJobDedupBuilderExtensions

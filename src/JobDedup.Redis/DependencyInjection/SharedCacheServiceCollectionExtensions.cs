@@ -1,11 +1,11 @@
+using JobDedup;
 using JobDedup.Redis.Health;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobDedup;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers <see cref="SharedCache"/> instances.</summary>
 public static class SharedCacheServiceCollectionExtensions

@@ -175,7 +175,8 @@ internal static class WorkerPipelines
         return options;
     }
 
-    private static RabbitMqKeyRule KeyRule(PipelineSettings pipeline)
+    /// <summary>How a pipeline's messages are keyed; the dead-letter tool keys them the same way.</summary>
+    internal static RabbitMqKeyRule KeyRule(PipelineSettings pipeline)
     {
         if (!pipeline.Deduplicate)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
 namespace JobDedup.RabbitMq.Tests.Publishing;
