@@ -85,6 +85,7 @@ internal sealed class FaultCase : IAsyncDisposable
             ["JobDedup__RabbitMq__Uri"] = PrivateRabbitMq.Uri,
             ["JobDedup__RabbitMq__ConnectionName"] = $"{Name}:{worker}",
             ["JobDedup__ShutdownTimeout"] = "00:00:05",
+            ["Logging__LogLevel__Npgsql"] = "Warning",
             [p + "Queue"] = Queue,
             [p + "Key__Source"] = "JsonProperty",
             [p + "Key__Name"] = "id",
@@ -95,7 +96,7 @@ internal sealed class FaultCase : IAsyncDisposable
         };
         foreach (var (name, value) in overrides)
         {
-            var key = name.StartsWith("JobDedup__", StringComparison.Ordinal) ? name : p + name;
+            var key = name.StartsWith("JobDedup__", StringComparison.Ordinal) || name.StartsWith("Logging__", StringComparison.Ordinal) ? name : p + name;
             if (value.Length == 0)
             {
                 settings.Remove(key);
@@ -176,8 +177,10 @@ internal sealed class FaultCase : IAsyncDisposable
 
         await CollectAsync();
         Ledger.AssertAccounted(Diagnostics());
-        var left = (await QueueDepthsAsync()).Where(q => q.Value != 0).ToList();
-        Assert.True(left.Count == 0, $"Messages left in queues: {string.Join(", ", left.Select(q => $"{q.Key}={q.Value}"))}. {Diagnostics()}");
+        // The reply queue is a quorum queue, whose listed count lags behind; it is checked by taking from it instead.
+        var left = (await QueueDepthsAsync()).Where(q => q.Value != 0 && q.Key != Replies).ToList();
+        var stray = await Broker.TakeAllAsync(Replies);
+        Assert.True(left.Count == 0 && stray.Count == 0, $"Messages left in queues: {string.Join(", ", left.Select(q => $"{q.Key}={q.Value}"))}; replies after the last collection: {stray.Count}. {Diagnostics()}");
         Note($"{Ledger.Summary()}; {Sink.Requests} handler runs; case took {Clock.Elapsed.TotalSeconds:0.0} s");
     }
 

@@ -24,6 +24,7 @@ public sealed class FaultServers : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _faults.KillLeftoversAsync();
+        File.Delete(Path.Combine(_faults.Root, "measurements.txt"));
         try
         {
             await Task.WhenAll(RabbitMq.StartAsync(), Postgres.StartAsync());

@@ -20,6 +20,7 @@ internal sealed class CountingSink : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<SinkRun> _runs = new();
+    private readonly ConcurrentDictionary<SinkRun, byte> _heldRuns = new();
     private readonly Stopwatch _clock;
     private TaskCompletionSource _release = NewGate();
     private int _passBeforeHold = int.MaxValue;
@@ -43,6 +44,9 @@ internal sealed class CountingSink : IAsyncDisposable
     public int Held => Volatile.Read(ref _held);
 
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Gets the requests held open right now.</summary>
+    public IReadOnlyList<SinkRun> HeldRuns => [.. _heldRuns.Keys];
 
     public static async Task<CountingSink> StartAsync(Stopwatch clock)
     {
@@ -117,6 +121,7 @@ internal sealed class CountingSink : IAsyncDisposable
         if (number > Volatile.Read(ref _passBeforeHold))
         {
             var gate = _release.Task;
+            _heldRuns.TryAdd(run, 0);
             Interlocked.Increment(ref _held);
             try
             {
@@ -129,6 +134,7 @@ internal sealed class CountingSink : IAsyncDisposable
             finally
             {
                 Interlocked.Decrement(ref _held);
+                _heldRuns.TryRemove(run, out _);
             }
         }
 
