@@ -74,13 +74,12 @@ public sealed class HostileInputTests(FaultServers servers, ITestOutputHelper ou
         await run.FinishAsync(TimeSpan.FromSeconds(60));
 
         var runs = run.Sink.RunsPerKey();
-        foreach (var (id, reason) in expectedDead)
-        {
-            Assert.True(run.Ledger.Dead.TryGetValue(id, out var letter), $"{id} was not dead-lettered (expected {reason}). {run.Ledger.Summary()}");
-            Assert.True(letter.Reason == reason, $"{id} was dead-lettered as {letter.Reason}, expected {reason}: {letter.Exception}");
-        }
-
-        Assert.Equal(expectedDead.Count, run.Ledger.Dead.Count);
+        var wrong = expectedDead
+            .Where(e => !run.Ledger.Dead.TryGetValue(e.Key, out var letter) || letter.Reason != e.Value)
+            .Select(e => $"{e.Key}: expected {e.Value}, got {(run.Ledger.Dead.TryGetValue(e.Key, out var letter) ? $"{letter.Reason} ({letter.Exception})" : "no dead letter")}")
+            .Concat(run.Ledger.Dead.Keys.Where(id => !expectedDead.ContainsKey(id)).Select(id => $"{id}: dead-lettered as {run.Ledger.Dead[id].Reason} ({run.Ledger.Dead[id].Exception})"))
+            .ToList();
+        Assert.True(wrong.Count == 0, "Dead letters not as expected:\n" + string.Join('\n', wrong));
         Assert.Equal(1, runs.GetValueOrDefault(nonAscii));
         Assert.Equal(1, runs.GetValueOrDefault(longNonAscii));
         Assert.Equal(1, runs.GetValueOrDefault(atLimit));
