@@ -47,7 +47,7 @@ concurrency="$root/tests/JobDedup.Concurrency.Tests/bin/$configuration/net10.0"
 rewrite_failed=0
 if ! dotnet tool restore >/dev/null \
     || ! dotnet "$root/tests/JobDedup.Concurrency.Rewriter/bin/$configuration/net10.0/JobDedup.Concurrency.Rewriter.dll" \
-      "$concurrency/JobDedup.Concurrency.Controlled.dll" "$concurrency/JobDedup.Core.dll" \
+      "$concurrency/JobDedup.Concurrency.Controlled.dll" "$concurrency/JobDedup.Core.dll" "$concurrency/JobDedup.RabbitMq.dll" \
     || ! DOTNET_ROLL_FORWARD=Major dotnet tool run coyote rewrite "$concurrency/rewrite.coyote.json" | tail -n 1; then
   echo "coyote rewrite failed: the concurrency tests cannot run"
   rewrite_failed=1

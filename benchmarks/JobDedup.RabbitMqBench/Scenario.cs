@@ -8,7 +8,7 @@ namespace JobDedup.RabbitMqBench;
 /// <param name="DuplicatePercent">0, or 90 for 10 consecutive messages per key.</param>
 /// <param name="IsBaseline">The raw consumer, which the ratios compare with.</param>
 /// <param name="IsSubject">A JobDedup row, which the targets are about.</param>
-/// <param name="IsReference">Shown for reference only: in no target.</param>
+/// <param name="IsReference">The raw consumer acking in batches: no ratio column, but the floor of the targets without duplicates.</param>
 internal sealed record Scenario(string Id, IBenchConsumer Consumer, int DuplicatePercent, bool IsBaseline, bool IsSubject, bool IsReference = false)
 {
     public string Queue => $"{Workload.BenchQueues.Prefix}{Id}";

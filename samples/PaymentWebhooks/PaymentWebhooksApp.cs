@@ -57,7 +57,7 @@ internal static class PaymentWebhooksApp
         services.AddJobDedup<PaymentEvent, Charge>(DeduplicatorName, o =>
             {
                 // A provider sends an event again when it misses our 2xx, sometimes hours later.
-                o.CompletedRetention = options.DedupeWindow;
+                o.DedupeWindow = options.DedupeWindow;
                 o.MaxRetainedOutcomes = options.MaxRememberedEvents;
             })
             .UseHandler<PaymentEventHandler>()

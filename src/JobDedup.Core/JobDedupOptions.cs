@@ -75,7 +75,7 @@ public sealed class JobDedupOptions<TJob>
     /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are never remembered.
     /// </summary>
     /// <value>The default is <see cref="TimeSpan.Zero"/>: only jobs in flight are deduplicated.</value>
-    public TimeSpan CompletedRetention { get; set; } = TimeSpan.Zero;
+    public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>Gets or sets how many outcomes the in-memory dedupe window keeps; the oldest is evicted first.</summary>
     /// <value>The default is 10,000.</value>
@@ -89,8 +89,8 @@ public sealed class JobDedupOptions<TJob>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets what a flight does when another instance holds its key in a claiming outcome store.</summary>
-    /// <value>The default is <see cref="ClaimedElsewhereMode.Wait"/>.</value>
-    public ClaimedElsewhereMode WhenClaimedElsewhere { get; set; } = ClaimedElsewhereMode.Wait;
+    /// <value>The default is <see cref="BusyKeyMode.Wait"/>.</value>
+    public BusyKeyMode WhenKeyBusy { get; set; } = BusyKeyMode.Wait;
 
     /// <summary>Gets or sets how long shutdown lets running handlers finish before canceling them.</summary>
     /// <value>The default is 30 seconds.</value>
@@ -135,9 +135,9 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(AttemptTimeout)} must be between 10 ms and 1 day when set, not {timeout}.");
         }
 
-        if (CompletedRetention < TimeSpan.Zero)
+        if (DedupeWindow < TimeSpan.Zero)
         {
-            errors.Add($"{nameof(CompletedRetention)} must not be negative, not {CompletedRetention}.");
+            errors.Add($"{nameof(DedupeWindow)} must not be negative, not {DedupeWindow}.");
         }
 
         if (ClaimLease < TimeSpan.FromSeconds(1) || ClaimLease > TimeSpan.FromDays(1))
@@ -145,9 +145,9 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(ClaimLease)} must be between 1 second and 1 day, not {ClaimLease}.");
         }
 
-        if (!Enum.IsDefined(WhenClaimedElsewhere))
+        if (!Enum.IsDefined(WhenKeyBusy))
         {
-            errors.Add($"{nameof(WhenClaimedElsewhere)} must be Wait or Reject, not {WhenClaimedElsewhere}.");
+            errors.Add($"{nameof(WhenKeyBusy)} must be Wait or Reject, not {WhenKeyBusy}.");
         }
 
         if (ShutdownTimeout < TimeSpan.Zero)

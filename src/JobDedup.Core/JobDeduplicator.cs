@@ -37,7 +37,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <param name="loggerFactory">Where log events go; nowhere when omitted.</param>
     /// <param name="timeProvider">The clock for retries, timeouts and the dedupe window; the system clock when omitted.</param>
     /// <param name="outcomeStore">
-    /// Where the dedupe window is kept when <see cref="JobDedupOptions{TJob}.CompletedRetention"/> is positive; an
+    /// Where the dedupe window is kept when <see cref="JobDedupOptions{TJob}.DedupeWindow"/> is positive; an
     /// in-memory store holding <see cref="JobDedupOptions{TJob}.MaxRetainedOutcomes"/> outcomes when omitted.
     /// </param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -55,10 +55,10 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         var time = timeProvider ?? TimeProvider.System;
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(_options.Name);
-        if (_options.CompletedRetention > TimeSpan.Zero)
+        if (_options.DedupeWindow > TimeSpan.Zero)
         {
             var store = outcomeStore ?? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time);
-            _window = new DedupeWindow<TResult>(store, _table, _options.CompletedRetention, time, _log);
+            _window = new DedupeWindow<TResult>(store, _table, _options.DedupeWindow, time, _log);
         }
 
         _shutdown = new ShutdownCoordinator<TJob, TResult>(_options.ShutdownTimeout, time, _log);
@@ -68,7 +68,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             new HandlerSlots(_options.MaxConcurrentHandlers),
             _table,
             _window,
-            new ClaimSettings(owner, _options.ClaimLease, _options.WhenClaimedElsewhere, time),
+            new ClaimSettings(owner, _options.ClaimLease, _options.WhenKeyBusy, time),
             _shutdown,
             _counters,
             _metrics,

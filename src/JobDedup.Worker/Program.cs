@@ -1,3 +1,4 @@
+using JobDedup.Worker.Logging;
 using JobDedup.Worker.Pipelines;
 using JobDedup.Worker.Settings;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +7,26 @@ using Microsoft.Extensions.Logging;
 
 // The JobDedup worker: RabbitMQ queues in, one handler run per key, configured by appsettings.json and
 // environment variables (JobDedup__Pipelines__payments__Queue=payments). SIGTERM or Ctrl+C stops it gracefully.
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json is read from beside the worker, whatever the current folder, unless a content root is given.
+var contentRootGiven = args.Any(static a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+    || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = contentRootGiven ? null : AppContext.BaseDirectory,
+});
+
+var unreadable = WorkerPipelines.CheckReadable(builder.Configuration);
+if (unreadable.Count > 0)
+{
+    await Console.Error.WriteLineAsync("JobDedup worker cannot start; these settings cannot be read:");
+    foreach (var problem in unreadable)
+    {
+        await Console.Error.WriteLineAsync($"  - {problem}");
+    }
+
+    return 2;
+}
 
 WorkerSettings settings;
 try
@@ -41,15 +61,17 @@ if (problems.Count > 0)
 builder.Logging.ClearProviders();
 if (settings.Logging.Json)
 {
-    builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+    builder.Logging.AddJsonConsole(o =>
+    {
+        o.IncludeScopes = false;
+        o.UseUtcTimestamp = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+    });
 }
 else
 {
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-    });
+    builder.Logging.AddConsole(o => o.FormatterName = WorkerConsoleFormatter.FormatterName)
+        .AddConsoleFormatter<WorkerConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
 }
 
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);

@@ -69,7 +69,10 @@ internal static class CallRouting
     private static (int Routed, List<string> Unmatched) Rewrite(string path, List<MethodDefinition> standIns)
     {
         var symbols = File.Exists(Path.ChangeExtension(path, ".pdb"));
-        using var assembly = AssemblyDefinition.ReadAssembly(path, new ReaderParameters { InMemory = true, ReadSymbols = symbols });
+        // Assemblies referenced by this one (JobDedup.Core by the transport) are found beside it.
+        using var resolver = new DefaultAssemblyResolver();
+        resolver.AddSearchDirectory(Path.GetDirectoryName(Path.GetFullPath(path)));
+        using var assembly = AssemblyDefinition.ReadAssembly(path, new ReaderParameters { InMemory = true, ReadSymbols = symbols, AssemblyResolver = resolver });
         var module = assembly.MainModule;
         var routed = 0;
         var unmatched = new List<string>();

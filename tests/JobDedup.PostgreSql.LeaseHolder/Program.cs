@@ -32,7 +32,7 @@ await using var deduplicator = new JobDeduplicator<string, string>(
     new JobDedupOptions<string>
     {
         Name = scope,
-        CompletedRetention = TimeSpan.FromHours(1),
+        DedupeWindow = TimeSpan.FromHours(1),
         ClaimLease = lease,
         MaxRetryAttempts = 0,
     },

@@ -263,7 +263,62 @@ public sealed class WorkerTests(Broker broker)
         var exit = await worker.WaitForExitAsync();
 
         Assert.Equal(2, exit);
-        Assert.Contains("'Queu'", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:Queu is not a setting; did you mean Queue?", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_UnreadableValues_ExitsNamingEachByPathWithWhatItAccepts()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["JobDedup__Pipelines__orders__Queue"] = "orders",
+            ["JobDedup__Pipelines__orders__Handler__Type"] = "Grpc",
+            ["JobDedup__Pipelines__orders__Prefetch"] = "lots",
+            ["JobDedup__Pipelines__orders__DedupeWindow"] = "5min",
+            ["JobDedup__Logging__Jsn"] = "true",
+        };
+        await using var worker = WorkerProcess.Start(environment);
+
+        var exit = await worker.WaitForExitAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("JobDedup:Pipelines:orders:Handler:Type is 'Grpc', which is not one of: Http, Publish.", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:Prefetch is 'lots', which is not a whole number.", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Pipelines:orders:DedupeWindow is '5min', which is not a duration", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("JobDedup:Logging:Jsn is not a setting; did you mean Json?", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_StartedFromAnotherFolder_ReadsTheAppsettingsBesideIt()
+    {
+        // A copy of the worker whose appsettings.json holds a mistake, run from an unrelated folder: the mistake is
+        // reported only if the file beside the worker was read.
+        var copy = Directory.CreateTempSubdirectory("jobdedup-worker-copy-");
+        var elsewhere = Directory.CreateTempSubdirectory("jobdedup-elsewhere-");
+        try
+        {
+            var built = Path.GetDirectoryName(WorkerProcess.WorkerDll())!;
+            foreach (var file in Directory.GetFiles(built))
+            {
+                File.Copy(file, Path.Combine(copy.FullName, Path.GetFileName(file)));
+            }
+
+            await File.WriteAllTextAsync(
+                Path.Combine(copy.FullName, "appsettings.json"),
+                """{ "JobDedup": { "Pipelines": { "beside": { "Queu": "orders" } } } }""");
+            await using var worker = WorkerProcess.Start(
+                new Dictionary<string, string>(), Path.Combine(copy.FullName, "JobDedup.Worker.dll"), elsewhere.FullName);
+
+            var exit = await worker.WaitForExitAsync();
+
+            Assert.Equal(2, exit);
+            Assert.Contains("JobDedup:Pipelines:beside:Queu is not a setting", worker.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            copy.Delete(recursive: true);
+            elsewhere.Delete(recursive: true);
+        }
     }
 
     // As scripts/postgres.sh connection-string.

@@ -11,6 +11,12 @@ internal sealed class BenchReport
     public const double RawTarget = 0.95;
     public const double MassTransitTarget = 2.0;
 
+    /// <summary>Without duplicates, the least share of the batched raw consumer's msg/s: it acks after each outcome, as this one must.</summary>
+    public const double BatchedRawTarget = 0.9;
+
+    /// <summary>Without duplicates, the most bytes allocated per message, as a multiple of the batched raw consumer's.</summary>
+    public const double BatchedRawBytesTarget = 2.0;
+
     public BenchReport(
         RunInfo run,
         string rabbitMq,
@@ -103,6 +109,24 @@ internal sealed class BenchReport
         var label = subject.Scenario.Label;
         yield return TargetCheck.AtLeast(Invariant($"{label} vs raw RabbitMQ.Client"), "the raw consumer's msg/s", RawTarget, RatioToRaw(subject), why: Explain(subject, Raw));
         yield return TargetCheck.AtLeast(Invariant($"{label} vs MassTransit"), "MassTransit's msg/s", MassTransitTarget, RatioToMassTransit(subject), why: Explain(subject, MassTransit));
+        if (subject.Scenario.DuplicatePercent != 0 || BatchedRaw is not { } batched)
+        {
+            yield break;
+        }
+
+        // The floor of any consumer that acks only after a message's outcome is known: the raw consumer acking in batches.
+        var batchedLabel = batched.Scenario.Label;
+        yield return TargetCheck.AtLeast(Invariant($"{label} vs {batchedLabel}"), "its msg/s", BatchedRawTarget, RatioOf(subject, batched), why: Explain(subject, batched));
+        double? bytes = subject.Ok && batched.Ok && batched.Median.AllocatedPerMessage > 0
+            ? (double)subject.Median.AllocatedPerMessage / batched.Median.AllocatedPerMessage
+            : null;
+        yield return TargetCheck.AtMost(
+            Invariant($"{label} vs {batchedLabel}, bytes allocated per message"),
+            "its bytes per message",
+            BatchedRawBytesTarget,
+            bytes,
+            measured: bytes is null ? null : Invariant($"{subject.Median.AllocatedPerMessage:N0} B against {batched.Median.AllocatedPerMessage:N0} B ({bytes:0.00}x)"),
+            why: Explain(subject, batched));
     }
 
     /// <summary>Says, from the measurements only, how the subject's run differed from the reference's.</summary>

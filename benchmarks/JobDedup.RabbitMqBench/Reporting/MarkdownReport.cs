@@ -48,7 +48,7 @@ internal static class MarkdownReport
         if (report.BatchedRaw is { } batched)
         {
             text.AppendLine();
-            text.AppendLine(Invariant($"*{batched.Scenario.Label}* is for reference, in no target: the raw consumer again, acking every {((Consumers.RawConsumer)batched.Scenario.Consumer).AckEvery}th delivery with `multiple: true` (and the last one), to show what fewer acks save the broker."));
+            text.AppendLine(Invariant($"*{batched.Scenario.Label}* is the raw consumer again, acking every {((Consumers.RawConsumer)batched.Scenario.Consumer).AckEvery}th delivery with `multiple: true` (and the last one): the floor of a consumer that acks only after each outcome, which the JobDedup consumer without duplicates is held to (msg/s and bytes per message)."));
         }
         text.AppendLine();
         MarkdownTable.Append(text, BenchReport.Header, report.Rows());

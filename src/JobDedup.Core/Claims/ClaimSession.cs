@@ -60,7 +60,7 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
                     return new ClaimResult<TResult>(null, claim.Outcome, null);
 
                 default:
-                    if (settings.WhenClaimedElsewhere == ClaimedElsewhereMode.Reject)
+                    if (settings.WhenKeyBusy == BusyKeyMode.Reject)
                     {
                         return new ClaimResult<TResult>(null, null,
                             $"Key '{key}' of deduplicator '{log.Name}' is being handled by another instance (its claim holds until {claim.LeaseExpiresAt:O}).");

@@ -1,4 +1,4 @@
 namespace JobDedup.Claims;
 
 /// <summary>The settings every claim of one deduplicator shares.</summary>
-internal sealed record ClaimSettings(string Owner, TimeSpan Lease, ClaimedElsewhereMode WhenClaimedElsewhere, TimeProvider TimeProvider);
+internal sealed record ClaimSettings(string Owner, TimeSpan Lease, BusyKeyMode WhenKeyBusy, TimeProvider TimeProvider);

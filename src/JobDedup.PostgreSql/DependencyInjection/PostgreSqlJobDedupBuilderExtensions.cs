@@ -14,7 +14,7 @@ public static class PostgreSqlJobDedupBuilderExtensions
     /// Keeps the deduplicator's outcomes in PostgreSQL and claims each key there before its handler runs, so that
     /// every instance on the database shares one dedupe window and runs a key once. The table is migrated when the
     /// host starts (start fails, naming the server, if the database cannot be reached), and the store is disposed
-    /// with the container. Set <see cref="JobDedupOptions{TJob}.CompletedRetention"/>: without a window the deduplicator
+    /// with the container. Set <see cref="JobDedupOptions{TJob}.DedupeWindow"/>: without a window the deduplicator
     /// uses no store at all.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>

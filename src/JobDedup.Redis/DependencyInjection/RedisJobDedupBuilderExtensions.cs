@@ -14,7 +14,7 @@ public static class RedisJobDedupBuilderExtensions
     /// Keeps the deduplicator's outcomes in Redis and claims each key there before its handler runs, so that every
     /// instance on the server shares one dedupe window and runs a key once. The store connects when the host starts
     /// (start fails, naming the server, if Redis cannot be reached), and is disposed with the container. Set
-    /// <see cref="JobDedupOptions{TJob}.CompletedRetention"/>: without a window the deduplicator uses no store at all.
+    /// <see cref="JobDedupOptions{TJob}.DedupeWindow"/>: without a window the deduplicator uses no store at all.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <typeparam name="TResult">The handler's result type.</typeparam>

@@ -13,6 +13,10 @@ namespace JobDedup.Worker.Pipelines;
 /// </summary>
 internal static class WorkerPipelines
 {
+    /// <summary>Lists every setting of the <c>JobDedup</c> section that cannot be read, by its path: unknown names, values of the wrong kind.</summary>
+    public static List<string> CheckReadable(IConfiguration configuration) =>
+        SettingsCheck.Problems(configuration.GetSection(WorkerSettings.Section), typeof(WorkerSettings));
+
     /// <summary>Reads the <c>JobDedup</c> section; an unknown key or a value of the wrong type is an error.</summary>
     /// <exception cref="InvalidOperationException">A setting is unknown or cannot be read.</exception>
     public static WorkerSettings Read(IConfiguration configuration)
@@ -41,7 +45,7 @@ internal static class WorkerPipelines
             var path = $"{WorkerSettings.Section}:Pipelines:{name}";
             foreach (var problem in Dedup(name, pipeline).Validate())
             {
-                problems.Add($"{path}:{Rename(problem)}");
+                problems.Add($"{path}:{problem}");
             }
 
             foreach (var problem in Consumer(name, pipeline, settings.RabbitMq).Validate())
@@ -112,13 +116,13 @@ internal static class WorkerPipelines
         RetryDelay = pipeline.RetryDelay,
         RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
         AttemptTimeout = pipeline.AttemptTimeout,
-        CompletedRetention = pipeline.DedupeWindow,
+        DedupeWindow = pipeline.DedupeWindow,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
         ShouldRetry = static ex => ex is not HttpPermanentFailureException,
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
-        WhenClaimedElsewhere = pipeline.HasSharedStore ? ClaimedElsewhereMode.Reject : ClaimedElsewhereMode.Wait,
+        WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
     };
 
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
@@ -236,23 +240,17 @@ internal static class WorkerPipelines
         }
     }
 
-    // The engine's option names, as the worker's settings call them.
-    private static string Rename(string problem) =>
-        problem.StartsWith(nameof(JobDedupOptions<RabbitMqMessage>.CompletedRetention), StringComparison.Ordinal)
-            ? "DedupeWindow" + problem[nameof(JobDedupOptions<RabbitMqMessage>.CompletedRetention).Length..]
-            : problem;
-
     private static void Copy(JobDedupOptions<RabbitMqMessage> from, JobDedupOptions<RabbitMqMessage> to)
     {
         to.MaxRetryAttempts = from.MaxRetryAttempts;
         to.RetryDelay = from.RetryDelay;
         to.RetryMaxDelay = from.RetryMaxDelay;
         to.AttemptTimeout = from.AttemptTimeout;
-        to.CompletedRetention = from.CompletedRetention;
+        to.DedupeWindow = from.DedupeWindow;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.ShouldRetry = from.ShouldRetry;
-        to.WhenClaimedElsewhere = from.WhenClaimedElsewhere;
+        to.WhenKeyBusy = from.WhenKeyBusy;
     }
 
     private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)

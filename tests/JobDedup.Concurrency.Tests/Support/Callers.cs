@@ -10,7 +10,7 @@ internal static class Callers
     {
         Name = "coyote",
         MaxRetryAttempts = 0,
-        CompletedRetention = retention ?? TimeSpan.Zero,
+        DedupeWindow = retention ?? TimeSpan.Zero,
         ShutdownTimeout = TimeSpan.FromMilliseconds(50),
     };
 

@@ -18,8 +18,8 @@ public sealed class ClaimingStoreTests
             await gate.WaitAsync(ct);
             return "charged " + job.Payload;
         };
-        await using var first = Dedup.Create(handler, o => o.CompletedRetention = TimeSpan.FromHours(1), time, store);
-        await using var second = Dedup.Create(handler, o => o.CompletedRetention = TimeSpan.FromHours(1), time, store);
+        await using var first = Dedup.Create(handler, o => o.DedupeWindow = TimeSpan.FromHours(1), time, store);
+        await using var second = Dedup.Create(handler, o => o.DedupeWindow = TimeSpan.FromHours(1), time, store);
 
         var a = first.EnqueueAsync(new Job("evt_1", "A")).AsTask();
         await gate.Reached.Within();
@@ -37,7 +37,7 @@ public sealed class ClaimingStoreTests
     }
 
     [Fact]
-    public async Task ClaimedElsewhereReject_ReturnsRejectedAtOnce()
+    public async Task KeyBusyReject_ReturnsRejectedAtOnce()
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
@@ -54,7 +54,7 @@ public sealed class ClaimingStoreTests
             store,
             time,
             (job, _, _) => ValueTask.FromResult("must not run"),
-            o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
+            o => o.WhenKeyBusy = BusyKeyMode.Reject);
 
         var a = first.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();
@@ -258,7 +258,7 @@ public sealed class ClaimingStoreTests
             store,
             time,
             handler,
-            o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
+            o => o.WhenKeyBusy = BusyKeyMode.Reject);
 
         var timedOut = first.EnqueueAsync(new Job("charge-42", "first")).AsTask();
         await stuck.Reached.Within();
@@ -323,7 +323,7 @@ public sealed class ClaimingStoreTests
             handler,
             o =>
             {
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
                 o.ClaimLease = TimeSpan.FromSeconds(30);
                 configure?.Invoke(o);
             },

@@ -76,8 +76,8 @@ public sealed class MemoryOutcomeStoreExpiryTests
             return new($"{context.DeduplicatorName}:{job.Key}:{run}");
         }
 
-        await using var reports = Dedup.Create(Handle, o => { o.Name = "reports"; o.CompletedRetention = Long; }, time, store);
-        await using var payments = Dedup.Create(Handle, o => { o.Name = "payments"; o.CompletedRetention = Short; }, time, store);
+        await using var reports = Dedup.Create(Handle, o => { o.Name = "reports"; o.DedupeWindow = Long; }, time, store);
+        await using var payments = Dedup.Create(Handle, o => { o.Name = "payments"; o.DedupeWindow = Short; }, time, store);
 
         Assert.Equal(JobRole.Leader, (await reports.EnqueueAsync(new Job("r-1", "x")).Within()).Role);
         Assert.Equal(JobRole.Leader, (await payments.EnqueueAsync(new Job("evt_1", "x")).Within()).Role);

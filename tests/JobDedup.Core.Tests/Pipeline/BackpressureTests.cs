@@ -15,7 +15,7 @@ public sealed class BackpressureTests
             {
                 o.QueueCapacity = 2;
                 o.QueueFullMode = mode;
-                o.CompletedRetention = TimeSpan.FromMinutes(1);
+                o.DedupeWindow = TimeSpan.FromMinutes(1);
             },
             store: store.AsPlainStore());
 

@@ -111,7 +111,7 @@ public sealed class CancellationTests
             o =>
             {
                 o.RunToCompletionWhenAbandoned = true;
-                o.CompletedRetention = TimeSpan.FromMinutes(5);
+                o.DedupeWindow = TimeSpan.FromMinutes(5);
             },
             time);
 

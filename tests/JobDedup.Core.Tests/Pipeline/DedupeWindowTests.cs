@@ -12,7 +12,7 @@ public sealed class DedupeWindowTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"charge-{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(24),
+            o => o.DedupeWindow = TimeSpan.FromHours(24),
             time);
 
         var first = await dedup.EnqueueAsync(new Job("evt_1", "a")).Within();
@@ -35,7 +35,7 @@ public sealed class DedupeWindowTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"charge-{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromMinutes(10),
+            o => o.DedupeWindow = TimeSpan.FromMinutes(10),
             time);
 
         await dedup.EnqueueAsync(new Job("evt_1", "a")).Within();
@@ -54,7 +54,7 @@ public sealed class DedupeWindowTests
             (job, _, _) => Interlocked.Increment(ref runs) == 1
                 ? throw new InvalidOperationException("declined")
                 : ValueTask.FromResult("ok"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1));
+            o => o.DedupeWindow = TimeSpan.FromHours(1));
 
         var failed = await dedup.EnqueueAsync(new Job("k", "a")).Within();
         var retried = await dedup.EnqueueAsync(new Job("k", "b")).Within();
@@ -79,7 +79,7 @@ public sealed class DedupeWindowTests
 
                 return ValueTask.FromResult(job.Key);
             },
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             store: store);
 
         foreach (var key in new[] { "a", "b", "c", "d" })
@@ -102,7 +102,7 @@ public sealed class DedupeWindowTests
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
             o =>
             {
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
                 o.MaxRetainedOutcomes = 2;
             });
 
@@ -123,7 +123,7 @@ public sealed class DedupeWindowTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             store: store.AsPlainStore());
 
         var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
@@ -175,7 +175,7 @@ public sealed class DedupeWindowTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             store: store.AsPlainStore());
 
         var call = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
@@ -203,7 +203,7 @@ public sealed class DedupeWindowTests
         var lookup = store.Hold(StoreOperation.TryGet, "k");
         var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult("never"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             store: store.AsPlainStore());
         await using (dedup)
         {

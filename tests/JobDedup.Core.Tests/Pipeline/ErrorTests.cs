@@ -233,7 +233,7 @@ public sealed class ErrorTests
                 Name = "throwing-logger",
                 KeySelector = j => j.Key,
                 MaxRetryAttempts = 0,
-                CompletedRetention = TimeSpan.FromMinutes(1),
+                DedupeWindow = TimeSpan.FromMinutes(1),
                 ShutdownTimeout = TimeSpan.Zero,
             },
             new ThrowingLoggerFactory(),

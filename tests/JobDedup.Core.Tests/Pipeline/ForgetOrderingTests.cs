@@ -96,7 +96,7 @@ public sealed class ForgetOrderingTests
                 await gates[run - 1].WaitAsync(CancellationToken.None);
                 return $"run-{run}";
             },
-            o => o.CompletedRetention = TimeSpan.FromHours(1));
+            o => o.DedupeWindow = TimeSpan.FromHours(1));
 
         var first = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
         await gates[0].Reached.Within();
@@ -141,7 +141,7 @@ public sealed class ForgetOrderingTests
                 Interlocked.Decrement(ref running);
                 return $"run-{run}";
             },
-            o => o.CompletedRetention = TimeSpan.FromHours(1),
+            o => o.DedupeWindow = TimeSpan.FromHours(1),
             time,
             store);
 

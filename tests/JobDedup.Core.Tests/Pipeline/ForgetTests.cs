@@ -70,7 +70,7 @@ public sealed class ForgetTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"run-{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1));
+            o => o.DedupeWindow = TimeSpan.FromHours(1));
 
         await dedup.EnqueueAsync(new Job("k", "1")).Within();
         Assert.Equal(JobRole.Replayed, (await dedup.EnqueueAsync(new Job("k", "2")).Within()).Role);
@@ -87,7 +87,7 @@ public sealed class ForgetTests
         var runs = 0;
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult($"run-{Interlocked.Increment(ref runs)}"),
-            o => o.CompletedRetention = TimeSpan.FromHours(1));
+            o => o.DedupeWindow = TimeSpan.FromHours(1));
 
         await dedup.EnqueueAsync(new Job("a", "1")).Within();
         await dedup.EnqueueAsync(new Job("b", "1")).Within();

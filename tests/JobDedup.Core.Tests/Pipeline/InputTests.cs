@@ -42,7 +42,7 @@ public sealed class InputTests
     [InlineData(nameof(JobDedupOptions<Job>.MaxConcurrentHandlers))]
     [InlineData(nameof(JobDedupOptions<Job>.MaxRetryAttempts))]
     [InlineData(nameof(JobDedupOptions<Job>.AttemptTimeout))]
-    [InlineData(nameof(JobDedupOptions<Job>.CompletedRetention))]
+    [InlineData(nameof(JobDedupOptions<Job>.DedupeWindow))]
     [InlineData(nameof(JobDedupOptions<Job>.MaxRetainedOutcomes))]
     [InlineData(nameof(JobDedupOptions<Job>.ShutdownTimeout))]
     [InlineData(nameof(JobDedupOptions<Job>.Name))]
@@ -54,7 +54,7 @@ public sealed class InputTests
             nameof(JobDedupOptions<Job>.MaxConcurrentHandlers) => o => o.MaxConcurrentHandlers = -1,
             nameof(JobDedupOptions<Job>.MaxRetryAttempts) => o => o.MaxRetryAttempts = -1,
             nameof(JobDedupOptions<Job>.AttemptTimeout) => o => o.AttemptTimeout = TimeSpan.FromMilliseconds(1),
-            nameof(JobDedupOptions<Job>.CompletedRetention) => o => o.CompletedRetention = TimeSpan.FromSeconds(-1),
+            nameof(JobDedupOptions<Job>.DedupeWindow) => o => o.DedupeWindow = TimeSpan.FromSeconds(-1),
             nameof(JobDedupOptions<Job>.MaxRetainedOutcomes) => o => o.MaxRetainedOutcomes = 0,
             nameof(JobDedupOptions<Job>.ShutdownTimeout) => o => o.ShutdownTimeout = TimeSpan.FromSeconds(-1),
             _ => o => o.Name = " ",
@@ -71,7 +71,7 @@ public sealed class InputTests
         // An exception inside the dispatcher never escapes its loop.
         await using var dedup = Dedup.Create(
             (job, _, _) => ValueTask.FromResult(job.Key),
-            o => o.CompletedRetention = TimeSpan.FromMinutes(1),
+            o => o.DedupeWindow = TimeSpan.FromMinutes(1),
             store: PoisonedLookup("poison"));
 
         var poisoned = await dedup.EnqueueAsync(new Job("poison", "x")).Within();

@@ -15,7 +15,7 @@ public sealed class MemoryTests
         {
             Name = "memory",
             MaxRetryAttempts = 0,
-            CompletedRetention = TimeSpan.FromMinutes(5),
+            DedupeWindow = TimeSpan.FromMinutes(5),
             QueueCapacity = Batch,
         };
         var runs = 0;

@@ -124,7 +124,7 @@ public sealed class ShutdownTests
             o =>
             {
                 o.MaxConcurrentHandlers = 1;
-                o.CompletedRetention = TimeSpan.FromMinutes(1);
+                o.DedupeWindow = TimeSpan.FromMinutes(1);
             },
             store: store.AsPlainStore());
 
@@ -211,7 +211,7 @@ public sealed class ShutdownTests
             },
             o =>
             {
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
                 o.MaxConcurrentHandlers = 1;
             },
             time,

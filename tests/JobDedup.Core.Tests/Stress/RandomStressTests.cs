@@ -41,7 +41,7 @@ public sealed class RandomStressTests(ITestOutputHelper output)
                 MaxRetryAttempts = 1,
                 RetryDelay = TimeSpan.Zero,
                 RetryJitter = false,
-                CompletedRetention = TimeSpan.FromMinutes(5),
+                DedupeWindow = TimeSpan.FromMinutes(5),
                 MaxConcurrentHandlers = 4,
             },
             outcomeStore: new YieldingStore<int>());

@@ -48,7 +48,7 @@ public static class TrackedRuns
 
     /// <summary>A deduplicator with a tracked handler that keeps outcomes in <paramref name="store"/> for an hour.</summary>
     public static JobDeduplicator<Job, string> WithWindow(RunTracker runs, IOutcomeStore<string> store) =>
-        Dedup.Create(Handler(runs), o => o.CompletedRetention = TimeSpan.FromHours(1), store: store);
+        Dedup.Create(Handler(runs), o => o.DedupeWindow = TimeSpan.FromHours(1), store: store);
 
     /// <summary>
     /// Enqueues a job with an unrelated key and waits for its outcome: the dispatcher reads in order, so by then it has

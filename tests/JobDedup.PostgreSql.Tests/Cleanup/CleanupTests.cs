@@ -85,7 +85,7 @@ public sealed class CleanupTests(PostgreSqlDatabase database) : IClassFixture<Po
                 Interlocked.Increment(ref runs);
                 return ValueTask.FromResult(job.Payload);
             },
-            o => o.CompletedRetention = TimeSpan.FromMilliseconds(500));
+            o => o.DedupeWindow = TimeSpan.FromMilliseconds(500));
         await store.MigrateAsync();
 
         var clock = Stopwatch.StartNew();

@@ -53,7 +53,7 @@ public sealed class TwoInstanceTests(PostgreSqlDatabase database) : IClassFixtur
     }
 
     [Fact]
-    public async Task ClaimedElsewhereReject_AnotherInstanceRunsTheKey_TheDuplicateIsRejectedAtOnce()
+    public async Task KeyBusyReject_AnotherInstanceRunsTheKey_TheDuplicateIsRejectedAtOnce()
     {
         await using var schema = database.NewSchema();
         await using var storeA = schema.Store();
@@ -64,7 +64,7 @@ public sealed class TwoInstanceTests(PostgreSqlDatabase database) : IClassFixtur
             await gate.WaitAsync(ct);
             return "done by A";
         });
-        await using var b = Dedup.Create(storeB, (_, _, _) => ValueTask.FromResult("must not run"), o => o.WhenClaimedElsewhere = ClaimedElsewhereMode.Reject);
+        await using var b = Dedup.Create(storeB, (_, _, _) => ValueTask.FromResult("must not run"), o => o.WhenKeyBusy = BusyKeyMode.Reject);
 
         var running = a.EnqueueAsync(new Job("evt_1", "A")).AsTask();
         await gate.Reached.Within();

@@ -90,7 +90,7 @@ public sealed class DependencyInjectionTests(PostgreSqlDatabase database) : ICla
             .AddJobDedup<Job, string>("orders", o =>
             {
                 o.KeySelector = job => job.Key;
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
             })
             .UseHandler((job, _, _) =>
             {

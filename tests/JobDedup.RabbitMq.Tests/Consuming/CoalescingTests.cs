@@ -82,7 +82,7 @@ public sealed class CoalescingTests(Broker broker)
                 Interlocked.Increment(ref runs);
                 return ValueTask.FromResult("charged " + Encoding.UTF8.GetString(message.Body.Span));
             },
-            dedup: o => o.CompletedRetention = TimeSpan.FromHours(24));
+            dedup: o => o.DedupeWindow = TimeSpan.FromHours(24));
 
         await queue.PublishAsync("evt_1", "first");
         await Watchdog.Until(() => settled["ack"] == 1, "first delivery acked");

@@ -40,7 +40,7 @@ public sealed class FairnessTests(Broker broker)
                 cold.AddOrUpdate(context.Key, 1, (_, n) => n + 1);
                 return "cold done";
             },
-            dedup: o => o.CompletedRetention = TimeSpan.FromMinutes(5),
+            dedup: o => o.DedupeWindow = TimeSpan.FromMinutes(5),
             consumer: o =>
             {
                 o.Prefetch = 50;

@@ -36,7 +36,7 @@ public sealed class LifecycleTests(Broker broker)
 
                 return "ok";
             },
-            dedup: o => o.CompletedRetention = TimeSpan.FromMinutes(5),
+            dedup: o => o.DedupeWindow = TimeSpan.FromMinutes(5),
             consumer: o =>
             {
                 o.Prefetch = 50;

@@ -79,7 +79,7 @@ public sealed class PartitionTests(Broker broker)
         ConsumerHost.StartAsync(
             queue,
             handler,
-            dedup: o => o.CompletedRetention = TimeSpan.FromMinutes(5),
+            dedup: o => o.DedupeWindow = TimeSpan.FromMinutes(5),
             consumer: o =>
             {
                 o.Partitions = Partitions;

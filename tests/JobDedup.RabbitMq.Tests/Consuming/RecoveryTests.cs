@@ -22,7 +22,7 @@ public sealed class RecoveryTests(Broker broker)
                 Interlocked.Increment(ref handled);
                 return ValueTask.FromResult("ok");
             },
-            dedup: o => o.CompletedRetention = TimeSpan.FromMinutes(5),
+            dedup: o => o.DedupeWindow = TimeSpan.FromMinutes(5),
             consumer: o => o.RecoveryInterval = TimeSpan.FromSeconds(5));
         var consumer = Consumers.Of(host);
 

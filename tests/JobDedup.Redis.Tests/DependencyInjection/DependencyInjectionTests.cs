@@ -86,7 +86,7 @@ public sealed class DependencyInjectionTests(RedisServer redis) : IClassFixture<
             .AddJobDedup<Job, string>("orders", o =>
             {
                 o.KeySelector = job => job.Key;
-                o.CompletedRetention = TimeSpan.FromHours(1);
+                o.DedupeWindow = TimeSpan.FromHours(1);
             })
             .UseHandler((job, _, _) =>
             {

@@ -18,7 +18,7 @@ public static class Dedup
             MaxRetryAttempts = 0,
             RetryDelay = TimeSpan.Zero,
             RetryJitter = false,
-            CompletedRetention = TimeSpan.FromHours(1),
+            DedupeWindow = TimeSpan.FromHours(1),
         };
         configure?.Invoke(options);
         return new JobDeduplicator<Job, string>(handler, options, outcomeStore: store);

@@ -25,15 +25,16 @@ public sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
-    public static WorkerProcess Start(IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts the worker; <paramref name="dll"/> and <paramref name="workingDirectory"/> default to the built worker and its folder.</summary>
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string> environment, string? dll = null, string? workingDirectory = null)
     {
-        var worker = WorkerDll();
+        var worker = dll ?? WorkerDll();
         var start = new ProcessStartInfo("dotnet", [worker])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(worker)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(worker)!,
         };
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach (var (name, value) in environment)
@@ -83,7 +84,8 @@ public sealed partial class WorkerProcess : IAsyncDisposable
     /// The worker's own build output (same configuration as the tests), so it runs with its own dependencies rather
     /// than this test project's.
     /// </summary>
-    private static string WorkerDll()
+    /// <summary>Gets the path of the built worker.</summary>
+    public static string WorkerDll()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testOutput.Name;

@@ -7,7 +7,12 @@ namespace JobDedup.RabbitMq.Consuming.Acking;
 /// time. The writer is queued to the thread pool once per batch, so multiple acks queued while a frame is written are
 /// merged into one.
 /// </summary>
-/// <remarks>The window queues frames while it holds its own lock, so the order of its decisions is the order on the wire.</remarks>
+/// <remarks>
+/// The window queues frames while it holds its own lock, so the order of its decisions is the order on the wire.
+/// A frame belongs to the connection it was decided on: <see cref="Drop"/> starts a new epoch, and the writer hands a
+/// frame to the channel only while its batch's epoch is current, under the same lock, so a frame of a lost
+/// connection can never reach the recovered channel, where its tag would name another delivery.
+/// </remarks>
 internal sealed class WireQueue(IChannel channel) : IThreadPoolWorkItem
 {
     /// <summary>Guards the queued frames and whether a writer is queued.</summary>
@@ -15,6 +20,7 @@ internal sealed class WireQueue(IChannel channel) : IThreadPoolWorkItem
     private List<WireOp> _queued = [];
     private List<WireOp>? _spare = [];
     private bool _writerQueued;
+    private int _epoch;
 
     /// <summary>Queues a frame; a multiple ack right behind another not yet written replaces it (it covers more).</summary>
     /// <returns>A task that completes with true once the frame is written, false when it is dropped.</returns>
@@ -76,6 +82,7 @@ internal sealed class WireQueue(IChannel channel) : IThreadPoolWorkItem
             }
 
             _queued.Clear();
+            _epoch++;
         }
 
         foreach (var written in dropped ?? [])
@@ -92,6 +99,7 @@ internal sealed class WireQueue(IChannel channel) : IThreadPoolWorkItem
         while (true)
         {
             List<WireOp> batch;
+            int epoch;
             lock (_framesLock)
             {
                 if (written is not null)
@@ -109,13 +117,21 @@ internal sealed class WireQueue(IChannel channel) : IThreadPoolWorkItem
                 batch = _queued;
                 _queued = _spare!;
                 _spare = null;
+                epoch = _epoch;
             }
 
             foreach (var op in batch)
             {
                 try
                 {
-                    await WriteAsync(op).ConfigureAwait(false);
+                    if (!TryStartWrite(op, epoch, out var write))
+                    {
+                        // Its connection was lost after the batch was taken: the broker took the delivery back.
+                        op.Written?.TrySetResult(false);
+                        continue;
+                    }
+
+                    await write.ConfigureAwait(false);
                     op.Written?.TrySetResult(true);
                 }
                 catch (Exception ex)
@@ -126,6 +142,25 @@ internal sealed class WireQueue(IChannel channel) : IThreadPoolWorkItem
             }
 
             written = batch;
+        }
+    }
+
+    /// <summary>
+    /// Hands the frame to the channel if its connection is still the current one. The client binds a frame to its
+    /// connection in the call's synchronous part, which therefore runs under the lock that <see cref="Drop"/> takes.
+    /// </summary>
+    private bool TryStartWrite(WireOp op, int epoch, out ValueTask write)
+    {
+        lock (_framesLock)
+        {
+            if (_epoch != epoch)
+            {
+                write = default;
+                return false;
+            }
+
+            write = WriteAsync(op);
+            return true;
         }
     }
 

@@ -1,7 +1,7 @@
 namespace JobDedup;
 
-/// <summary>What a flight does when another instance holds its key in a claiming outcome store.</summary>
-public enum ClaimedElsewhereMode
+/// <summary>What a flight does when its key is <see cref="ClaimState.Busy"/>: another instance holds it in a claiming outcome store.</summary>
+public enum BusyKeyMode
 {
     /// <summary>Wait for the other instance's outcome (or for its claim to lapse) and share it.</summary>
     Wait,
