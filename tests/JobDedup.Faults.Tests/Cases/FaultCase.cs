@@ -203,6 +203,21 @@ internal sealed class FaultCase : IAsyncDisposable
         File.AppendAllText(Path.Combine(_servers.Directory.Root, "measurements.txt"), line + Environment.NewLine);
     }
 
+    /// <summary>Asserts the downstream saw each key exactly as often as <paramref name="expected"/> says (the rule in words for the failure message).</summary>
+    public void AssertRuns(IEnumerable<string> keys, Func<string, int> expected, string rule)
+    {
+        var runs = Sink.RunsPerKey();
+        var wrong = keys.Where(k => runs.GetValueOrDefault(k) != expected(k)).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} keys ran the wrong number of times ({rule}): {string.Join(", ", wrong.Take(10).Select(k => $"{k}={runs.GetValueOrDefault(k)}"))}");
+    }
+
+    /// <summary>How long after <paramref name="since"/> the last of <paramref name="keys"/> ran its last run; zero if none ran.</summary>
+    public TimeSpan LastRunOf(IReadOnlySet<string> keys, TimeSpan since)
+    {
+        var last = Sink.Runs.Where(r => keys.Contains(r.Key)).Select(r => r.At).DefaultIfEmpty(since).Max();
+        return last - since;
+    }
+
     public string Diagnostics() =>
         $"{Ledger.Summary()}; sink saw {Sink.Requests} requests, {Sink.Held} held.\n" + string.Join('\n', _workers.Select(w => w.Tail()));
 

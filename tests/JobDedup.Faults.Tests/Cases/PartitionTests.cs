@@ -51,13 +51,10 @@ public sealed class PartitionTests(FaultServers servers, ITestOutputHelper outpu
         await run.PublishAsync(Enumerable.Range(0, Keys).Select(i => FaultMessage.Json($"d{i}", $"part-{i}")).ToList(), exchange: $"{run.Queue}.partitions");
         await run.FinishAsync(TimeSpan.FromSeconds(60));
 
-        var reruns = run.Sink.Runs.Where(r => inFlight.Contains(r.Key)).GroupBy(r => r.Key).Select(g => g.Max(r => r.At)).ToList();
-        var takeover = reruns.Count == 0 ? TimeSpan.Zero : reruns.Max() - killedAt;
+        var takeover = run.LastRunOf(inFlight, killedAt);
         run.Note($"SIGKILL of one of {workers}: its partitions active on the survivors after {FaultCase.Seconds(movedAfter)}; its {Slots} keys in flight ran again within {FaultCase.Seconds(takeover)}; owners before the kill: {string.Join(", ", owners.OrderBy(o => o.Key).Select(o => o.Value))}");
         Assert.Equal(runsBefore, run.Sink.Requests);
-        var runs = run.Sink.RunsPerKey();
-        var wrong = Enumerable.Range(0, Keys).Select(i => $"part-{i}").Where(k => runs.GetValueOrDefault(k) != (inFlight.Contains(k) ? 2 : 1)).ToList();
-        Assert.True(wrong.Count == 0, $"Keys run the wrong number of times (in flight on the killed worker: twice, others: once): {string.Join(", ", wrong.Take(10).Select(k => $"{k}={runs.GetValueOrDefault(k)}"))}");
+        run.AssertRuns(Enumerable.Range(0, Keys).Select(i => $"part-{i}"), k => inFlight.Contains(k) ? 2 : 1, "in flight on the killed worker: twice, others: once");
         Assert.Empty(run.Ledger.Dead);
         Assert.True(takeover <= WorkerCrashTests.TakeoverBound, $"The keys the killed worker held ran again {FaultCase.Seconds(takeover)} after the kill; the bound is {FaultCase.Seconds(WorkerCrashTests.TakeoverBound)}.");
     }

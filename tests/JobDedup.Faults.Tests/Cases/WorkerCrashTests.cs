@@ -43,14 +43,10 @@ public sealed class WorkerCrashTests(FaultServers servers, ITestOutputHelper out
         await run.PublishAsync(Enumerable.Range(0, Keys).Select(i => FaultMessage.Json($"d{i}", $"crash-{i}")).ToList());
         await run.FinishAsync(TimeSpan.FromSeconds(60));
 
-        var reruns = run.Sink.Runs.Where(r => inFlight.Contains(r.Key)).GroupBy(r => r.Key).Select(g => g.Max(r => r.At)).ToList();
-        var takeover = reruns.Count == 0 ? TimeSpan.Zero : reruns.Max() - killedAt;
+        var takeover = run.LastRunOf(inFlight, killedAt);
         run.Note($"restarted worker consuming {FaultCase.Seconds(consumingAt - killedAt)} after SIGKILL; the {Slots} keys in flight ran again within {FaultCase.Seconds(takeover)} of the kill");
         Assert.Equal(runsBefore, run.Sink.Requests);
-        var runs = run.Sink.RunsPerKey();
-        var wrong = Enumerable.Range(0, Keys).Select(i => $"crash-{i}")
-            .Where(k => runs.GetValueOrDefault(k) != (inFlight.Contains(k) ? 2 : 1)).ToList();
-        Assert.True(wrong.Count == 0, $"Keys run the wrong number of times (in flight at the kill: twice, others: once): {string.Join(", ", wrong.Take(10).Select(k => $"{k}={runs.GetValueOrDefault(k)}"))}");
+        run.AssertRuns(Enumerable.Range(0, Keys).Select(i => $"crash-{i}"), k => inFlight.Contains(k) ? 2 : 1, "in flight at the kill: twice, others: once");
         Assert.Empty(run.Ledger.Dead);
         Assert.True(takeover <= TakeoverBound, $"The keys the killed worker held ran again {FaultCase.Seconds(takeover)} after the kill; the bound is {FaultCase.Seconds(TakeoverBound)}.");
     }
