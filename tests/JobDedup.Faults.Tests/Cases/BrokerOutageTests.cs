@@ -27,7 +27,7 @@ public sealed class BrokerOutageTests(FaultServers servers, ITestOutputHelper ou
 
         // 400 messages over keys 0..199, the downstream answers 100 requests and then holds every handler slot.
         run.Sink.HoldAfter(100);
-        await run.PublishAsync(Enumerable.Range(0, 400).Select(i => FaultMessage.Json($"a{i}", $"broker-{i % 200}")).ToList());
+        await run.PublishAsync(Enumerable.Range(0, 400).Select(i => FaultMessage.Json($"a{i}", $"{run.Name}-{i % 200}")).ToList());
         await run.UntilAsync(() => run.Sink.Held == 16, "16 handlers held downstream", TimeSpan.FromSeconds(60));
 
         var faultAt = run.Clock.Elapsed;
@@ -43,11 +43,11 @@ public sealed class BrokerOutageTests(FaultServers servers, ITestOutputHelper ou
         run.Sink.Release();
 
         // Keys 100..299 after the fault: half of them duplicates of keys already seen.
-        await run.PublishAsync(Enumerable.Range(0, 400).Select(i => FaultMessage.Json($"b{i}", $"broker-{100 + (i % 200)}")).ToList());
+        await run.PublishAsync(Enumerable.Range(0, 400).Select(i => FaultMessage.Json($"b{i}", $"{run.Name}-{100 + (i % 200)}")).ToList());
         await run.FinishAsync(TimeSpan.FromSeconds(90));
         run.Note($"{fault}: every message answered {FaultCase.Seconds(run.Clock.Elapsed - faultAt)} after the fault (including the final checks)");
 
-        run.AssertRuns(Enumerable.Range(0, 300).Select(i => $"broker-{i}"), _ => 1, "each exactly once");
+        run.AssertRuns(Enumerable.Range(0, 300).Select(i => $"{run.Name}-{i}"), _ => 1, "each exactly once");
         Assert.Empty(run.Ledger.Dead);
     }
 }

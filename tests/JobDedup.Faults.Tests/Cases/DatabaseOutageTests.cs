@@ -19,7 +19,7 @@ public sealed class DatabaseOutageTests(FaultServers servers, ITestOutputHelper 
         await worker.WaitConsumingAsync();
 
         run.Sink.HoldAfter(200);
-        await run.PublishAsync(Enumerable.Range(0, 300).Select(i => FaultMessage.Json($"a{i}", $"db-{i}")).ToList());
+        await run.PublishAsync(Enumerable.Range(0, 300).Select(i => FaultMessage.Json($"a{i}", $"{run.Name}-{i}")).ToList());
         await run.UntilAsync(() => run.Ledger.Succeeded == 200 && run.Sink.Held == 16, "200 answers and 16 handlers held downstream", TimeSpan.FromSeconds(60));
         var inFlight = run.Sink.HeldRuns.Select(r => r.Key).ToList();
 
@@ -27,7 +27,7 @@ public sealed class DatabaseOutageTests(FaultServers servers, ITestOutputHelper 
         await run.Postgres.StopServerAsync();
         var stoppedAt = run.Clock.Elapsed;
         run.Sink.Release();
-        await run.PublishAsync(Enumerable.Range(0, 500).Select(i => FaultMessage.Json($"b{i}", $"db-{300 + i}")).ToList());
+        await run.PublishAsync(Enumerable.Range(0, 500).Select(i => FaultMessage.Json($"b{i}", $"{run.Name}-{300 + i}")).ToList());
         var rest = Outage - (run.Clock.Elapsed - stoppedAt);
         if (rest > TimeSpan.Zero)
         {
@@ -45,6 +45,6 @@ public sealed class DatabaseOutageTests(FaultServers servers, ITestOutputHelper 
         run.Note($"PostgreSQL down {FaultCase.Seconds(startedAt - stoppedAt)} with 16 handlers in flight and 500 messages arriving; all settled {FaultCase.Seconds(recovered)} after it came back");
 
         Assert.True(run.Ledger.Dead.Count == 0, $"Business messages dead-lettered for a database outage: {string.Join(", ", run.Ledger.DeadByReason().Select(r => $"{r.Key}: {r.Value}"))}");
-        run.AssertRuns(Enumerable.Range(0, 800).Select(i => $"db-{i}"), _ => 1, "each exactly once, also those whose handler finished while the database was down");
+        run.AssertRuns(Enumerable.Range(0, 800).Select(i => $"{run.Name}-{i}"), _ => 1, "each exactly once, also those whose handler finished while the database was down");
     }
 }

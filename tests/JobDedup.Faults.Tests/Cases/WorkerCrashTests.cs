@@ -25,7 +25,7 @@ public sealed class WorkerCrashTests(FaultServers servers, ITestOutputHelper out
         // Exactly 300 keys answered and made durable, then every handler slot held open downstream: the kill finds
         // 16 keys in flight and nothing between a downstream answer and its ack.
         run.Sink.HoldAfter(AnsweredBeforeKill);
-        await run.PublishAsync(Enumerable.Range(0, Keys).Select(i => FaultMessage.Json($"m{i}", $"crash-{i}")).ToList());
+        await run.PublishAsync(Enumerable.Range(0, Keys).Select(i => FaultMessage.Json($"m{i}", $"{run.Name}-{i}")).ToList());
         await run.UntilAsync(() => run.Ledger.Succeeded == AnsweredBeforeKill && run.Sink.Held == Slots, $"{AnsweredBeforeKill} answers and {Slots} handlers held", TimeSpan.FromSeconds(60));
         var inFlight = run.Sink.HeldRuns.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(Slots, inFlight.Count);
@@ -40,13 +40,13 @@ public sealed class WorkerCrashTests(FaultServers servers, ITestOutputHelper out
 
         // Every key again: all answered from the durable window, none run.
         var runsBefore = run.Sink.Requests;
-        await run.PublishAsync(Enumerable.Range(0, Keys).Select(i => FaultMessage.Json($"d{i}", $"crash-{i}")).ToList());
+        await run.PublishAsync(Enumerable.Range(0, Keys).Select(i => FaultMessage.Json($"d{i}", $"{run.Name}-{i}")).ToList());
         await run.FinishAsync(TimeSpan.FromSeconds(60));
 
         var takeover = run.LastRunOf(inFlight, killedAt);
         run.Note($"restarted worker consuming {FaultCase.Seconds(consumingAt - killedAt)} after SIGKILL; the {Slots} keys in flight ran again within {FaultCase.Seconds(takeover)} of the kill");
         Assert.Equal(runsBefore, run.Sink.Requests);
-        run.AssertRuns(Enumerable.Range(0, Keys).Select(i => $"crash-{i}"), k => inFlight.Contains(k) ? 2 : 1, "in flight at the kill: twice, others: once");
+        run.AssertRuns(Enumerable.Range(0, Keys).Select(i => $"{run.Name}-{i}"), k => inFlight.Contains(k) ? 2 : 1, "in flight at the kill: twice, others: once");
         Assert.Empty(run.Ledger.Dead);
         Assert.True(takeover <= TakeoverBound, $"The keys the killed worker held ran again {FaultCase.Seconds(takeover)} after the kill; the bound is {FaultCase.Seconds(TakeoverBound)}.");
     }
