@@ -211,6 +211,16 @@ internal sealed class FaultCase : IAsyncDisposable
         Assert.True(wrong.Count == 0, $"{wrong.Count} keys ran the wrong number of times ({rule}): {string.Join(", ", wrong.Take(10).Select(k => $"{k}={runs.GetValueOrDefault(k)}"))}");
     }
 
+    /// <summary>
+    /// Asserts every request the downstream received carried its key in the <c>Idempotency-Key</c> header
+    /// (percent-encoded UTF-8), so that the downstream can drop a repeated run.
+    /// </summary>
+    public void AssertIdempotencyKeys()
+    {
+        var wrong = Sink.Runs.Where(r => r.Header("Idempotency-Key") is not { } value || Uri.UnescapeDataString(value) != r.Key).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} requests without their key as Idempotency-Key, e.g. {string.Join(", ", wrong.Take(5).Select(r => $"{r.Key[..Math.Min(20, r.Key.Length)]} sent '{r.Header("Idempotency-Key")}'"))}");
+    }
+
     /// <summary>How long after <paramref name="since"/> the last of <paramref name="keys"/> ran its last run; zero if none ran.</summary>
     public TimeSpan LastRunOf(IReadOnlySet<string> keys, TimeSpan since)
     {

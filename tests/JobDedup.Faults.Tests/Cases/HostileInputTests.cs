@@ -90,5 +90,6 @@ public sealed class HostileInputTests(FaultServers servers, ITestOutputHelper ou
         // Nothing hostile reached the downstream: no injected header, no control character in any header.
         Assert.DoesNotContain(run.Sink.Runs, r => r.Headers.ContainsKey("x-evil"));
         Assert.DoesNotContain(run.Sink.Runs, r => r.Headers.Values.Any(v => v.Any(char.IsControl)));
+        run.AssertIdempotencyKeys();
     }
 }

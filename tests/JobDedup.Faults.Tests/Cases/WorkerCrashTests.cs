@@ -48,6 +48,7 @@ public sealed class WorkerCrashTests(FaultServers servers, ITestOutputHelper out
         Assert.Equal(runsBefore, run.Sink.Requests);
         run.AssertRuns(Enumerable.Range(0, Keys).Select(i => $"{run.Name}-{i}"), k => inFlight.Contains(k) ? 2 : 1, "in flight at the kill: twice, others: once");
         Assert.Empty(run.Ledger.Dead);
+        run.AssertIdempotencyKeys();
         Assert.True(takeover <= TakeoverBound, $"The keys the killed worker held ran again {FaultCase.Seconds(takeover)} after the kill; the bound is {FaultCase.Seconds(TakeoverBound)}.");
     }
 }
