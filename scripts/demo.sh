@@ -14,11 +14,21 @@ scripts/rabbitmq.sh start
 echo "== build (Release)"
 mkdir -p artifacts
 for project in src/JobDedup.Worker/JobDedup.Worker.csproj samples/JobDedup.WorkerDemo/JobDedup.WorkerDemo.csproj; do
-  if ! dotnet build "$project" -c Release -nologo > artifacts/demo-build.log 2>&1; then
-    cat artifacts/demo-build.log
+  name="$(basename "$project" .csproj)"
+  step=$(date +%s)
+  echo "building $name (the first build restores packages and takes a minute or two; full log: artifacts/demo-build-$name.log)"
+  # One line per project as it is built; the whole output goes to the log.
+  set +e
+  dotnet build "$project" -c Release -nologo -v:minimal 2>&1 | tee "artifacts/demo-build-$name.log" \
+    | grep --line-buffered -E '^ *[^ ]+ -> ' | sed -u -E 's/^ *([^ ]+) -> .*/  built \1/'
+  build_status=${PIPESTATUS[0]}
+  set -e
+  if [ "$build_status" -ne 0 ]; then
+    cat "artifacts/demo-build-$name.log"
     echo "build failed: $project"
     exit 1
   fi
+  echo "  $name ready in $(( $(date +%s) - step )) s"
 done
 built=$(date +%s)
 

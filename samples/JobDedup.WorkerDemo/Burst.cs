@@ -29,7 +29,7 @@ internal static class Burst
     public static async Task<BurstResult> RunAsync(string workerDll, Uri broker, Sink sink, bool deduplicate, int messages, int events)
     {
         var mode = deduplicate ? "deduplication on" : "deduplication off";
-        var queue = $"jobdedup-demo.{(deduplicate ? "on" : "off")}.{Guid.NewGuid():N}"[..40];
+        var queue = $"jobdedup-demo.{(deduplicate ? "on" : "off")}.{Guid.NewGuid().ToString("N")[..8]}";
         var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "jobdedup-demo" };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(
@@ -82,10 +82,18 @@ internal static class Burst
         {
             await worker.WaitUntilConsumingAsync(Limit);
             var clock = Stopwatch.StartNew();
+            var shown = 0;
             while (!allAnswered.Task.IsCompleted)
             {
                 await Task.WhenAny(allAnswered.Task, Task.Delay(250)).WaitAsync(Limit);
-                Console.WriteLine($"  [{mode}] answered {Volatile.Read(ref answered)}/{messages}");
+
+                // Progress only when it moved: no line of zeros while the worker warms up.
+                var now = Volatile.Read(ref answered);
+                if (now > shown)
+                {
+                    shown = now;
+                    Console.WriteLine($"  [{mode}] answered {now:N0} of {messages:N0}");
+                }
             }
 
             var elapsed = clock.Elapsed;
@@ -127,8 +135,9 @@ internal static class Burst
                 return channel.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, body).AsTask();
             });
             await Task.WhenAll(batch);
-            Console.WriteLine($"  [{mode}] published {Math.Min(first + Batch, messages)}/{messages}");
         }
+
+        Console.WriteLine($"  [{mode}] published {messages:N0} webhooks to queue {queue}, with confirms");
     }
 
     private static async Task DeleteAsync(IChannel channel, string queue)

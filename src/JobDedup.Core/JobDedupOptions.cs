@@ -96,6 +96,29 @@ public sealed class JobDedupOptions<TJob>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets the share of outcome-store calls that must fail, within <see cref="StoreSamplingDuration"/>, for the
+    /// deduplicator to pause its calls to the store (<see cref="OutcomeStoreState.Unavailable"/>). Only the store's own
+    /// failures count; a handler's never do.
+    /// </summary>
+    /// <value>The default is 0.5. Between 0 (excluded) and 1.</value>
+    public double StoreFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets how many outcome-store calls must be made within <see cref="StoreSamplingDuration"/> before their failures can pause the store.</summary>
+    /// <value>The default is 5. At least 2.</value>
+    public int StoreMinimumThroughput { get; set; } = 5;
+
+    /// <summary>Gets or sets the span of time over which outcome-store failures are counted.</summary>
+    /// <value>The default is 10 seconds. Between 500 milliseconds and 1 day.</value>
+    public TimeSpan StoreSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long calls to the outcome store stay paused once its failures passed
+    /// <see cref="StoreFailureRatio"/>; then one trial call tests it, and the pause starts again if that fails.
+    /// </summary>
+    /// <value>The default is 5 seconds. Between 500 milliseconds and 1 day.</value>
+    public TimeSpan StoreBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Lists what is wrong with these settings, each message naming its option.</summary>
     /// <returns>The problems; empty when the settings are valid.</returns>
     public IReadOnlyList<string> Validate()
@@ -155,6 +178,18 @@ public sealed class JobDedupOptions<TJob>
             errors.Add($"{nameof(ShutdownTimeout)} must not be negative, not {ShutdownTimeout}.");
         }
 
+        if (!(StoreFailureRatio > 0 && StoreFailureRatio <= 1))
+        {
+            errors.Add($"{nameof(StoreFailureRatio)} must be greater than 0 and at most 1, not {StoreFailureRatio}.");
+        }
+
+        if (StoreMinimumThroughput < 2)
+        {
+            errors.Add($"{nameof(StoreMinimumThroughput)} must be at least 2, not {StoreMinimumThroughput}.");
+        }
+
+        Between(errors, nameof(StoreSamplingDuration), StoreSamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
+        Between(errors, nameof(StoreBreakDuration), StoreBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
         return errors;
     }
 
@@ -166,6 +201,14 @@ public sealed class JobDedupOptions<TJob>
         if (errors.Count > 0)
         {
             throw new ArgumentException($"Invalid JobDedup options for '{Name}': {string.Join(" ", errors)}", "options");
+        }
+    }
+
+    private static void Between(List<string> errors, string name, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{name} must be between {min} and {max}, not {value}.");
         }
     }
 

@@ -3,6 +3,7 @@ using JobDedup.Claims;
 using JobDedup.Dispatching;
 using JobDedup.Flights;
 using JobDedup.Lifecycle;
+using JobDedup.Resilience;
 using JobDedup.Running;
 using JobDedup.Telemetry;
 using JobDedup.Window;
@@ -18,7 +19,11 @@ namespace JobDedup;
 /// </summary>
 /// <typeparam name="TJob">The job type.</typeparam>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
-public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TResult>, IAsyncDisposable
+/// <remarks>
+/// Every call to an outcome store given to it goes through one circuit breaker (see <see cref="IOutcomeStoreMonitor"/>):
+/// while the store is down, jobs that need it end as <see cref="JobStatus.Unavailable"/> without running.
+/// </remarks>
+public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TResult>, IOutcomeStoreMonitor, IAsyncDisposable
 {
     private readonly JobDedupOptions<TJob> _options;
     private readonly Channel<JobWaiter<TJob, TResult>> _queue;
@@ -27,9 +32,13 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     private readonly DeduplicatorMetrics _metrics;
     private readonly EngineLog _log;
     private readonly DedupeWindow<TResult>? _window;
+    private StoreBreaker? _breaker;
+    private readonly PendingCompletions<TResult>? _pending;
+    private readonly TimeProvider _timeProvider;
     private readonly FlightRunner<TJob, TResult> _runner;
     private readonly ShutdownCoordinator<TJob, TResult> _shutdown;
     private readonly Task _dispatcher;
+    private Task? _stopped;
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class.</summary>
     /// <param name="handler">Runs one job per flight attempt.</param>
@@ -53,22 +62,29 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _options.EnsureValid();
 
         var time = timeProvider ?? TimeProvider.System;
+        _timeProvider = time;
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(_options.Name);
+        var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.WhenKeyBusy, time);
         if (_options.DedupeWindow > TimeSpan.Zero)
         {
-            var store = outcomeStore ?? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time);
+            var store = outcomeStore is null ? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time) : Guard(outcomeStore, time);
             _window = new DedupeWindow<TResult>(store, _table, _options.DedupeWindow, time, _log);
+            if (_window.Claims is not null)
+            {
+                _pending = new PendingCompletions<TResult>(claimSettings, _options.DedupeWindow, _options.StoreBreakDuration, _log);
+            }
         }
 
         _shutdown = new ShutdownCoordinator<TJob, TResult>(_options.ShutdownTimeout, time, _log);
-        var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         _runner = new FlightRunner<TJob, TResult>(
             new AttemptRunner<TJob, TResult>(handler, _options, time, _counters, _metrics, _log),
             new HandlerSlots(_options.MaxConcurrentHandlers),
             _table,
             _window,
-            new ClaimSettings(owner, _options.ClaimLease, _options.WhenKeyBusy, time),
+            _pending,
+            claimSettings,
             _shutdown,
             _counters,
             _metrics,
@@ -109,6 +125,16 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     public string Name => _options.Name;
 
     /// <inheritdoc/>
+    /// <remarks>Always <see cref="OutcomeStoreState.Available"/> without an outcome store of the caller's (the built-in in-memory window cannot fail).</remarks>
+    public OutcomeStoreState StoreState => _breaker?.State ?? OutcomeStoreState.Available;
+
+    /// <inheritdoc/>
+    public event EventHandler<OutcomeStoreState>? StoreStateChanged;
+
+    /// <summary>Gets how many successful outcomes are kept here because the store has not taken them yet (they are tried again).</summary>
+    internal int PendingCompletions => _pending?.Count ?? 0;
+
+    /// <inheritdoc/>
     public ValueTask<JobOutcome<TResult>> EnqueueAsync(TJob job, CancellationToken cancellationToken = default)
     {
         var selector = _options.KeySelector ?? throw new InvalidOperationException(
@@ -146,6 +172,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <inheritdoc/>
     public void ForgetAll()
     {
+        _pending?.ForgetAll();
         if (_window is not null)
         {
             _ = _window.ForgetAll(); // logs its own failure
@@ -172,22 +199,80 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// </summary>
     /// <param name="cancellationToken">Cuts the wait for running handlers short.</param>
     /// <returns>A task that completes when every caller has an outcome.</returns>
-    public Task StopAsync(CancellationToken cancellationToken = default) =>
-        _shutdown.StopAsync(
-            () =>
-            {
-                _queue.Writer.TryComplete();
-                return _dispatcher;
-            },
-            flight => _runner.Complete(flight, JobDeduplicatorOutcomes.ShuttingDown<TResult>(flight.Key, JobRole.Leader, flight.Attempts)),
-            cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _stopped) is { } stopping)
+        {
+            return stopping;
+        }
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _stopped, stop.Task, null) is { } other)
+        {
+            return other;
+        }
+
+        _ = StopCoreAsync(stop, cancellationToken);
+        return stop.Task;
+    }
 
     /// <summary>Stops the deduplicator (see <see cref="StopAsync"/>) with no limit but the shutdown timeout.</summary>
     /// <returns>A task that completes when every caller has an outcome.</returns>
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
-    private Task ForgetCore(string key) =>
-        _window?.Forget(key) ?? ForgetBarrier<string>.Install(_table, key, DedupeWindow<TResult>.ForgetOwners, remove: null).Removed;
+    private Task ForgetCore(string key)
+    {
+        _pending?.Forget(key);
+        return _window?.Forget(key) ?? ForgetBarrier<string>.Install(_table, key, DedupeWindow<TResult>.ForgetOwners, remove: null).Removed;
+    }
+
+    private static async ValueTask ProbeAsync(IOutcomeStore<TResult> store, string scope, CancellationToken cancellationToken) =>
+        _ = await store.TryGetAsync(scope, StoreBreaker.ProbeKey, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Puts the caller's store behind the deduplicator's circuit breaker.</summary>
+    private IOutcomeStore<TResult> Guard(IOutcomeStore<TResult> store, TimeProvider time)
+    {
+        var breaker = new StoreBreaker(
+            _options.StoreFailureRatio, _options.StoreMinimumThroughput, _options.StoreSamplingDuration, _options.StoreBreakDuration, time, _log);
+        var scope = _options.Name;
+        breaker.UseProbe(ct => ProbeAsync(store, scope, ct));
+        breaker.Changed += state => StoreStateChanged?.Invoke(this, state);
+        _breaker = breaker;
+        return store is IClaimingOutcomeStore<TResult> claims
+            ? new GuardedClaimingStore<TResult>(claims, breaker)
+            : new GuardedOutcomeStore<TResult>(store, breaker);
+    }
+
+    private async Task StopCoreAsync(TaskCompletionSource stop, CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        try
+        {
+            await _shutdown.StopAsync(
+                () =>
+                {
+                    _queue.Writer.TryComplete();
+                    return _dispatcher;
+                },
+                flight => _runner.Complete(flight, JobDeduplicatorOutcomes.ShuttingDown<TResult>(flight.Key, JobRole.Leader, flight.Attempts)),
+                cancellationToken).ConfigureAwait(false);
+            if (_pending is not null)
+            {
+                // Outcomes the store has not taken yet get what is left of the shutdown timeout, not more: a store that
+                // stays down must not hold the stop.
+                var left = _options.ShutdownTimeout - _timeProvider.GetElapsedTime(started);
+                await _pending.DrainAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                _pending.Dispose();
+            }
+
+            _breaker?.Dispose();
+            stop.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            stop.TrySetException(ex);
+        }
+    }
 
     private void ObserveRemoval(Task removal, string key)
     {

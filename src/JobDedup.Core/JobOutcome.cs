@@ -25,7 +25,7 @@ public readonly struct JobOutcome<TResult> : IEquatable<JobOutcome<TResult>>
     /// <summary>Gets the handler's value when <see cref="Status"/> is <see cref="JobStatus.Succeeded"/>; otherwise the default.</summary>
     public TResult? Value { get; }
 
-    /// <summary>Gets the exception of the final attempt (Failed), the cancellation (Canceled) or the refusal (Rejected).</summary>
+    /// <summary>Gets the exception of the final attempt (Failed), the cancellation (Canceled), the refusal (Rejected) or the store's absence (Unavailable).</summary>
     public Exception? Exception { get; }
 
     /// <summary>Gets whether this caller led the flight, joined it, or got a replayed outcome.</summary>
@@ -73,6 +73,9 @@ public readonly struct JobOutcome<TResult> : IEquatable<JobOutcome<TResult>>
 
     internal static JobOutcome<TResult> Rejected(string key, JobRejectedException exception) =>
         new(JobStatus.Rejected, default, exception, JobRole.None, 0, key);
+
+    internal static JobOutcome<TResult> Unavailable(string key, OutcomeStoreUnavailableException exception) =>
+        new(JobStatus.Unavailable, default, exception, JobRole.None, 0, key);
 
     /// <inheritdoc/>
     public bool Equals(JobOutcome<TResult> other) =>

@@ -14,4 +14,11 @@ public enum JobStatus
 
     /// <summary>The job was refused before it reached a flight: the queue or the key's waiter list was full.</summary>
     Rejected,
+
+    /// <summary>
+    /// The outcome store could not be reached, or is paused after repeated failures, so the job did not run and was
+    /// not counted as a failure; <see cref="JobOutcome{TResult}.Exception"/> is an <see cref="OutcomeStoreUnavailableException"/>.
+    /// Submit it again once the store is back (see <see cref="IOutcomeStoreMonitor"/>).
+    /// </summary>
+    Unavailable,
 }

@@ -28,6 +28,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
     private readonly PostgreSqlOutcomeStoreOptions _options;
     private readonly StoreSql _sql;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
     private readonly NotificationListener _listener;
     private readonly IOutcomeSerializer _serializer;
     private readonly ILogger _logger;
@@ -39,7 +40,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
     private int _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlOutcomeStore{TResult}"/> class. Nothing connects until first use.</summary>
-    /// <param name="options">Settings, copied here; <see cref="PostgreSqlOutcomeStoreOptions.ConnectionString"/> is required.</param>
+    /// <param name="options">Settings, copied here; <see cref="PostgreSqlOutcomeStoreOptions.ConnectionString"/> or <see cref="PostgreSqlOutcomeStoreOptions.DataSource"/> is required.</param>
     /// <param name="loggerFactory">Where log events go (Npgsql's too); nowhere when omitted.</param>
     /// <param name="timeProvider">The clock for polling and the cleanup loop; the system clock when omitted. Leases and expiry always use the database's clock.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -52,6 +53,17 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         _serializer = _options.Serializer ?? new JsonOutcomeSerializer(_options.SerializerOptions);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.PostgreSqlOutcomeStore");
+
+        if (_options.DataSource is { } given)
+        {
+            // The application's own data source, with its own settings: used, never disposed here.
+            _dataSource = given;
+            _ownsDataSource = false;
+            var settings = new NpgsqlConnectionStringBuilder(given.ConnectionString);
+            Server = $"{settings.Host}:{settings.Port}/{settings.Database}";
+            _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
+            return;
+        }
 
         var connection = new NpgsqlConnectionStringBuilder(_options.ConnectionString)
         {
@@ -76,6 +88,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         }
 
         _dataSource = builder.Build();
+        _ownsDataSource = true;
         Server = $"{connection.Host}:{connection.Port}/{connection.Database}";
         _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
     }
@@ -129,7 +142,10 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         }
 
         await _listener.DisposeAsync().ConfigureAwait(false);
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
         _disposing.Dispose();
     }
 

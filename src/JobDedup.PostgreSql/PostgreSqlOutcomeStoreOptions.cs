@@ -13,8 +13,15 @@ public sealed partial class PostgreSqlOutcomeStoreOptions
     internal const int MaxIdentifierLength = 63;
 
     /// <summary>Gets or sets the Npgsql connection string of the database that holds the outcomes.</summary>
-    /// <value>The default is empty; it must be set.</value>
+    /// <value>The default is empty; it must be set unless <see cref="DataSource"/> is.</value>
     public string ConnectionString { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Gets or sets a data source the application already has (one registered with <c>AddNpgsqlDataSource</c>, say),
+    /// used instead of <see cref="ConnectionString"/>. It stays the application's: the store never disposes it.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the store builds its own from <see cref="ConnectionString"/>.</value>
+    public Npgsql.NpgsqlDataSource? DataSource { get; set; }
 
     /// <summary>Gets or sets the schema of the outcome table; created by the migration if it does not exist.</summary>
     /// <value>The default is <c>public</c>.</value>
@@ -65,9 +72,16 @@ public sealed partial class PostgreSqlOutcomeStoreOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(ConnectionString))
+        if (DataSource is not null)
         {
-            errors.Add($"{nameof(ConnectionString)} must be set to an Npgsql connection string (Host=…;Username=…;Database=…).");
+            if (!string.IsNullOrWhiteSpace(ConnectionString))
+            {
+                errors.Add($"{nameof(ConnectionString)} and {nameof(DataSource)} are both set: set one, the data source or the connection string.");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            errors.Add($"{nameof(ConnectionString)} must be set to an Npgsql connection string (Host=…;Username=…;Database=…), or {nameof(DataSource)} to a data source.");
         }
         else
         {

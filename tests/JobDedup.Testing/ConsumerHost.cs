@@ -27,9 +27,10 @@ public sealed class ConsumerHost : IAsyncDisposable
         Func<RabbitMqMessage, JobContext, CancellationToken, ValueTask<string>> handler,
         Action<JobDedupOptions<RabbitMqMessage>>? dedup = null,
         Action<RabbitMqConsumerOptions<RabbitMqMessage, string>>? consumer = null,
-        TimeSpan? shutdownTimeout = null)
+        TimeSpan? shutdownTimeout = null,
+        Action<JobDedupBuilder<RabbitMqMessage, string>>? engine = null)
     {
-        var host = Build(queue, handler, dedup, consumer, shutdownTimeout);
+        var host = Build(queue, handler, dedup, consumer, shutdownTimeout, engine);
         await host.StartAsync().WaitAsync(Watchdog.Limit);
         return new ConsumerHost(host, queue.Name);
     }
@@ -39,19 +40,22 @@ public sealed class ConsumerHost : IAsyncDisposable
         Func<RabbitMqMessage, JobContext, CancellationToken, ValueTask<string>> handler,
         Action<JobDedupOptions<RabbitMqMessage>>? dedup = null,
         Action<RabbitMqConsumerOptions<RabbitMqMessage, string>>? consumer = null,
-        TimeSpan? shutdownTimeout = null)
+        TimeSpan? shutdownTimeout = null,
+        Action<JobDedupBuilder<RabbitMqMessage, string>>? engine = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(30));
-        builder.Services
+        var dedupBuilder = builder.Services
             .AddJobDedup<RabbitMqMessage, string>(queue.Name, o =>
             {
                 o.MaxRetryAttempts = 0;
                 dedup?.Invoke(o);
             })
-            .UseHandler(handler)
+            .UseHandler(handler);
+        engine?.Invoke(dedupBuilder);
+        dedupBuilder
             .AddRabbitMqConsumer(o =>
             {
                 o.ConnectionUri = Broker.Uri;

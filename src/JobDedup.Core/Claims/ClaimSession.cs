@@ -77,33 +77,61 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes the claim with a successful outcome, fenced by its token. Never throws.</summary>
-    /// <returns><see langword="false"/> when the store refused the write because a newer claim owns the key.</returns>
-    public async Task<bool> CompleteAsync(StoredOutcome<TResult> outcome, TimeSpan retention)
+    /// <summary>Stops the renewal and completes the claim with a successful outcome, fenced by its token. Never throws.</summary>
+    /// <returns>
+    /// <see cref="ClaimCompletion.Refused"/> when a newer claim owns the key; <see cref="ClaimCompletion.Failed"/> when
+    /// the store failed, after which <see cref="TryCompleteAgainAsync"/> may try again while the claim holds.
+    /// </returns>
+    public async Task<ClaimCompletion> CompleteAsync(StoredOutcome<TResult> outcome, TimeSpan retention)
     {
         if (!await EndAsync().ConfigureAwait(false))
         {
-            return false;
+            return ClaimCompletion.Refused;
         }
 
+        return await TryCompleteAsync(outcome, retention, again: false, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Tries the completion once more, after <see cref="CompleteAsync"/> failed. Never throws but for <paramref name="cancellationToken"/>.</summary>
+    public Task<ClaimCompletion> TryCompleteAgainAsync(StoredOutcome<TResult> outcome, TimeSpan retention, CancellationToken cancellationToken) =>
+        TryCompleteAsync(outcome, retention, again: true, cancellationToken);
+
+    /// <summary>Renews the lease once, while a failed completion is tried again.</summary>
+    /// <returns><see langword="false"/> when the claim is lost.</returns>
+    /// <exception cref="OutcomeStoreUnavailableException">The store failed.</exception>
+    public async Task<bool> RenewOnceAsync(CancellationToken cancellationToken) =>
+        await _store.RenewAsync(_log.Name, Key, FencingToken, _settings.Lease, cancellationToken).ConfigureAwait(false);
+
+    private async Task<ClaimCompletion> TryCompleteAsync(StoredOutcome<TResult> outcome, TimeSpan retention, bool again, CancellationToken cancellationToken)
+    {
         try
         {
-            if (await _store.CompleteAsync(_log.Name, Key, FencingToken, outcome, retention, CancellationToken.None).ConfigureAwait(false))
+            if (await _store.CompleteAsync(_log.Name, Key, FencingToken, outcome, retention, cancellationToken).ConfigureAwait(false))
             {
-                return true;
+                return ClaimCompletion.Completed;
+            }
+
+            if (again && await _store.TryGetAsync(_log.Name, Key, cancellationToken).ConfigureAwait(false) is { } kept && IsSame(kept, outcome))
+            {
+                // An earlier try did land; only its answer was lost with the connection.
+                return ClaimCompletion.Completed;
             }
 
             // Our claim lapsed and a newer one owns the key: our write was refused. The work did run, so its callers
             // still get the value; the kept outcome is the newer claim's.
             _log.Write(static (logger, name, s) => Log.ClaimLost(logger, name, s.Key, s.FencingToken), (Key, FencingToken));
+            return ClaimCompletion.Refused;
         }
-        catch (Exception ex)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            _log.Write(static (logger, name, s) => Log.OutcomeSaveFailed(logger, name, s.Key, s.ex), (Key, ex));
+            // The store failed (and the breaker counted it): the caller keeps the outcome and tries again.
+            return ClaimCompletion.Failed;
         }
-
-        return false;
     }
+
+    /// <summary>Whether the kept outcome is this one: a store may keep the time to the microsecond only.</summary>
+    private static bool IsSame(StoredOutcome<TResult> kept, StoredOutcome<TResult> outcome) =>
+        kept.Attempts == outcome.Attempts && (kept.CompletedAt - outcome.CompletedAt).Duration() < TimeSpan.FromMilliseconds(1);
 
     /// <summary>Gives the claim up without an outcome, so another caller here or elsewhere may run the key. Never throws.</summary>
     public async ValueTask DisposeAsync()
@@ -119,6 +147,10 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
         try
         {
             await store.ReleaseAsync(log.Name, key, fencingToken, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OutcomeStoreUnavailableException ex) when (ex.IsCircuitOpen)
+        {
+            // The store is known to be down (logged once); the lease lapses by itself.
         }
         catch (Exception ex)
         {
@@ -159,7 +191,11 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
                     // The store is out of reach for now (a timeout may surface as a cancellation): keep trying at the
                     // next third of the lease. If the lease lapses meanwhile, the next renewal says so, and the fencing
                     // token still guards the outcome.
-                    _log.Write(static (logger, name, s) => Log.ClaimRenewFailed(logger, name, s.Key, s.ex), (Key, ex));
+                    if (ex is not OutcomeStoreUnavailableException { IsCircuitOpen: true })
+                    {
+                        _log.Write(static (logger, name, s) => Log.ClaimRenewFailed(logger, name, s.Key, s.ex), (Key, ex));
+                    }
+
                     continue;
                 }
 

@@ -78,4 +78,18 @@ public sealed class JobDedupBuilder<TJob, TResult>
         Services.Configure(Name, configure);
         return this;
     }
+
+    /// <summary>
+    /// Changes the deduplicator's options with services from the container (its configuration, say). The options are
+    /// named options, by <see cref="Name"/>: <c>Services.AddOptions&lt;JobDedupOptions&lt;TJob&gt;&gt;(Name).BindConfiguration("Section")</c>
+    /// binds them from configuration.
+    /// </summary>
+    /// <param name="configure">Changes the options, given the service provider.</param>
+    /// <returns>This builder.</returns>
+    public JobDedupBuilder<TJob, TResult> Configure(Action<IServiceProvider, JobDedupOptions<TJob>> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.AddOptions<JobDedupOptions<TJob>>(Name).Configure<IServiceProvider>((options, services) => configure(services, options));
+        return this;
+    }
 }

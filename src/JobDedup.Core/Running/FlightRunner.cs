@@ -18,6 +18,7 @@ internal sealed class FlightRunner<TJob, TResult>
     private readonly HandlerSlots _slots;
     private readonly FlightTable<string> _table;
     private readonly DedupeWindow<TResult>? _window;
+    private readonly PendingCompletions<TResult>? _pending;
     private readonly ClaimSettings _claimSettings;
     private readonly ShutdownCoordinator<TJob, TResult> _shutdown;
     private readonly FlightCounters _counters;
@@ -31,6 +32,7 @@ internal sealed class FlightRunner<TJob, TResult>
         HandlerSlots slots,
         FlightTable<string> table,
         DedupeWindow<TResult>? window,
+        PendingCompletions<TResult>? pending,
         ClaimSettings claimSettings,
         ShutdownCoordinator<TJob, TResult> shutdown,
         FlightCounters counters,
@@ -43,6 +45,7 @@ internal sealed class FlightRunner<TJob, TResult>
         _slots = slots;
         _table = table;
         _window = window;
+        _pending = pending;
         _claimSettings = claimSettings;
         _shutdown = shutdown;
         _counters = counters;
@@ -75,6 +78,13 @@ internal sealed class FlightRunner<TJob, TResult>
                     {
                         // The forgotten outcome must be gone before the claim, or the claim would find and replay it.
                         await forgotten.Removed.WhenEnded().WaitAsync(token).ConfigureAwait(false);
+                    }
+
+                    if (_pending?.TryGet(flight.Key) is { } kept)
+                    {
+                        // Ran here, and its completion has not reached the store yet: answered from here meanwhile.
+                        Replay(flight, kept);
+                        return;
                     }
 
                     var found = await ClaimSession<TResult>.AcquireAsync(claims, _claimSettings, _log, flight.Key, token).ConfigureAwait(false);
@@ -135,6 +145,12 @@ internal sealed class FlightRunner<TJob, TResult>
         catch (OperationCanceledException ex) when (token.IsCancellationRequested || flight.HandlerToken.IsCancellationRequested || _shutdown.IsStopping)
         {
             Complete(flight, JobOutcome<TResult>.Canceled(flight.Key, ex, JobRole.Leader, flight.Attempts));
+        }
+        catch (OutcomeStoreUnavailableException ex)
+        {
+            // The store failed before the handler ran: the job did not run and did not fail; its callers may try later.
+            _log.Write(static (logger, name, key) => Log.FlightUnavailable(logger, name, key), flight.Key);
+            Complete(flight, JobOutcome<TResult>.Unavailable(flight.Key, ex));
         }
         catch (Exception ex)
         {
@@ -235,7 +251,12 @@ internal sealed class FlightRunner<TJob, TResult>
         }
 
         var stored = new StoredOutcome<TResult>(outcome.Value!, outcome.Attempts, _timeProvider.GetUtcNow());
-        await claim.CompleteAsync(stored, _window!.Retention).ConfigureAwait(false);
+        if (await claim.CompleteAsync(stored, _window!.Retention).ConfigureAwait(false) == ClaimCompletion.Failed)
+        {
+            // Kept here before it is delivered, so a caller that has it and asks again is answered; the completion is
+            // tried again while the claim holds.
+            _pending!.Keep(claim, stored);
+        }
     }
 
     private void CompleteWithoutRun(JobFlight<TJob, TResult> flight, ClaimResult<TResult> found)

@@ -38,6 +38,7 @@ internal static class Instruments
         JobStatus.Succeeded => "succeeded",
         JobStatus.Failed => "failed",
         JobStatus.Canceled => "canceled",
+        JobStatus.Unavailable => "unavailable",
         _ => "rejected",
     };
 }

@@ -49,4 +49,28 @@ internal static partial class Log
 
     [LoggerMessage(1015, LogLevel.Warning, "Deduplicator {Deduplicator}: could not release the claim on key {Key}; it lapses when its lease ends.")]
     public static partial void ClaimReleaseFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1016, LogLevel.Error, "Deduplicator {Deduplicator}: the outcome store is unavailable; calls to it pause for {BreakDuration} and jobs that need it end as Unavailable without running.")]
+    public static partial void StoreOpened(ILogger logger, string deduplicator, TimeSpan breakDuration, Exception? exception);
+
+    [LoggerMessage(1017, LogLevel.Information, "Deduplicator {Deduplicator}: testing the outcome store with one call.")]
+    public static partial void StoreHalfOpened(ILogger logger, string deduplicator);
+
+    [LoggerMessage(1018, LogLevel.Information, "Deduplicator {Deduplicator}: the outcome store answers again; jobs run again.")]
+    public static partial void StoreClosed(ILogger logger, string deduplicator);
+
+    [LoggerMessage(1019, LogLevel.Debug, "Deduplicator {Deduplicator}: job {Key} did not run: the outcome store is unavailable.")]
+    public static partial void FlightUnavailable(ILogger logger, string deduplicator, string key);
+
+    [LoggerMessage(1020, LogLevel.Debug, "Deduplicator {Deduplicator}: could not keep the outcome of key {Key} in the store yet; it is kept here and the store is tried again.")]
+    public static partial void OutcomeKeptLocally(ILogger logger, string deduplicator, string key);
+
+    [LoggerMessage(1021, LogLevel.Debug, "Deduplicator {Deduplicator}: the outcome of key {Key} is now in the store after {Tries} tries.")]
+    public static partial void OutcomeMadeDurable(ILogger logger, string deduplicator, string key, int tries);
+
+    [LoggerMessage(1022, LogLevel.Warning, "Deduplicator {Deduplicator}: {Count} outcome(s) never reached the outcome store ({Reason}); those keys may run again elsewhere: {Keys}.")]
+    public static partial void OutcomesNotDurable(ILogger logger, string deduplicator, int count, string reason, string keys);
+
+    [LoggerMessage(1023, LogLevel.Warning, "Deduplicator {Deduplicator}: the outcome store is still unavailable ({Reason}); calls to it pause for another {BreakDuration}.")]
+    public static partial void StoreStillOpen(ILogger logger, string deduplicator, string reason, TimeSpan breakDuration);
 }

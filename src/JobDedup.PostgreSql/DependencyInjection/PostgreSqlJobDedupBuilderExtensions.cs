@@ -31,6 +31,44 @@ public static class PostgreSqlJobDedupBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return builder.UsePostgreSqlOutcomeStore((_, options) =>
+        {
+            options.ConnectionString = connectionString;
+            configure?.Invoke(options);
+        });
+    }
+
+    /// <summary>
+    /// Keeps the deduplicator's outcomes in PostgreSQL, through a data source of the application's (for example the
+    /// one <c>AddNpgsqlDataSource</c> registers: <c>sp =&gt; sp.GetRequiredService&lt;NpgsqlDataSource&gt;()</c>), as
+    /// <see cref="UsePostgreSqlOutcomeStore{TJob, TResult}(JobDedupBuilder{TJob, TResult}, string, Action{PostgreSqlOutcomeStoreOptions})"/>
+    /// does with a connection string. The data source stays the application's: the store never disposes it.
+    /// </summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <typeparam name="TResult">The handler's result type.</typeparam>
+    /// <param name="builder">The deduplicator's builder.</param>
+    /// <param name="dataSource">Resolves the data source.</param>
+    /// <param name="configure">Changes the other options (schema, table, cleanup, polling, serializer).</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">The deduplicator already has a PostgreSQL outcome store.</exception>
+    public static JobDedupBuilder<TJob, TResult> UsePostgreSqlOutcomeStore<TJob, TResult>(
+        this JobDedupBuilder<TJob, TResult> builder,
+        Func<IServiceProvider, Npgsql.NpgsqlDataSource> dataSource,
+        Action<PostgreSqlOutcomeStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return builder.UsePostgreSqlOutcomeStore((services, options) =>
+        {
+            options.DataSource = dataSource(services);
+            configure?.Invoke(options);
+        });
+    }
+
+    private static JobDedupBuilder<TJob, TResult> UsePostgreSqlOutcomeStore<TJob, TResult>(
+        this JobDedupBuilder<TJob, TResult> builder,
+        Action<IServiceProvider, PostgreSqlOutcomeStoreOptions> configure)
+    {
         var name = builder.Name;
         var services = builder.Services;
         if (services.Any(d => d.ServiceType == typeof(PostgreSqlOutcomeStore<TResult>) && Equals(d.ServiceKey, name)))
@@ -39,11 +77,7 @@ public static class PostgreSqlJobDedupBuilderExtensions
         }
 
         services.AddOptions<PostgreSqlOutcomeStoreOptions>(name)
-            .Configure(options =>
-            {
-                options.ConnectionString = connectionString;
-                configure?.Invoke(options);
-            })
+            .Configure<IServiceProvider>((options, provider) => configure(provider, options))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlOutcomeStoreOptions>, StoreOptionsValidator>());
 

@@ -28,6 +28,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     private readonly Settler _settler;
     private readonly DeliveryIntake<TJob, TResult> _intake;
     private readonly ConsumerConnection _connection;
+    private readonly StorePause _storePause;
     private volatile ConsumerState _state;
 
     public RabbitMqConsumer(
@@ -45,7 +46,16 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         var republisher = new Republisher(name, RepublishRoutes.From(options), _publisher, timeProvider, meter, logger, _stopping.Token, _abandon.Token);
         var replies = new ReplySender(name, _publisher, logger, _abandon.Token);
         _settler = new Settler(name, options.DeadLetterQueueName, republisher, replies, meter, logger);
-        _intake = new DeliveryIntake<TJob, TResult>(name, options, deduplicator, _settler, logger, () => _state == ConsumerState.Running, _abandon.Token);
+        var monitor = deduplicator as IOutcomeStoreMonitor;
+        _intake = new DeliveryIntake<TJob, TResult>(
+            name,
+            options,
+            deduplicator,
+            _settler,
+            logger,
+            () => _state == ConsumerState.Running,
+            () => monitor is { StoreState: not OutcomeStoreState.Available },
+            _abandon.Token);
         _connection = new ConsumerConnection(
             name,
             options.CreateConnectionFactory(name),
@@ -55,6 +65,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             _intake.OnDeliveryAsync,
             timeProvider,
             logger);
+        _storePause = new StorePause(name, monitor, _connection, () => _settler.Unsettled, logger, _stopping.Token);
     }
 
     public string Name { get; }
@@ -66,6 +77,12 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
 
     /// <summary>Gets a value indicating whether deliveries are flowing: connected, and the consumers registered with the broker.</summary>
     public bool IsConsuming => _connection.IsConsuming && _publisher.IsOpen;
+
+    /// <summary>Gets the deduplicator's outcome store state: intake is paused unless it is available.</summary>
+    public OutcomeStoreState StoreState => _storePause.StoreState;
+
+    /// <summary>Gets a value indicating whether intake is paused because the outcome store is unavailable.</summary>
+    public bool IsPaused => _storePause.IsPaused;
 
     /// <summary>Gets the number of deliveries received and not yet settled.</summary>
     public int Pending => _settler.Unsettled;
@@ -105,6 +122,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             }
 
             Log.Consuming(_logger, Name, string.Join(", ", _options.ConsumedQueues), _options.RedactedUri, _options.Prefetch);
+            _storePause.Start();
         }
         catch
         {
@@ -126,6 +144,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         }
 
         _state = ConsumerState.Stopping;
+        _storePause.Stop();
         await _stopping.CancelAsync().ConfigureAwait(false);
         Log.Stopping(_logger, Name, Pending);
         await _connection.StopConsumingAsync(cancellationToken).ConfigureAwait(false);

@@ -28,6 +28,26 @@ public static class RabbitMqJobDedupBuilderExtensions
         this JobDedupBuilder<TJob, TResult> builder,
         Action<RabbitMqConsumerOptions<TJob, TResult>> configure)
     {
+        ArgumentNullException.ThrowIfNull(configure);
+        return builder.AddRabbitMqConsumer((_, options) => configure(options));
+    }
+
+    /// <summary>
+    /// Feeds the deduplicator from a RabbitMQ queue, like <see cref="AddRabbitMqConsumer{TJob, TResult}(JobDedupBuilder{TJob, TResult}, Action{RabbitMqConsumerOptions{TJob, TResult}})"/>,
+    /// with options set from services of the container (its configuration, a connection string it holds). The
+    /// options are named by the deduplicator's name, so
+    /// <c>Services.AddOptions&lt;RabbitMqConsumerOptions&lt;TJob, TResult&gt;&gt;(name).BindConfiguration("Section")</c>
+    /// binds them from configuration as well.
+    /// </summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <typeparam name="TResult">The handler's result type.</typeparam>
+    /// <param name="builder">The deduplicator's builder.</param>
+    /// <param name="configure">Sets the consumer's options, given the service provider.</param>
+    /// <returns>The builder.</returns>
+    public static JobDedupBuilder<TJob, TResult> AddRabbitMqConsumer<TJob, TResult>(
+        this JobDedupBuilder<TJob, TResult> builder,
+        Action<IServiceProvider, RabbitMqConsumerOptions<TJob, TResult>> configure)
+    {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         var name = builder.Name;
@@ -39,7 +59,9 @@ public static class RabbitMqJobDedupBuilderExtensions
                 "register another deduplicator (AddJobDedup with its own name) for another queue.");
         }
 
-        services.AddOptions<RabbitMqConsumerOptions<TJob, TResult>>(name).Configure(configure).ValidateOnStart();
+        services.AddOptions<RabbitMqConsumerOptions<TJob, TResult>>(name)
+            .Configure<IServiceProvider>((options, provider) => configure(provider, options))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConsumerOptions<TJob, TResult>>, ConsumerOptionsValidator<TJob, TResult>>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddKeyedSingleton(name, static (sp, key) =>

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobDedup.RabbitMq.Health;
 
-/// <summary>Healthy while the consumer runs on an open connection; degraded while it reconnects.</summary>
+/// <summary>
+/// Healthy while the consumer runs on an open connection; failing while it reconnects, and while its intake is paused
+/// because the deduplicator's outcome store is unavailable.
+/// </summary>
 internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsumer<TJob, TResult> consumer) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -14,9 +17,14 @@ internal sealed class RabbitMqConsumerHealthCheck<TJob, TResult>(RabbitMqConsume
             ["connected"] = consumer.IsConnected,
             ["consuming"] = consumer.IsConsuming,
             ["pending"] = consumer.Pending,
+            ["store"] = consumer.StoreState.ToString(),
         };
         var result = consumer.State switch
         {
+            ConsumerState.Running when consumer.StoreState != OutcomeStoreState.Available => new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"Consumer '{consumer.Name}' paused its intake: the outcome store is {consumer.StoreState.ToString().ToLowerInvariant()}; it resumes by itself once the store answers.",
+                data: data),
             ConsumerState.Running when consumer.IsConsuming => HealthCheckResult.Healthy($"Consumer '{consumer.Name}' is consuming.", data),
             ConsumerState.Running => new HealthCheckResult(
                 context.Registration.FailureStatus,

@@ -58,4 +58,10 @@ internal static partial class Log
 
     [LoggerMessage(2018, LogLevel.Error, "Consumer {Consumer}: a delivery of key {Key} failed in a way that was not expected; it goes back to the queue.")]
     public static partial void UnexpectedFailure(ILogger logger, string consumer, string? key, Exception exception);
+
+    [LoggerMessage(2019, LogLevel.Warning, "Consumer {Consumer}: the outcome store is unavailable; intake is paused ({Pending} deliveries in hand go back to the queue without counting an attempt) until it answers again.")]
+    public static partial void IntakePaused(ILogger logger, string consumer, int pending);
+
+    [LoggerMessage(2020, LogLevel.Information, "Consumer {Consumer}: the outcome store answers again; intake resumed.")]
+    public static partial void IntakeResumed(ILogger logger, string consumer);
 }

@@ -1,4 +1,5 @@
 using JobDedup.Core.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,40 @@ public sealed class AddJobDedupTests
         Assert.Equal("booked a", (await bookings.EnqueueAsync(new Job("k", "a")).Within()).Value);
         Assert.Same(payments, provider.GetRequiredService<IJobDeduplicator<Job, string>>());
         Assert.Equal(1, provider.GetRequiredService<BookingLog>().Scopes);
+    }
+
+    [Fact]
+    public async Task BindConfiguration_NamedByTheDeduplicator_SetsItsOptionsFromConfiguration()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Dedup:Payments:DedupeWindow"] = "01:00:00" });
+        var payments = builder.Services.AddJobDedup<Job, string>("payments", o => o.KeySelector = j => j.Key)
+            .UseHandler((job, _, _) => ValueTask.FromResult(job.Payload));
+        builder.Services.AddOptions<JobDedupOptions<Job>>(payments.Name).BindConfiguration("Dedup:Payments");
+        using var host = builder.Build();
+        var dedup = host.Services.GetRequiredKeyedService<IJobDeduplicator<Job, string>>("payments");
+
+        var first = await dedup.EnqueueAsync(new Job("k", "first")).Within();
+        var later = await dedup.EnqueueAsync(new Job("k", "later")).Within();
+
+        Assert.Equal(JobRole.Leader, first.Role);
+        Assert.Equal(JobRole.Replayed, later.Role); // kept for the window read from configuration
+        Assert.Equal("first", later.Value);
+    }
+
+    [Fact]
+    public async Task Configure_WithTheServiceProvider_ReadsServicesOfTheContainer()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(new WindowSetting(TimeSpan.FromHours(1)));
+        services.AddJobDedup<Job, string>("payments", o => o.KeySelector = j => j.Key)
+            .UseHandler((job, _, _) => ValueTask.FromResult(job.Payload))
+            .Configure((sp, o) => o.DedupeWindow = sp.GetRequiredService<WindowSetting>().Window);
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<JobDedupOptions<Job>>>().Get("payments");
+
+        Assert.Equal(TimeSpan.FromHours(1), options.DedupeWindow);
     }
 
     [Fact]
@@ -98,3 +133,5 @@ public sealed class AddJobDedupTests
         }
     }
 }
+
+internal sealed record WindowSetting(TimeSpan Window);

@@ -168,7 +168,7 @@ public sealed class DedupeWindowTests
     }
 
     [Fact]
-    public async Task EnqueueAsync_StoreLookupFails_CallersGetAFailureAndTheHandlerDoesNotRun()
+    public async Task EnqueueAsync_StoreLookupFails_CallersGetUnavailableAndTheHandlerDoesNotRun()
     {
         var store = new ScriptableOutcomeStore<string>();
         var lookup = store.Hold(StoreOperation.TryGet, "k");
@@ -182,8 +182,8 @@ public sealed class DedupeWindowTests
         lookup.Fail(new TimeoutException("store unreachable"));
 
         var outcome = await call.Within();
-        Assert.Equal(JobStatus.Failed, outcome.Status);
-        Assert.IsType<TimeoutException>(outcome.Exception);
+        Assert.Equal(JobStatus.Unavailable, outcome.Status);
+        Assert.IsType<TimeoutException>(Assert.IsType<OutcomeStoreUnavailableException>(outcome.Exception).InnerException);
         Assert.Equal(0, runs);
     }
 

@@ -227,7 +227,7 @@ public sealed class ErrorTests
     public async Task Dispatcher_LoggingThrowsWhileReportingAFailure_LoopGoesOnAndTheCallerGetsAnOutcome()
     {
         await using var dedup = new JobDeduplicator<Job, string>(
-            (job, _, _) => ValueTask.FromResult(job.Key),
+            (job, _, _) => job.Key == "fails" ? throw new InvalidOperationException("handler failed") : ValueTask.FromResult(job.Key),
             new JobDedupOptions<Job>
             {
                 Name = "throwing-logger",
@@ -240,11 +240,13 @@ public sealed class ErrorTests
             outcomeStore: LookupThrowsFor("poison"));
 
         var poisoned = dedup.EnqueueAsync(new Job("poison", "x")).AsTask();
+        var failing = dedup.EnqueueAsync(new Job("fails", "x")).AsTask();
         var healthy = dedup.EnqueueAsync(new Job("fine", "x")).AsTask();
 
         // Had the loop died, the healthy job behind the poisoned one, and every later one, would hang.
         Assert.Equal("fine", (await healthy.Within()).Value);
-        Assert.Equal(JobStatus.Failed, (await poisoned.Within()).Status);
+        Assert.Equal(JobStatus.Unavailable, (await poisoned.Within()).Status); // the store failed: not the handler's failure
+        Assert.Equal(JobStatus.Failed, (await failing.Within()).Status); // reported through the logger that throws
         Assert.Equal("later", (await dedup.EnqueueAsync(new Job("later", "x")).Within()).Value);
     }
 

@@ -66,7 +66,7 @@ public sealed class InputTests
     }
 
     [Fact]
-    public async Task Dispatcher_StoreThrowsSynchronously_CallerFailsAndTheLoopGoesOn()
+    public async Task Dispatcher_StoreThrowsSynchronously_CallerGetsUnavailableAndTheLoopGoesOn()
     {
         // An exception inside the dispatcher never escapes its loop.
         await using var dedup = Dedup.Create(
@@ -77,8 +77,8 @@ public sealed class InputTests
         var poisoned = await dedup.EnqueueAsync(new Job("poison", "x")).Within();
         var healthy = await dedup.EnqueueAsync(new Job("fine", "x")).Within();
 
-        Assert.Equal(JobStatus.Failed, poisoned.Status);
-        Assert.IsType<InvalidOperationException>(poisoned.Exception);
+        Assert.Equal(JobStatus.Unavailable, poisoned.Status);
+        Assert.IsType<InvalidOperationException>(Assert.IsType<OutcomeStoreUnavailableException>(poisoned.Exception).InnerException);
         Assert.Equal("fine", healthy.Value);
     }
 

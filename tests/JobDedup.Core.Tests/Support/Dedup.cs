@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace JobDedup.Core.Tests.Support;
 
 public sealed record Job(string Key, string Payload);
@@ -9,7 +11,8 @@ public static class Dedup
         Func<Job, JobContext, CancellationToken, ValueTask<string>> handler,
         Action<JobDedupOptions<Job>>? configure = null,
         TimeProvider? timeProvider = null,
-        IOutcomeStore<string>? store = null)
+        IOutcomeStore<string>? store = null,
+        ILoggerFactory? loggerFactory = null)
     {
         var options = new JobDedupOptions<Job>
         {
@@ -20,6 +23,6 @@ public static class Dedup
             RetryJitter = false,
         };
         configure?.Invoke(options);
-        return new JobDeduplicator<Job, string>(handler, options, timeProvider: timeProvider, outcomeStore: store);
+        return new JobDeduplicator<Job, string>(handler, options, loggerFactory, timeProvider, store);
     }
 }

@@ -45,6 +45,45 @@ public sealed class DependencyInjectionTests(PostgreSqlDatabase database) : ICla
     }
 
     [Fact]
+    public async Task UsePostgreSqlOutcomeStore_TheApplicationsDataSource_KeepsOutcomesThereAndLeavesItOpen()
+    {
+        await using var schema = database.NewSchema();
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(schema.ConnectionString);
+        var runs = 0;
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(dataSource);
+        builder.Services
+            .AddJobDedup<Job, string>("orders", o =>
+            {
+                o.KeySelector = job => job.Key;
+                o.DedupeWindow = TimeSpan.FromHours(1);
+            })
+            .UseHandler((job, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                return ValueTask.FromResult("handled " + job.Payload);
+            })
+            .UsePostgreSqlOutcomeStore(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), o => (o.Schema, o.Table) = (schema.Name, schema.Table));
+
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            var dedup = host.Services.GetRequiredKeyedService<IJobDeduplicator<Job, string>>("orders");
+            var first = await dedup.EnqueueAsync(new Job("order-1", "first")).Within();
+            var again = await dedup.EnqueueAsync(new Job("order-1", "again")).Within();
+            await host.StopAsync();
+
+            Assert.Equal(JobRole.Leader, first.Role);
+            Assert.Equal(JobRole.Replayed, again.Role);
+        }
+
+        // The host (and the store) are gone; the application's data source still works and holds the outcome.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema.QualifiedTable} WHERE status = 'completed'");
+        Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
+        Assert.Equal(1, runs);
+    }
+
+    [Fact]
     public async Task DatabaseUnreachable_StartFailsWithAMessageNamingTheServer()
     {
         using var host = BuildHost("Host=127.0.0.1;Port=1;Username=nobody;Database=nowhere;Timeout=5", o => o.Table = "unreachable", () => { });

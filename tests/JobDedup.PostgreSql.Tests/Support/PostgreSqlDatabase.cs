@@ -9,7 +9,7 @@ namespace JobDedup.PostgreSql.Tests.Support;
 /// </summary>
 public sealed class PostgreSqlDatabase : IAsyncLifetime
 {
-    public string ConnectionString { get; } = Resolve();
+    public string ConnectionString { get; } = PostgreSqlFaults.ConnectionString;
 
     public async Task InitializeAsync()
     {
@@ -38,23 +38,5 @@ public sealed class PostgreSqlDatabase : IAsyncLifetime
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
         return $"{builder.Host}:{builder.Port}/{builder.Database}";
-    }
-
-    // Mirrors scripts/postgres.sh connection-string.
-    private static string Resolve()
-    {
-        if (Environment.GetEnvironmentVariable("JOBDEDUP_POSTGRES") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-
-        var user = Environment.GetEnvironmentVariable("PGUSER") is { Length: > 0 } pgUser ? pgUser : "postgres";
-        var value = $"Host=127.0.0.1;Port=5432;Username={user};Database=jobdedup";
-        if (Environment.GetEnvironmentVariable("PGPASSWORD") is { Length: > 0 } password)
-        {
-            value += $";Password={password}";
-        }
-
-        return value;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -222,6 +223,41 @@ public sealed class LifecycleTests(Broker broker)
 
             Assert.True(both, $"handled: [{string.Join(", ", handled.Keys)}]");
         }
+    }
+
+    [Fact]
+    public async Task AddRabbitMqConsumer_OptionsFromTheServiceProvider_ConsumesTheQueueConfigurationNames()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "from-configuration");
+        var handled = new ConcurrentDictionary<string, int>();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orders:Broker"] = Broker.Uri,
+            ["Orders:Queue"] = queue.Name,
+        });
+        builder.Services
+            .AddJobDedup<RabbitMqMessage, string>("orders")
+            .UseHandler((_, context, _) =>
+            {
+                handled.TryAdd(context.Key, 1);
+                return ValueTask.FromResult("ok");
+            })
+            .AddRabbitMqConsumer((services, o) =>
+            {
+                var configuration = services.GetRequiredService<IConfiguration>();
+                o.ConnectionUri = configuration["Orders:Broker"]!;
+                o.Queue = configuration["Orders:Queue"]!;
+            });
+        using var host = builder.Build();
+
+        await host.StartAsync().Within();
+        await queue.PublishAsync("from-configuration", "{}");
+        var handledIt = await Eventually.HoldsAsync(() => handled.ContainsKey("from-configuration"));
+        await host.StopAsync().Within();
+
+        Assert.True(handledIt, $"handled: [{string.Join(", ", handled.Keys)}]");
     }
 
     private static bool IsIdle(ConsumerHost host) => host.Deduplicator.GetStats() is { Active: 0, Queued: 0 };

@@ -87,4 +87,14 @@ public sealed class SettlementPolicyTests
     {
         Assert.Equal(Settlement.Requeue, SettlementPolicy.Decide(JobStatus.Canceled, null, attempt: 1, Rules).Settlement);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Decide_StoreUnavailable_RequeuesWithoutCountingAnAttemptEvenOnTheLastOne(int attempt)
+    {
+        var unavailable = new OutcomeStoreUnavailableException("store down");
+
+        Assert.Equal(Settlement.Requeue, SettlementPolicy.Decide(JobStatus.Unavailable, unavailable, attempt, Rules).Settlement);
+    }
 }

@@ -7,6 +7,7 @@ namespace JobDedup.RabbitMq.Consuming.Connecting;
 ///   ▲          │              ▲ └─────► Resuming      (channel or consumer lost on an open connection; re-created here)
 ///   └──────────┘ (failed)     └─────────┘
 /// Consuming / Interrupted / Resuming ──► Draining (consumers cancelled) ──► Closed
+/// Consuming / Interrupted ──► Paused (consumers cancelled: the outcome store is down) ──► Consuming (or Resuming)
 /// </code>
 /// </remarks>
 internal enum ConnectionState
@@ -25,6 +26,12 @@ internal enum ConnectionState
 
     /// <summary>The broker closed the channel or cancelled a consumer on an open connection; a new channel is opened here.</summary>
     Resuming,
+
+    /// <summary>
+    /// Intake paused: the consumers are cancelled because the deduplicator's outcome store is unavailable; deliveries
+    /// in hand are still settled (sent back to the queue), and the connection stays open.
+    /// </summary>
+    Paused,
 
     /// <summary>Stopping: the consumers are cancelled, deliveries in progress are settled, nothing new is taken.</summary>
     Draining,

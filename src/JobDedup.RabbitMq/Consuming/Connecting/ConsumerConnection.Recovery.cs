@@ -58,13 +58,13 @@ internal sealed partial class ConsumerConnection
                 _state = ConnectionState.Consuming;
             }
 
-            draining = _state == ConnectionState.Draining;
+            draining = _state is ConnectionState.Draining or ConnectionState.Paused;
             AssertInvariants();
         }
 
         if (draining)
         {
-            // Recovery registered the consumers again although we are stopping: take them back off.
+            // Recovery registered the consumers again although we are stopping or paused: take them back off.
             await CancelConsumersAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }

@@ -110,6 +110,88 @@ internal sealed partial class ConsumerConnection(
         await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Pauses intake: cancels the consumers so that the broker stops delivering, and keeps the channel, so that the
+    /// deliveries in hand can still be settled on it. A no-op unless consuming (or recovering a lost connection).
+    /// </summary>
+    /// <returns><see langword="true"/> when intake was paused by this call.</returns>
+    public async Task<bool> PauseAsync(CancellationToken cancellationToken)
+    {
+        lock (_stateLock)
+        {
+            if (_state is not (ConnectionState.Consuming or ConnectionState.Interrupted))
+            {
+                return false;
+            }
+
+            _state = ConnectionState.Paused;
+            AssertInvariants();
+        }
+
+        // A lost connection's recovery registers the consumers again; it cancels them again then (see the recovery).
+        await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Takes deliveries again after <see cref="PauseAsync"/>: on the same channel when it is open, else on a new one.</summary>
+    /// <returns><see langword="true"/> when intake was resumed (or is being resumed) by this call.</returns>
+    public async Task<bool> UnpauseAsync(CancellationToken cancellationToken)
+    {
+        IChannel? channel;
+        AckWindow? window;
+        lock (_stateLock)
+        {
+            if (_state != ConnectionState.Paused)
+            {
+                return false;
+            }
+
+            channel = _channel;
+            window = _window;
+        }
+
+        if (channel is { IsOpen: true } && window is not null && _connection is { IsOpen: true })
+        {
+            try
+            {
+                var tags = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+                lock (_stateLock)
+                {
+                    if (_state == ConnectionState.Paused)
+                    {
+                        _consumerTags = tags;
+                        _state = ConnectionState.Consuming;
+                        AssertInvariants();
+                        return true;
+                    }
+                }
+
+                // Stopped (or paused again) meanwhile: take them back off.
+                lock (_stateLock)
+                {
+                    _consumerTags = tags;
+                }
+
+                await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.CloseFailed(logger, consumer, ex);
+            }
+        }
+
+        // The channel is gone: the resume loop opens a new one once the connection is back.
+        if (TryTransition(ConnectionState.Paused, ConnectionState.Resuming))
+        {
+            Log.ConsumerLost(logger, consumer, string.Join(", ", queues), "intake resumes on a new channel");
+            _ = ResumeAsync();
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Writes every pending ack of the current channel (before it closes).</summary>
     public async Task FlushAsync()
     {
@@ -176,6 +258,21 @@ internal sealed partial class ConsumerConnection(
 
         previousWindow?.Retire();
 
+        var tags = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+        lock (_stateLock)
+        {
+            _consumerTags = tags;
+        }
+
+        if (previous is not null)
+        {
+            await DisposeQuietlyAsync(previous).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Registers one consumer per queue on the channel.</summary>
+    private async Task<string[]> RegisterConsumersAsync(IChannel channel, AckWindow window, CancellationToken cancellationToken)
+    {
         // Partition queues are subscribed in a shuffled order, so that instances starting together become the single
         // active consumer of different partitions.
         var shuffled = queues.ToArray();
@@ -187,15 +284,7 @@ internal sealed partial class ConsumerConnection(
             tags[i] = await channel.BasicConsumeAsync(shuffled[i], autoAck: false, registered, cancellationToken).ConfigureAwait(false);
         }
 
-        lock (_stateLock)
-        {
-            _consumerTags = tags;
-        }
-
-        if (previous is not null)
-        {
-            await DisposeQuietlyAsync(previous).ConfigureAwait(false);
-        }
+        return tags;
     }
 
     private void StartResuming(string reason)

@@ -23,6 +23,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
     private readonly Settler _settler;
     private readonly ILogger _logger;
     private readonly Func<bool> _isRunning;
+    private readonly Func<bool> _storeDown;
     private readonly CancellationToken _abandon;
     private readonly Func<RabbitMqMessage, TJob> _deserialize;
     private readonly Func<TResult, byte[]> _serializeReply;
@@ -39,6 +40,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
         Settler settler,
         ILogger logger,
         Func<bool> isRunning,
+        Func<bool> storeDown,
         CancellationToken abandon)
     {
         _consumer = consumer;
@@ -47,6 +49,7 @@ internal sealed class DeliveryIntake<TJob, TResult>
         _settler = settler;
         _logger = logger;
         _isRunning = isRunning;
+        _storeDown = storeDown;
         _abandon = abandon;
         _deserialize = Codec<TJob, TResult>.Deserializer(options);
         _serializeReply = Codec<TJob, TResult>.ReplySerializer(options);
@@ -96,6 +99,13 @@ internal sealed class DeliveryIntake<TJob, TResult>
         }
 
         _settler.Track(delivery);
+        if (_storeDown())
+        {
+            // Arrived before intake paused: straight back to the queue, no attempt counted, nothing run.
+            _ = _settler.SettleAsync(delivery, Settlement.Requeue);
+            return;
+        }
+
         try
         {
             Accept(delivery);

@@ -35,6 +35,11 @@ internal static class SettlementPolicy
             case JobStatus.Rejected:
                 return new(Settlement.Park);
 
+            // The outcome store is down: the job did not run. Back to the queue without counting an attempt; the consumer
+            // pauses its intake meanwhile, so it does not come straight back.
+            case JobStatus.Unavailable:
+                return new(Settlement.Requeue);
+
             // Canceled: the consumer or the deduplicator is stopping.
             default:
                 return new(Settlement.Requeue);

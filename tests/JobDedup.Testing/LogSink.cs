@@ -1,16 +1,18 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace JobDedup.Redis.Tests.Support;
+namespace JobDedup.Testing;
 
-/// <summary>Collects log events so that tests can count them.</summary>
-public sealed class LogSink : ILoggerFactory, ILoggerProvider
+/// <summary>Collects log events (id, level, message) so that tests can count them.</summary>
+public sealed class LogSink : ILoggerFactory
 {
-    private readonly ConcurrentQueue<(EventId Id, string Message)> _events = new();
+    private readonly ConcurrentQueue<(EventId Id, LogLevel Level, string Message)> _events = new();
 
-    public IReadOnlyList<(EventId Id, string Message)> Events => [.. _events];
+    public IReadOnlyList<(EventId Id, LogLevel Level, string Message)> Events => [.. _events];
 
     public int Count(int eventId) => _events.Count(e => e.Id.Id == eventId);
+
+    public int CountAtLeast(LogLevel level) => _events.Count(e => e.Level >= level);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
@@ -30,6 +32,6 @@ public sealed class LogSink : ILoggerFactory, ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            sink._events.Enqueue((eventId, formatter(state, exception)));
+            sink._events.Enqueue((eventId, logLevel, formatter(state, exception)));
     }
 }
