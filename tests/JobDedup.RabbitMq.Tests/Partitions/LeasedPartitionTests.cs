@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using JobDedup.RabbitMq.Partitions;
 using JobDedup.RabbitMq.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JobDedup.RabbitMq.Tests.Partitions;
 

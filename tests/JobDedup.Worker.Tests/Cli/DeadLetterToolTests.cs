@@ -176,8 +176,11 @@ public sealed class DeadLetterToolTests(Broker broker)
 
                     return ValueTask.FromResult(Encoding.UTF8.GetString(message.Body.Span));
                 },
-                dedup: o => o.DedupeWindow = window ?? TimeSpan.Zero,
-                consumer: o => o.IsPermanentFailure = static ex => ex is PoisonException);
+                dedup: o =>
+                {
+                    o.DedupeWindow = window ?? TimeSpan.Zero;
+                    o.IsPermanentFailure = static ex => ex is PoisonException;
+                });
             return run;
         }
 
