@@ -85,6 +85,9 @@ internal sealed class FaultCase : IAsyncDisposable
             ["JobDedup__RabbitMq__Uri"] = PrivateRabbitMq.Uri,
             ["JobDedup__RabbitMq__ConnectionName"] = $"{Name}:{worker}",
             ["JobDedup__ShutdownTimeout"] = "00:00:05",
+
+            // Several workers run at once: each one's HTTP face on a port the system picks.
+            ["JobDedup__Http__Port"] = "0",
             ["Logging__LogLevel__Npgsql"] = "Warning",
             [p + "Queue"] = Queue,
             [p + "Key__Source"] = "JsonProperty",
