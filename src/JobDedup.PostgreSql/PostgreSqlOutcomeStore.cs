@@ -61,23 +61,42 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.PostgreSqlOutcomeStore");
 
+        // The application's own data source is used with its own settings and never disposed here; otherwise the
+        // store builds one of its own from the connection string.
+        string? ownConnectionString = null;
         if (_options.DataSource is { } given)
         {
-            // The application's own data source, with its own settings: used, never disposed here.
             _dataSource = given;
-            _ownsDataSource = false;
-            var settings = new NpgsqlConnectionStringBuilder(given.ConnectionString);
-            Server = $"{settings.Host}:{settings.Port}/{settings.Database}";
-            _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
-            if (_options.DetectDeadOwners)
+        }
+        else
+        {
+            ownConnectionString = OwnConnectionString(_options.ConnectionString);
+            var builder = new NpgsqlDataSourceBuilder(ownConnectionString);
+            if (loggerFactory is not null)
             {
-                _instanceLock = InstanceLock.OnDataSource(given, _sql, _logger, _timeProvider);
+                builder.UseLoggerFactory(loggerFactory);
             }
 
-            return;
+            _dataSource = builder.Build();
         }
 
-        var connection = new NpgsqlConnectionStringBuilder(_options.ConnectionString)
+        _ownsDataSource = ownConnectionString is not null;
+        var settings = new NpgsqlConnectionStringBuilder(ownConnectionString ?? _dataSource.ConnectionString);
+        Server = $"{settings.Host}:{settings.Port}/{settings.Database}";
+        _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
+        if (_options.DetectDeadOwners)
+        {
+            // On an own data source the session lock gets a connection outside the pool; on the application's, a pooled one.
+            _instanceLock = ownConnectionString is not null
+                ? InstanceLock.Unpooled(ownConnectionString, _sql, _logger, _timeProvider)
+                : InstanceLock.OnDataSource(_dataSource, _sql, _logger, _timeProvider);
+        }
+    }
+
+    /// <summary>The connection string of a data source the store builds itself: safe logging, prepared statements, a name.</summary>
+    private static string OwnConnectionString(string connectionString)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(connectionString)
         {
             // Outcomes travel as parameters: they must never reach a log, whatever the connection string says.
             LogParameters = false,
@@ -93,20 +112,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
             connection.ApplicationName = "JobDedup";
         }
 
-        var builder = new NpgsqlDataSourceBuilder(connection.ConnectionString);
-        if (loggerFactory is not null)
-        {
-            builder.UseLoggerFactory(loggerFactory);
-        }
-
-        _dataSource = builder.Build();
-        _ownsDataSource = true;
-        Server = $"{connection.Host}:{connection.Port}/{connection.Database}";
-        _listener = new NotificationListener(_dataSource, _sql.Listen, TableName, _sql.Channel, _logger, _timeProvider);
-        if (_options.DetectDeadOwners)
-        {
-            _instanceLock = InstanceLock.Unpooled(connection.ConnectionString, _sql, _logger, _timeProvider);
-        }
+        return connection.ConnectionString;
     }
 
     /// <summary>Gets the outcome table, as <c>schema.table</c>.</summary>
