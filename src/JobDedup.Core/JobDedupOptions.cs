@@ -102,6 +102,30 @@ public sealed class JobDedupOptions<TJob>
     /// <value>The default is <see cref="TimeSpan.Zero"/>: only jobs in flight are deduplicated.</value>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Gets or sets the function that gives a job's payload fingerprint: a stable hash of what the job asks for (see
+    /// <see cref="JobFingerprint"/>). It is kept with the flight and with the outcome in the dedupe window, in every
+    /// store. A duplicate whose key matches but whose fingerprint differs is neither joined nor replayed: it ends as
+    /// <see cref="JobStatus.Conflict"/> (a message consumer dead-letters it as <c>payload-mismatch</c>).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: payloads are not compared.</value>
+    public Func<TJob, string>? Fingerprint { get; set; }
+
+    /// <summary>Gets or sets what happens to a job whose key is already in flight (see <see cref="DuplicatePolicy"/>).</summary>
+    /// <value>The default is <see cref="DuplicatePolicy.Join"/>.</value>
+    public DuplicatePolicy OnDuplicate { get; set; } = DuplicatePolicy.Join;
+
+    /// <summary>
+    /// Gets or sets the retention classifier: how long a finished run's outcome is kept in the dedupe window, by its
+    /// class. It returns the time to keep it, or <see langword="null"/> (or zero) to keep nothing. A classifier that
+    /// throws keeps nothing. Kept failures are replayed as <see cref="JobStatus.Failed"/> with a
+    /// <see cref="ReplayedFailureException"/>.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: a success is kept for <see cref="DedupeWindow"/>, a failure is never kept.
+    /// </value>
+    public Func<OutcomeRetentionContext, TimeSpan?>? Retention { get; set; }
+
     /// <summary>Gets or sets how many outcomes the in-memory dedupe window keeps; the oldest is evicted first.</summary>
     /// <value>The default is 10,000.</value>
     public int MaxRetainedOutcomes { get; set; } = 10_000;
@@ -199,6 +223,11 @@ public sealed class JobDedupOptions<TJob>
         if (AttemptTimeout is { } timeout && (timeout < TimeSpan.FromMilliseconds(10) || timeout > TimeSpan.FromDays(1)))
         {
             errors.Add($"{nameof(AttemptTimeout)} must be between 10 ms and 1 day when set, not {timeout}.");
+        }
+
+        if (OnDuplicate is null)
+        {
+            errors.Add($"{nameof(OnDuplicate)} must be set (the default is DuplicatePolicy.Join).");
         }
 
         if (DedupeWindow < TimeSpan.Zero)

@@ -74,6 +74,9 @@ public readonly struct JobOutcome<TResult> : IEquatable<JobOutcome<TResult>>
     internal static JobOutcome<TResult> Rejected(string key, JobRejectedException exception) =>
         new(JobStatus.Rejected, default, exception, JobRole.None, 0, key);
 
+    internal static JobOutcome<TResult> Conflict(string key, PayloadMismatchException exception) =>
+        new(JobStatus.Conflict, default, exception, JobRole.None, 0, key);
+
     internal static JobOutcome<TResult> Unavailable(string key, OutcomeStoreUnavailableException exception) =>
         new(JobStatus.Unavailable, default, exception, JobRole.None, 0, key);
 

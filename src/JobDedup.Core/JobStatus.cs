@@ -21,4 +21,11 @@ public enum JobStatus
     /// Submit it again once the store is back (see <see cref="IOutcomeStoreMonitor"/>).
     /// </summary>
     Unavailable,
+
+    /// <summary>
+    /// The key is in flight, or kept in the dedupe window, with a different payload fingerprint (see
+    /// <see cref="JobDedupOptions{TJob}.Fingerprint"/>): the job was neither joined nor replayed, and did not run;
+    /// <see cref="JobOutcome{TResult}.Exception"/> is a <see cref="PayloadMismatchException"/>.
+    /// </summary>
+    Conflict,
 }

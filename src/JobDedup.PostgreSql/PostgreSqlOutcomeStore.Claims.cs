@@ -16,7 +16,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
     internal long WaitReads => Interlocked.Read(ref _waitReads);
 
     /// <inheritdoc/>
-    public async ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    public async ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(scope);
         ArgumentException.ThrowIfNullOrEmpty(key);

@@ -17,7 +17,7 @@ public sealed partial class RedisOutcomeStore<TResult>
     private long HeartbeatMilliseconds => _heartbeat?.TimeToLiveMilliseconds ?? 0;
 
     /// <inheritdoc/>
-    public async ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    public async ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(scope);
         ArgumentException.ThrowIfNullOrEmpty(key);

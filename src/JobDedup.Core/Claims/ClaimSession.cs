@@ -70,7 +70,7 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
             var requestedAt = settings.TimeProvider.GetTimestamp();
 
             // Not canceled half-way: a claim the store granted must be known here, so that it can be released.
-            var claim = await store.TryClaimAsync(log.Name, key, settings.Owner, settings.Lease, CancellationToken.None).ConfigureAwait(false);
+            var claim = await store.TryClaimAsync(log.Name, key, settings.Owner, null, settings.Lease, CancellationToken.None).ConfigureAwait(false);
             switch (claim.State)
             {
                 case ClaimState.Claimed when cancellationToken.IsCancellationRequested:

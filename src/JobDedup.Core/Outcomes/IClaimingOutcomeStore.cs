@@ -13,10 +13,14 @@ public interface IClaimingOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <param name="scope">The deduplicator's name.</param>
     /// <param name="key">The dedupe key.</param>
     /// <param name="owner">Who claims (for diagnostics).</param>
+    /// <param name="fingerprint">
+    /// The claiming job's payload fingerprint, or <see langword="null"/>. The store keeps it with the claim and reports
+    /// it in <see cref="OutcomeClaim{TResult}.Fingerprint"/> to a caller that finds the key busy.
+    /// </param>
     /// <param name="lease">How long the claim holds without renewal.</param>
     /// <param name="cancellationToken">Cancels the claim.</param>
     /// <returns>The claim, the kept outcome, or who holds the key.</returns>
-    ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken);
+    ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>Extends a claim's lease.</summary>
     /// <param name="scope">The deduplicator's name.</param>

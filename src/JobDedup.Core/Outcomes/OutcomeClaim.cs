@@ -29,6 +29,10 @@ public readonly record struct OutcomeClaim<TResult>(ClaimState State, long Fenci
     /// <value>The default is <see langword="false"/>: the key was free, released, or its kept outcome had expired.</value>
     public bool TakesOver { get; init; }
 
+    /// <summary>Gets, for <see cref="ClaimState.Busy"/>, the payload fingerprint the live claim was made with.</summary>
+    /// <value>The default is <see langword="null"/>: none was given, or the store does not keep fingerprints.</value>
+    public string? Fingerprint { get; init; }
+
     /// <summary>Gets, for a claim that <see cref="TakesOver"/>, the owner the earlier claim was made by (for diagnostics).</summary>
     /// <value>The default is <see langword="null"/>: not a takeover, or the store does not know.</value>
     public string? PreviousOwner { get; init; }

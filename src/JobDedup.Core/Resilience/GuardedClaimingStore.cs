@@ -26,8 +26,8 @@ internal sealed class GuardedClaimingStore<TResult> : IClaimingOutcomeStore<TRes
     public ValueTask ClearAsync(string scope, CancellationToken cancellationToken) =>
         _window.ClearAsync(scope, cancellationToken);
 
-    public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _breaker.RunAsync(static (s, ct) => s._inner.TryClaimAsync(s.scope, s.key, s.owner, s.lease, ct), (_inner, scope, key, owner, lease), cancellationToken);
+    public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken) =>
+        _breaker.RunAsync(static (s, ct) => s._inner.TryClaimAsync(s.scope, s.key, s.owner, s.fingerprint, s.lease, ct), (_inner, scope, key, owner, fingerprint, lease), cancellationToken);
 
     public ValueTask<bool> RenewAsync(string scope, string key, long fencingToken, TimeSpan lease, CancellationToken cancellationToken) =>
         _breaker.RunAsync(static (s, ct) => s._inner.RenewAsync(s.scope, s.key, s.fencingToken, s.lease, ct), (_inner, scope, key, fencingToken, lease), cancellationToken);

@@ -52,7 +52,7 @@ public sealed class ClaimContextTests
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
-        var dead = await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
+        var dead = await store.TryClaimAsync("test", "k", "crashed instance", null, TimeSpan.FromSeconds(5), default);
         time.Advance(TimeSpan.FromSeconds(6));
         JobContext? seen = null;
         await using var dedup = Dedup.OnClaims(store, time, (_, context, _) =>
@@ -74,7 +74,7 @@ public sealed class ClaimContextTests
         var time = new FakeTimeProvider();
         var memory = new MemoryClaimingStore<string>(time);
         var store = new ScriptableOutcomeStore<string>(memory);
-        await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromMinutes(5), default);
+        await store.TryClaimAsync("test", "k", "crashed instance", null, TimeSpan.FromMinutes(5), default);
         JobContext? seen = null;
         await using var dedup = Dedup.OnClaims(store, time, (_, context, _) =>
         {

@@ -29,7 +29,7 @@ public sealed class ClaimLossTests
 
         // The store saw this instance as dead (it stalled, say) and another one took the key.
         memory.KillOwner(memory.OwnerOf("test", "k")!);
-        var successor = await store.TryClaimAsync("test", "k", "successor", TimeSpan.FromSeconds(30), default);
+        var successor = await store.TryClaimAsync("test", "k", "successor", null, TimeSpan.FromSeconds(30), default);
         Assert.True(successor.TakesOver);
         Assert.False(token.IsCancellationRequested);
 
@@ -91,7 +91,7 @@ public sealed class ClaimLossTests
 
         // Nobody took the key meanwhile: the lost claim is released (under its token), and the next caller runs it.
         await Watchdog.Until(() => store.CountOf(StoreOperation.Release) == 1, "the flight gives its claim up once its handler ended");
-        Assert.Equal(ClaimState.Claimed, (await store.TryClaimAsync("test", "k", "next", TimeSpan.FromSeconds(30), default)).State);
+        Assert.Equal(ClaimState.Claimed, (await store.TryClaimAsync("test", "k", "next", null, TimeSpan.FromSeconds(30), default)).State);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class ClaimLossTests
         var call = dedup.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();
         memory.KillOwner(memory.OwnerOf("test", "k")!);
-        var successor = await store.TryClaimAsync("test", "k", "successor", TimeSpan.FromSeconds(30), default);
+        var successor = await store.TryClaimAsync("test", "k", "successor", null, TimeSpan.FromSeconds(30), default);
         await Watchdog.Until(() => time.PendingTimers > 0, "the renewal timer is armed");
         time.Advance(TimeSpan.FromSeconds(10));
 

@@ -111,7 +111,7 @@ public sealed class ClaimingStoreTests
         }
 
         // 30 s have passed since the claim: without renewals it would have lapsed.
-        var claim = await store.TryClaimAsync("test", "k", "someone else", TimeSpan.FromSeconds(30), default);
+        var claim = await store.TryClaimAsync("test", "k", "someone else", null, TimeSpan.FromSeconds(30), default);
         gate.Open();
 
         Assert.Equal(ClaimState.Busy, claim.State);
@@ -123,7 +123,7 @@ public sealed class ClaimingStoreTests
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
-        var stale = await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
+        var stale = await store.TryClaimAsync("test", "k", "crashed instance", null, TimeSpan.FromSeconds(5), default);
         time.Advance(TimeSpan.FromSeconds(6));
         var runs = 0;
         await using var dedup = Dedup.OnClaims(
@@ -147,7 +147,7 @@ public sealed class ClaimingStoreTests
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
-        await store.TryClaimAsync("test", "k", "crashed instance", TimeSpan.FromSeconds(5), default);
+        await store.TryClaimAsync("test", "k", "crashed instance", null, TimeSpan.FromSeconds(5), default);
         var runs = 0;
         await using var dedup = Dedup.OnClaims(
             store,

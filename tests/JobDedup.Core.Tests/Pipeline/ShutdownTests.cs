@@ -225,7 +225,7 @@ public sealed class ShutdownTests
         var stopping = dedup.StopAsync();
         Assert.Equal(JobStatus.Canceled, (await waiting.Within()).Status);
         await Watchdog.Until(() => store.CountOf(StoreOperation.Release) == 1, "the unused claim is released");
-        var takeover = await store.TryClaimAsync("test", "k", "another instance", TimeSpan.FromSeconds(30), default);
+        var takeover = await store.TryClaimAsync("test", "k", "another instance", null, TimeSpan.FromSeconds(30), default);
         gate.Open();
         await stopping.Within();
 

@@ -13,7 +13,7 @@ public sealed class FencingTests(PostgreSqlDatabase database) : IClassFixture<Po
         await using var schema = database.NewSchema();
         await using var store = schema.Store();
 
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, claim.State);
         Assert.True(claim.FencingToken > 0);
@@ -26,9 +26,9 @@ public sealed class FencingTests(PostgreSqlDatabase database) : IClassFixture<Po
         await using var schema = database.NewSchema();
         await using var store = schema.Store();
         var before = await schema.DatabaseNowAsync();
-        await store.TryClaimAsync("s", "k", "owner-a", TimeSpan.FromSeconds(30), default);
+        await store.TryClaimAsync("s", "k", "owner-a", null, TimeSpan.FromSeconds(30), default);
 
-        var busy = await store.TryClaimAsync("s", "k", "owner-b", TimeSpan.FromSeconds(30), default);
+        var busy = await store.TryClaimAsync("s", "k", "owner-b", null, TimeSpan.FromSeconds(30), default);
 
         Assert.Equal(ClaimState.Busy, busy.State);
         Assert.Equal(0, busy.FencingToken);

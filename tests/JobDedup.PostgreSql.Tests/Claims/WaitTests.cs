@@ -17,7 +17,7 @@ public sealed class WaitTests(PostgreSqlDatabase database) : IClassFixture<Postg
         await using var schema = database.NewSchema();
         await using var holder = schema.Store();
         await using var waiter = schema.Store(o => o.PollInterval = TimeSpan.FromMilliseconds(200));
-        await holder.TryClaimAsync("s", "k", "holder", LongLease, default);
+        await holder.TryClaimAsync("s", "k", "holder", null, LongLease, default);
 
         var waiting = waiter.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => waiter.WaitReads >= 1, "the waiter read the held key and waits");
@@ -41,7 +41,7 @@ public sealed class WaitTests(PostgreSqlDatabase database) : IClassFixture<Postg
             o.PollInterval = SlowPoll;
             o.ConnectionString += $";Application Name={application}";
         });
-        var claim = await holder.TryClaimAsync("s", "k", "holder", LongLease, default);
+        var claim = await holder.TryClaimAsync("s", "k", "holder", null, LongLease, default);
         var waiting = waiter.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => waiter.WaitReads == 1 && waiter.IsListening, "the waiter listens and waits");
         var listenerPid = await ListenerPidAsync(schema, application);

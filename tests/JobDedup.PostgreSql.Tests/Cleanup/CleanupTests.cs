@@ -32,7 +32,7 @@ public sealed class CleanupTests(PostgreSqlDatabase database) : IClassFixture<Po
     {
         await using var schema = database.NewSchema();
         await using var store = schema.Store(o => o.ExpiredClaimRetention = TimeSpan.FromMinutes(10));
-        await store.TryClaimAsync("s", "crashed", "gone", TimeSpan.FromSeconds(30), default);
+        await store.TryClaimAsync("s", "crashed", "gone", null, TimeSpan.FromSeconds(30), default);
         await schema.ExecuteAsync($"UPDATE {schema.QualifiedTable} SET lease_expires_at = now() - interval '5 minutes', expires_at = now() - interval '5 minutes' + interval '10 minutes'");
 
         Assert.Equal(0, await store.CleanupAsync());

@@ -95,14 +95,14 @@ public sealed class DeadOwnerTakeoverTests(PostgreSqlDatabase database, ITestOut
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(schema.ConnectionString);
         var holder = new PostgreSqlOutcomeStore<string>(schema.Options(o => (o.ConnectionString, o.DataSource) = (string.Empty, dataSource)));
         await using var survivor = schema.Store();
-        var held = await holder.TryClaimAsync("s", "k", "holder", TimeSpan.FromMinutes(5), default);
+        var held = await holder.TryClaimAsync("s", "k", "holder", null, TimeSpan.FromMinutes(5), default);
         Assert.NotNull(holder.Instance);
         Assert.Equal(holder.Instance, await schema.ScalarAsync<int>($"SELECT owner_instance FROM {schema.QualifiedTable}"));
-        Assert.Equal(ClaimState.Busy, (await survivor.TryClaimAsync("s", "k", "survivor", TimeSpan.FromMinutes(5), default)).State);
+        Assert.Equal(ClaimState.Busy, (await survivor.TryClaimAsync("s", "k", "survivor", null, TimeSpan.FromMinutes(5), default)).State);
 
         // The lock's connection goes back to the application's pool, still open: the store must have unlocked it.
         await holder.DisposeAsync();
-        var taken = await survivor.TryClaimAsync("s", "k", "survivor", TimeSpan.FromMinutes(5), default);
+        var taken = await survivor.TryClaimAsync("s", "k", "survivor", null, TimeSpan.FromMinutes(5), default);
 
         Assert.Equal(ClaimState.Claimed, taken.State);
         Assert.True(taken.TakesOver);

@@ -58,13 +58,13 @@ public sealed class LongKeyTests(PostgreSqlDatabase database) : IClassFixture<Po
         await using var store = schema.Store();
         var key = "j\r\nX-Evil: 1\0" + TenKilobyteKey("");
 
-        var claim = await store.TryClaimAsync("s", key, "owner", TimeSpan.FromMinutes(1), default);
+        var claim = await store.TryClaimAsync("s", key, "owner", null, TimeSpan.FromMinutes(1), default);
         Assert.Equal(ClaimState.Claimed, claim.State);
-        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", key, "other", TimeSpan.FromMinutes(1), default)).State);
+        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", key, "other", null, TimeSpan.FromMinutes(1), default)).State);
         Assert.True(await store.CompleteAsync("s", key, claim.FencingToken, new StoredOutcome<string>("done", 1, Noon), TimeSpan.FromHours(1), default));
 
         Assert.Equal(new StoredOutcome<string>("done", 1, Noon), await store.TryGetAsync("s", key, default));
-        Assert.Equal(ClaimState.Completed, (await store.TryClaimAsync("s", key, "other", TimeSpan.FromMinutes(1), default)).State);
+        Assert.Equal(ClaimState.Completed, (await store.TryClaimAsync("s", key, "other", null, TimeSpan.FromMinutes(1), default)).State);
         Assert.Null(await store.TryGetAsync("s", key.Replace("\0", "\\u0000", StringComparison.Ordinal), default));
         Assert.Null(await store.TryGetAsync("s", key.Replace("\0", string.Empty, StringComparison.Ordinal), default));
         Assert.Equal(1, await schema.CountAsync("starts_with(key, E'j\\r\\nX-Evil: 1\\\\u0000')"));

@@ -35,7 +35,7 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
             await Task.WhenAll(stores.Select(s => Task.Run(() => s.MigrateAsync()))).Within();
 
             Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, schema.Table));
-            Assert.Equal(ClaimState.Claimed, (await stores[3].TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default)).State);
+            Assert.Equal(ClaimState.Claimed, (await stores[3].TryClaimAsync("s", "k", "o", null, TimeSpan.FromMinutes(1), default)).State);
         }
         finally
         {
@@ -57,8 +57,8 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
 
         Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, "payments"));
         Assert.Equal((long)Migrator.LatestVersion, await VersionsAsync(schema, "refunds"));
-        var claim = await payments.TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default);
-        Assert.Equal(ClaimState.Claimed, (await refunds.TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default)).State);
+        var claim = await payments.TryClaimAsync("s", "k", "o", null, TimeSpan.FromMinutes(1), default);
+        Assert.Equal(ClaimState.Claimed, (await refunds.TryClaimAsync("s", "k", "o", null, TimeSpan.FromMinutes(1), default)).State);
         Assert.Equal(ClaimState.Claimed, claim.State);
     }
 
@@ -81,7 +81,7 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
         try
         {
             await store.MigrateAsync();
-            var claim = await store.TryClaimAsync("s", "k", "o", TimeSpan.FromMinutes(1), default);
+            var claim = await store.TryClaimAsync("s", "k", "o", null, TimeSpan.FromMinutes(1), default);
 
             Assert.Equal("public." + table, store.TableName);
             Assert.Equal(ClaimState.Claimed, claim.State);
@@ -150,17 +150,17 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
         Assert.Equal(Migrator.LatestVersion, await schema.ScalarAsync<int>($"SELECT max(version) FROM \"{schema.Name}\".jobdedup_schema_versions WHERE table_name = '{schema.Table}'"));
         Assert.Equal(3L, await schema.CountAsync());
         Assert.Equal(new StoredOutcome<string>("receipt 1", 2, new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero)), await store.TryGetAsync("payments", "evt_1", default));
-        var unicode = await store.TryClaimAsync("payments", "café-ключ-✓", "new instance", TimeSpan.FromMinutes(1), default);
+        var unicode = await store.TryClaimAsync("payments", "café-ключ-✓", "new instance", null, TimeSpan.FromMinutes(1), default);
         Assert.Equal(ClaimState.Completed, unicode.State);
         Assert.Equal("receipt 2", unicode.Outcome!.Value.Value);
 
         // The claim of version 1 has no instance: it holds by its lease, as before.
-        var busy = await store.TryClaimAsync("payments", "evt_3", "new instance", TimeSpan.FromMinutes(1), default);
+        var busy = await store.TryClaimAsync("payments", "evt_3", "new instance", null, TimeSpan.FromMinutes(1), default);
         Assert.Equal(ClaimState.Busy, busy.State);
 
         // New claims go on from the same sequence, and a long key now fits.
         var longKey = new string('k', 5_000) + "✓";
-        var claim = await store.TryClaimAsync("payments", longKey, "new instance", TimeSpan.FromMinutes(1), default);
+        var claim = await store.TryClaimAsync("payments", longKey, "new instance", null, TimeSpan.FromMinutes(1), default);
         Assert.Equal(ClaimState.Claimed, claim.State);
         Assert.True(claim.FencingToken > tokenBefore);
         Assert.Equal(0, await schema.CountAsync("key_digest IS NULL OR length(key_digest) <> 32"));

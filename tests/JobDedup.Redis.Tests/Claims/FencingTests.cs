@@ -13,7 +13,7 @@ public sealed class FencingTests(RedisServer redis) : IClassFixture<RedisServer>
         var scope = new StoreScope(redis);
         await using var store = scope.Store();
 
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, claim.State);
         Assert.True(claim.FencingToken > 0);
@@ -28,9 +28,9 @@ public sealed class FencingTests(RedisServer redis) : IClassFixture<RedisServer>
         var scope = new StoreScope(redis);
         await using var store = scope.Store();
         var (seconds, _) = ServerTime(await redis.Database.ExecuteAsync("TIME"));
-        await store.TryClaimAsync("s", "k", "owner-a", TimeSpan.FromSeconds(30), default);
+        await store.TryClaimAsync("s", "k", "owner-a", null, TimeSpan.FromSeconds(30), default);
 
-        var busy = await store.TryClaimAsync("s", "k", "owner-b", TimeSpan.FromSeconds(30), default);
+        var busy = await store.TryClaimAsync("s", "k", "owner-b", null, TimeSpan.FromSeconds(30), default);
 
         Assert.Equal(ClaimState.Busy, busy.State);
         Assert.Equal(0, busy.FencingToken);
@@ -44,11 +44,11 @@ public sealed class FencingTests(RedisServer redis) : IClassFixture<RedisServer>
     {
         var scope = new StoreScope(redis);
         await using var store = scope.Store();
-        var first = await store.TryClaimAsync("s", "k", "a", Long, default);
+        var first = await store.TryClaimAsync("s", "k", "a", null, Long, default);
         await store.RemoveAsync("s", "k", default);
         await store.ClearAsync("s", default);
 
-        var second = await store.TryClaimAsync("s", "k", "b", Long, default);
+        var second = await store.TryClaimAsync("s", "k", "b", null, Long, default);
 
         Assert.True(second.FencingToken > first.FencingToken);
         Assert.False(await store.CompleteAsync("s", "k", first.FencingToken, new StoredOutcome<string>("stale", 1, DateTimeOffset.UtcNow), TimeSpan.FromHours(1), default));

@@ -14,7 +14,7 @@ public sealed class HeartbeatTests(RedisServer redis) : IClassFixture<RedisServe
         var scope = new StoreScope(redis);
         await using var store = scope.Store(o => o.OwnerHeartbeat = TimeSpan.FromSeconds(3));
 
-        await store.TryClaimAsync("s", "k", "owner", Long, default);
+        await store.TryClaimAsync("s", "k", "owner", null, Long, default);
         var heartbeat = await scope.FieldAsync(store, "s", "k", "hb");
 
         Assert.Equal(store.HeartbeatKey, heartbeat);
@@ -26,7 +26,7 @@ public sealed class HeartbeatTests(RedisServer redis) : IClassFixture<RedisServe
         var clock = Stopwatch.StartNew();
         await Watchdog.Until(() => clock.Elapsed > TimeSpan.FromSeconds(4), "more than a time to live passes");
         Assert.True(await redis.Database.KeyExistsAsync(heartbeat));
-        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "other", Long, default)).State);
+        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "other", null, Long, default)).State);
     }
 
     [Fact]
@@ -34,17 +34,17 @@ public sealed class HeartbeatTests(RedisServer redis) : IClassFixture<RedisServe
     {
         var scope = new StoreScope(redis);
         await using var survivor = scope.Store(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
-        var dead = await survivor.TryClaimAsync("s", "k", "crashed instance", Long, default);
+        var dead = await survivor.TryClaimAsync("s", "k", "crashed instance", null, Long, default);
 
         // The claim as a process that died a moment ago leaves it: its heartbeat, no longer refreshed, expires in 1 s.
         var deadHeartbeat = scope.Prefix + ":i:crashed";
         await redis.Database.StringSetAsync(deadHeartbeat, "1", TimeSpan.FromSeconds(1));
         await redis.Database.HashSetAsync(await survivor.RecordKeyAsync("s", "k"), "hb", deadHeartbeat);
-        Assert.Equal(ClaimState.Busy, (await survivor.TryClaimAsync("s", "k", "survivor", Long, default)).State);
+        Assert.Equal(ClaimState.Busy, (await survivor.TryClaimAsync("s", "k", "survivor", null, Long, default)).State);
 
         var clock = Stopwatch.StartNew();
         Assert.Null(await survivor.WaitForOutcomeAsync("s", "k", default).Within());
-        var taken = await survivor.TryClaimAsync("s", "k", "survivor", Long, default);
+        var taken = await survivor.TryClaimAsync("s", "k", "survivor", null, Long, default);
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"taken over after {clock.Elapsed.TotalSeconds:F2} s; the lease is {Long}");
         Assert.Equal(ClaimState.Claimed, taken.State);
@@ -60,10 +60,10 @@ public sealed class HeartbeatTests(RedisServer redis) : IClassFixture<RedisServe
         var scope = new StoreScope(redis);
         await using var store = scope.Store(o => o.OwnerHeartbeat = TimeSpan.Zero);
 
-        await store.TryClaimAsync("s", "k", "owner", Long, default);
+        await store.TryClaimAsync("s", "k", "owner", null, Long, default);
 
         Assert.Equal(string.Empty, await scope.FieldAsync(store, "s", "k", "hb"));
-        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "other", Long, default)).State);
+        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "other", null, Long, default)).State);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class HeartbeatTests(RedisServer redis) : IClassFixture<RedisServe
     {
         var scope = new StoreScope(redis);
         var store = scope.Store();
-        await store.TryClaimAsync("s", "k", "owner", Long, default);
+        await store.TryClaimAsync("s", "k", "owner", null, Long, default);
         var heartbeat = store.HeartbeatKey;
         Assert.True(await redis.Database.KeyExistsAsync(heartbeat));
 

@@ -13,7 +13,7 @@ public sealed class WaitTests(RedisServer redis) : IClassFixture<RedisServer>
         var scope = new StoreScope(redis);
         await using var holder = scope.Store();
         await using var waiter = scope.Store(o => o.PollInterval = TimeSpan.FromMilliseconds(200));
-        await holder.TryClaimAsync("s", "k", "holder", LongLease, default);
+        await holder.TryClaimAsync("s", "k", "holder", null, LongLease, default);
 
         var waiting = waiter.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => waiter.WaitReads >= 1, "the waiter read the held key and waits");

@@ -21,7 +21,7 @@ public abstract class ClaimWaitContract
         await using var harness = NewHarness();
         var holder = harness.Store();
         var waiter = harness.Store(SlowPoll);
-        var claim = await holder.TryClaimAsync("s", "k", "holder", LongLease, default);
+        var claim = await holder.TryClaimAsync("s", "k", "holder", null, LongLease, default);
 
         var waiting = waiter.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => harness.WaitReads(waiter) == 1, "the waiter read the held key and waits");
@@ -41,7 +41,7 @@ public abstract class ClaimWaitContract
         await using var harness = NewHarness();
         var holder = harness.Store();
         var waiter = harness.Store(SlowPoll);
-        var claim = await holder.TryClaimAsync("s", "k", "holder", LongLease, default);
+        var claim = await holder.TryClaimAsync("s", "k", "holder", null, LongLease, default);
 
         var waiting = waiter.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => harness.WaitReads(waiter) == 1, "the waiter read the held key and waits");
@@ -50,7 +50,7 @@ public abstract class ClaimWaitContract
 
         Assert.Null(await waiting.Within());
         Assert.True(clock.Elapsed < Quickly, $"woken after {clock.Elapsed}, the poll interval is {SlowPoll}");
-        Assert.Equal(ClaimState.Claimed, (await waiter.TryClaimAsync("s", "k", "waiter", LongLease, default)).State);
+        Assert.Equal(ClaimState.Claimed, (await waiter.TryClaimAsync("s", "k", "waiter", null, LongLease, default)).State);
     }
 
     [Fact]
@@ -61,13 +61,13 @@ public abstract class ClaimWaitContract
         var clock = Stopwatch.StartNew();
 
         // Claimed, then never heard of again: no renewal, no release, no wake-up.
-        await harness.Store().TryClaimAsync("s", "k", "vanished", TimeSpan.FromSeconds(2), default);
+        await harness.Store().TryClaimAsync("s", "k", "vanished", null, TimeSpan.FromSeconds(2), default);
 
         var outcome = await waiter.WaitForOutcomeAsync("s", "k", default).AsTask().Within();
 
         Assert.Null(outcome);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), Quickly);
-        Assert.Equal(ClaimState.Claimed, (await waiter.TryClaimAsync("s", "k", "successor", LongLease, default)).State);
+        Assert.Equal(ClaimState.Claimed, (await waiter.TryClaimAsync("s", "k", "successor", null, LongLease, default)).State);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public abstract class ClaimWaitContract
     {
         await using var harness = NewHarness();
         var store = harness.Store(SlowPoll);
-        var claim = await store.TryClaimAsync("s", "k", "holder", LongLease, default);
+        var claim = await store.TryClaimAsync("s", "k", "holder", null, LongLease, default);
         await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("kept", 2, DateTimeOffset.UtcNow), TimeSpan.FromHours(1), default);
 
         var outcome = await store.WaitForOutcomeAsync("s", "k", default).AsTask().Within();
@@ -99,7 +99,7 @@ public abstract class ClaimWaitContract
     {
         await using var harness = NewHarness();
         var store = harness.Store(SlowPoll);
-        await store.TryClaimAsync("s", "k", "holder", LongLease, default);
+        await store.TryClaimAsync("s", "k", "holder", null, LongLease, default);
         using var cancel = new CancellationTokenSource();
 
         var waiting = store.WaitForOutcomeAsync("s", "k", cancel.Token).AsTask();
@@ -116,7 +116,7 @@ public abstract class ClaimWaitContract
         await using var harness = NewHarness();
         var holder = harness.Store();
         var store = harness.Store(SlowPoll);
-        await holder.TryClaimAsync("s", "k", "holder", LongLease, default);
+        await holder.TryClaimAsync("s", "k", "holder", null, LongLease, default);
 
         var waiting = store.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => harness.WaitReads(store) == 1, "the caller waits");
@@ -130,7 +130,7 @@ public abstract class ClaimWaitContract
     {
         await using var harness = NewHarness();
         var store = harness.Store(SlowPoll);
-        await store.TryClaimAsync("a", "k", "holder", LongLease, default);
+        await store.TryClaimAsync("a", "k", "holder", null, LongLease, default);
         var waiting = store.WaitForOutcomeAsync("a", "k", default).AsTask();
         await Watchdog.Until(() => harness.WaitReads(store) == 1, "the caller waits");
 

@@ -17,9 +17,9 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claimed = await store.TryClaimAsync("s", "k", "owner-a", TimeSpan.FromSeconds(30), default);
+        var claimed = await store.TryClaimAsync("s", "k", "owner-a", null, TimeSpan.FromSeconds(30), default);
 
-        var busy = await store.TryClaimAsync("s", "k", "owner-b", TimeSpan.FromSeconds(30), default);
+        var busy = await store.TryClaimAsync("s", "k", "owner-b", null, TimeSpan.FromSeconds(30), default);
 
         Assert.Equal(ClaimState.Claimed, claimed.State);
         Assert.True(claimed.FencingToken > 0);
@@ -33,10 +33,10 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var first = await store.TryClaimAsync("s", "k", "crashed", TimeSpan.FromSeconds(30), default);
+        var first = await store.TryClaimAsync("s", "k", "crashed", null, TimeSpan.FromSeconds(30), default);
         await harness.LapseAsync("s", "k");
 
-        var second = await store.TryClaimAsync("s", "k", "successor", Long, default);
+        var second = await store.TryClaimAsync("s", "k", "successor", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, second.State);
         Assert.True(second.FencingToken > first.FencingToken);
@@ -52,9 +52,9 @@ public abstract class ClaimingStoreContract
         await using var harness = NewHarness();
         var holder = harness.Store();
         var other = harness.Store();
-        var claimed = await holder.TryClaimAsync("s", "k", "holder", Long, default);
+        var claimed = await holder.TryClaimAsync("s", "k", "holder", null, Long, default);
 
-        var busy = await other.TryClaimAsync("s", "k", "other", Long, default);
+        var busy = await other.TryClaimAsync("s", "k", "other", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, claimed.State);
         Assert.Equal(ClaimState.Busy, busy.State);
@@ -67,10 +67,10 @@ public abstract class ClaimingStoreContract
         await using var harness = NewHarness();
         var dying = harness.Store();
         var survivor = harness.Store();
-        var dead = await dying.TryClaimAsync("s", "k", "dying", Long, default);
+        var dead = await dying.TryClaimAsync("s", "k", "dying", null, Long, default);
         await harness.KillOwnerAsync(dying);
 
-        var taken = await survivor.TryClaimAsync("s", "k", "survivor", Long, default);
+        var taken = await survivor.TryClaimAsync("s", "k", "survivor", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, taken.State);
         Assert.True(taken.TakesOver);
@@ -88,7 +88,7 @@ public abstract class ClaimingStoreContract
         await using var harness = NewHarness();
         var dying = harness.Store();
         var survivor = harness.Store(pollInterval: TimeSpan.FromMilliseconds(100));
-        await dying.TryClaimAsync("s", "k", "dying", Long, default);
+        await dying.TryClaimAsync("s", "k", "dying", null, Long, default);
         var waiting = survivor.WaitForOutcomeAsync("s", "k", default).AsTask();
         await Watchdog.Until(() => harness.Waiters(survivor) == 1, "the survivor waits on the dying owner's claim");
         Assert.False(waiting.IsCompleted);
@@ -96,7 +96,7 @@ public abstract class ClaimingStoreContract
         await harness.KillOwnerAsync(dying);
 
         Assert.Null(await waiting.Within());
-        Assert.True((await survivor.TryClaimAsync("s", "k", "survivor", Long, default)).TakesOver);
+        Assert.True((await survivor.TryClaimAsync("s", "k", "survivor", null, Long, default)).TakesOver);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public abstract class ClaimingStoreContract
         var tokens = new List<long>();
         for (var i = 0; i < 6; i++)
         {
-            var claim = await stores[i % 2].TryClaimAsync("s", "k", $"owner-{i}", Long, default);
+            var claim = await stores[i % 2].TryClaimAsync("s", "k", $"owner-{i}", null, Long, default);
             Assert.Equal(ClaimState.Claimed, claim.State);
             tokens.Add(claim.FencingToken);
             await stores[i % 2].ReleaseAsync("s", "k", claim.FencingToken, default);
@@ -122,11 +122,11 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", TimeSpan.FromSeconds(5), default);
-        var leaseBefore = (await store.TryClaimAsync("s", "k", "probe", Long, default)).LeaseExpiresAt!.Value;
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, TimeSpan.FromSeconds(5), default);
+        var leaseBefore = (await store.TryClaimAsync("s", "k", "probe", null, Long, default)).LeaseExpiresAt!.Value;
 
         var renewed = await store.RenewAsync("s", "k", claim.FencingToken, TimeSpan.FromMinutes(10), default);
-        var leaseAfter = (await store.TryClaimAsync("s", "k", "probe", Long, default)).LeaseExpiresAt!.Value;
+        var leaseAfter = (await store.TryClaimAsync("s", "k", "probe", null, Long, default)).LeaseExpiresAt!.Value;
 
         Assert.True(renewed);
         Assert.True(leaseAfter - leaseBefore > TimeSpan.FromMinutes(9), $"lease moved from {leaseBefore:O} to {leaseAfter:O}");
@@ -137,15 +137,15 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var stale = await store.TryClaimAsync("s", "k", "stale", TimeSpan.FromSeconds(30), default);
+        var stale = await store.TryClaimAsync("s", "k", "stale", null, TimeSpan.FromSeconds(30), default);
         await harness.LapseAsync("s", "k");
-        var current = await store.TryClaimAsync("s", "k", "current", TimeSpan.FromSeconds(30), default);
-        var leaseBefore = (await store.TryClaimAsync("s", "k", "probe", Long, default)).LeaseExpiresAt;
+        var current = await store.TryClaimAsync("s", "k", "current", null, TimeSpan.FromSeconds(30), default);
+        var leaseBefore = (await store.TryClaimAsync("s", "k", "probe", null, Long, default)).LeaseExpiresAt;
 
         var renewed = await store.RenewAsync("s", "k", stale.FencingToken, TimeSpan.FromHours(1), default);
 
         Assert.False(renewed);
-        Assert.Equal(leaseBefore, (await store.TryClaimAsync("s", "k", "probe", Long, default)).LeaseExpiresAt);
+        Assert.Equal(leaseBefore, (await store.TryClaimAsync("s", "k", "probe", null, Long, default)).LeaseExpiresAt);
         Assert.True(await store.CompleteAsync("s", "k", current.FencingToken, new StoredOutcome<string>("current", 1, Noon), TimeSpan.FromHours(1), default));
     }
 
@@ -154,10 +154,10 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
 
         var completed = await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("receipt 42", 3, Noon), TimeSpan.FromHours(1), default);
-        var next = await store.TryClaimAsync("s", "k", "owner-b", Long, default);
+        var next = await store.TryClaimAsync("s", "k", "owner-b", null, Long, default);
 
         Assert.True(completed);
         Assert.Equal(ClaimState.Completed, next.State);
@@ -170,13 +170,13 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
 
         var completed = await store.CompleteAsync("s", "k", claim.FencingToken + 1, new StoredOutcome<string>("forged", 1, Noon), TimeSpan.FromHours(1), default);
 
         Assert.False(completed);
         Assert.Null(await store.TryGetAsync("s", "k", default));
-        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "owner-b", Long, default)).State);
+        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "owner-b", null, Long, default)).State);
         Assert.True(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("real", 1, Noon), TimeSpan.FromHours(1), default));
     }
 
@@ -185,7 +185,7 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
 
         Assert.True(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("first", 1, Noon), TimeSpan.FromHours(1), default));
         Assert.False(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("second", 1, Noon), TimeSpan.FromHours(1), default));
@@ -198,10 +198,10 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
 
         await store.ReleaseAsync("s", "k", claim.FencingToken, default);
-        var next = await store.TryClaimAsync("s", "k", "owner-b", Long, default);
+        var next = await store.TryClaimAsync("s", "k", "owner-b", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, next.State);
         Assert.True(next.FencingToken > claim.FencingToken);
@@ -214,13 +214,13 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var stale = await store.TryClaimAsync("s", "k", "stale", TimeSpan.FromSeconds(30), default);
+        var stale = await store.TryClaimAsync("s", "k", "stale", null, TimeSpan.FromSeconds(30), default);
         await harness.LapseAsync("s", "k");
-        var current = await store.TryClaimAsync("s", "k", "current", Long, default);
+        var current = await store.TryClaimAsync("s", "k", "current", null, Long, default);
 
         await store.ReleaseAsync("s", "k", stale.FencingToken, default);
 
-        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "probe", Long, default)).State);
+        Assert.Equal(ClaimState.Busy, (await store.TryClaimAsync("s", "k", "probe", null, Long, default)).State);
         Assert.True(await store.CompleteAsync("s", "k", current.FencingToken, new StoredOutcome<string>("current", 1, Noon), TimeSpan.FromHours(1), default));
     }
 
@@ -229,7 +229,7 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
         await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("done", 1, Noon), TimeSpan.FromHours(1), default);
 
         await store.ReleaseAsync("s", "k", claim.FencingToken, default);
@@ -242,11 +242,11 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var first = await store.TryClaimAsync("s", "k", "owner-a", Long, default);
+        var first = await store.TryClaimAsync("s", "k", "owner-a", null, Long, default);
         await store.CompleteAsync("s", "k", first.FencingToken, new StoredOutcome<string>("old", 1, Noon), TimeSpan.FromHours(1), default);
         await harness.ExpireAsync("s", "k");
 
-        var second = await store.TryClaimAsync("s", "k", "owner-b", Long, default);
+        var second = await store.TryClaimAsync("s", "k", "owner-b", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, second.State);
         Assert.True(second.FencingToken > first.FencingToken);
@@ -260,8 +260,8 @@ public abstract class ClaimingStoreContract
         await using var harness = NewHarness();
         var store = harness.Store();
 
-        var a = await store.TryClaimAsync("payments", "k", "owner", Long, default);
-        var b = await store.TryClaimAsync("refunds", "k", "owner", Long, default);
+        var a = await store.TryClaimAsync("payments", "k", "owner", null, Long, default);
+        var b = await store.TryClaimAsync("refunds", "k", "owner", null, Long, default);
 
         Assert.Equal(ClaimState.Claimed, a.State);
         Assert.Equal(ClaimState.Claimed, b.State);
@@ -274,7 +274,7 @@ public abstract class ClaimingStoreContract
         var stores = Enumerable.Range(0, 4).Select(_ => harness.Store()).ToArray();
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
-            stores[i % stores.Length].TryClaimAsync("s", "hot", $"owner-{i}", Long, default).AsTask())).Within();
+            stores[i % stores.Length].TryClaimAsync("s", "hot", $"owner-{i}", null, Long, default).AsTask())).Within();
 
         Assert.Single(claims, c => c.State == ClaimState.Claimed);
         Assert.Equal(39, claims.Count(c => c.State == ClaimState.Busy));
@@ -298,7 +298,7 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "holder", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "holder", null, Long, default);
 
         await store.SaveAsync("s", "k", new StoredOutcome<string>("saved", 1, Noon), TimeSpan.FromHours(1), default);
 
@@ -342,12 +342,12 @@ public abstract class ClaimingStoreContract
     {
         await using var harness = NewHarness();
         var store = harness.Store();
-        var claim = await store.TryClaimAsync("s", "k", "holder", Long, default);
+        var claim = await store.TryClaimAsync("s", "k", "holder", null, Long, default);
 
         await store.RemoveAsync("s", "k", default);
 
         Assert.False(await store.CompleteAsync("s", "k", claim.FencingToken, new StoredOutcome<string>("late", 1, Noon), TimeSpan.FromHours(1), default));
-        Assert.Equal(ClaimState.Claimed, (await store.TryClaimAsync("s", "k", "next", Long, default)).State);
+        Assert.Equal(ClaimState.Claimed, (await store.TryClaimAsync("s", "k", "next", null, Long, default)).State);
     }
 
     [Theory]
@@ -361,7 +361,7 @@ public abstract class ClaimingStoreContract
         await using var harness = NewHarness();
         var store = harness.Store();
 
-        var claim = await store.TryClaimAsync("scope ✓", key, "owner", Long, default);
+        var claim = await store.TryClaimAsync("scope ✓", key, "owner", null, Long, default);
         Assert.True(await store.CompleteAsync("scope ✓", key, claim.FencingToken, new StoredOutcome<string>("done", 1, Noon), TimeSpan.FromHours(1), default));
 
         Assert.Equal("done", (await store.TryGetAsync("scope ✓", key, default))!.Value.Value);

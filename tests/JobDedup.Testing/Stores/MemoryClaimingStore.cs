@@ -13,7 +13,7 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
     private long _nextToken;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         lock (_sync)
