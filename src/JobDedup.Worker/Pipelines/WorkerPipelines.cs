@@ -143,6 +143,10 @@ internal static class WorkerPipelines
         DedupeWindow = pipeline.DedupeWindow,
         ClaimLease = pipeline.ClaimLease,
         ClaimRenewInterval = pipeline.ClaimRenewInterval,
+        StoreFailureRatio = pipeline.StoreFailureRatio,
+        StoreMinimumThroughput = pipeline.StoreMinimumThroughput,
+        StoreSamplingDuration = pipeline.StoreSamplingDuration,
+        StoreBreakDuration = pipeline.StoreBreakDuration,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
 
@@ -347,6 +351,10 @@ internal static class WorkerPipelines
         to.DedupeWindow = from.DedupeWindow;
         to.ClaimLease = from.ClaimLease;
         to.ClaimRenewInterval = from.ClaimRenewInterval;
+        to.StoreFailureRatio = from.StoreFailureRatio;
+        to.StoreMinimumThroughput = from.StoreMinimumThroughput;
+        to.StoreSamplingDuration = from.StoreSamplingDuration;
+        to.StoreBreakDuration = from.StoreBreakDuration;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.WhenKeyBusy = from.WhenKeyBusy;
