@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using JobDedup.RabbitMq.Consuming;
+using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -54,24 +55,21 @@ public sealed class InjectedConnectionTests(Broker broker)
         host.Dispose();
 
         Assert.Equal(["order-0", "order-1"], runs.Order());
-        Assert.True(connection.IsOpen, "the application's connection is still open after the host stopped");
-        await using var channel = await connection.CreateChannelAsync();
-        Assert.Equal(0u, await channel.MessageCountAsync(queue.Name));
+        await AssertStillServesAsync(connection, queue);
     }
 
     [Fact]
-    public async Task Consumer_TheInjectedConnectionDropsAndTheClientRecoversIt_FollowsTheLossAndConsumesAgain()
+    public async Task Consumer_TheBrokerClosesTheInjectedConnectionAndTheClientRecoversIt_FollowsTheLossAndConsumesAgain()
     {
         await using var queue = await TestQueue.CreateAsync(broker, "injected-recovery");
         using var settled = new Settlements(queue.Name);
-        var target = new Uri(Broker.Uri);
-        await using var proxy = TcpFaultProxy.Start(target.Host, target.Port);
+        var name = $"jobdedup-tests:application:{queue.Name}";
         await using var connection = await new ConnectionFactory
         {
-            Uri = new UriBuilder(Broker.Uri) { Host = proxy.Host, Port = proxy.Port }.Uri,
-            ClientProvidedName = "jobdedup-tests:application",
+            Uri = new Uri(Broker.Uri),
+            ClientProvidedName = name,
             AutomaticRecoveryEnabled = true,
-            NetworkRecoveryInterval = TimeSpan.FromMilliseconds(200),
+            NetworkRecoveryInterval = TimeSpan.FromMilliseconds(500),
         }.CreateConnectionAsync();
         var handled = 0;
         var host = ConsumerHost.Build(
@@ -89,7 +87,7 @@ public sealed class InjectedConnectionTests(Broker broker)
         await Watchdog.Until(() => settled["ack"] == 1, "the first message was consumed");
         var generation = consumer.ConnectionGeneration;
 
-        proxy.DropConnections();
+        await BrokerControl.CloseConnectionAsync(name); // the test's own application connection, nobody else's
         await Watchdog.Until(() => consumer.ConnectionGeneration != generation, "the consumer followed the injected connection's loss");
         await Watchdog.Until(() => consumer.IsConsuming, "the client recovered the connection and the consumer consumes again");
         for (var i = 0; i < 5; i++)
@@ -102,7 +100,7 @@ public sealed class InjectedConnectionTests(Broker broker)
         host.Dispose();
 
         Assert.Equal(6, handled);
-        Assert.True(connection.IsOpen, "the application's connection is still open after the host stopped");
+        await AssertStillServesAsync(connection, queue);
     }
 
     [Fact]
@@ -143,9 +141,7 @@ public sealed class InjectedConnectionTests(Broker broker)
         host.Dispose();
 
         Assert.Equal(1, runs);
-        Assert.True(connection.IsOpen, "the application's connection is still open after the host stopped");
-        await using var channel = await connection.CreateChannelAsync();
-        Assert.Equal(0u, await channel.MessageCountAsync(queue.Name));
+        await AssertStillServesAsync(connection, queue);
     }
 
     [Fact]
@@ -203,6 +199,14 @@ public sealed class InjectedConnectionTests(Broker broker)
         var error = Assert.Throws<InvalidOperationException>(() => new RabbitMqJobPublisher(options));
 
         Assert.Contains("AddJobPublisher", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The application's connection outlived the host: still open, it opens a channel and finds the queue drained.</summary>
+    private static async Task AssertStillServesAsync(IConnection connection, TestQueue queue)
+    {
+        Assert.True(connection.IsOpen, "the application's connection is still open after the host stopped");
+        await using var channel = await connection.CreateChannelAsync();
+        Assert.Equal(0u, await channel.MessageCountAsync(queue.Name));
     }
 
     /// <summary>A connection of the application's own, with the client's automatic recovery, as Aspire registers it.</summary>

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace JobDedup.Worker.Tests.Support;
 
@@ -28,10 +23,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LocalKestrel.Create();
         var receiver = new OtlpReceiver(app);
         foreach (var path in new[] { "/v1/metrics", "/v1/traces" })
         {
@@ -47,9 +39,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
             });
         }
 
-        await app.StartAsync().Within();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Endpoint = new Uri(address);
+        var address = await LocalKestrel.StartAsync(app);
+        receiver.Endpoint = address;
         return receiver;
     }
 

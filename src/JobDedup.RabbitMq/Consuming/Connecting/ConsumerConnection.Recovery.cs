@@ -57,14 +57,10 @@ internal sealed partial class ConsumerConnection
 
     private Task OnRecoveringConsumerAsync(object sender, RecoveringConsumerEventArgs args)
     {
-        // Just before the client registers a consumer again: deliveries from now on belong to the new connection. On a
-        // borrowed connection the client recovers the application's consumers too; only ours reopen the window.
+        // Just before the client registers a consumer again: deliveries from now on belong to the new connection.
         lock (_stateLock)
         {
-            if (_consumers.Values.Any(registered => registered.Tag == args.ConsumerTag))
-            {
-                _window?.Reopen(_generation);
-            }
+            _window?.Reopen(_generation);
         }
 
         return Task.CompletedTask;
