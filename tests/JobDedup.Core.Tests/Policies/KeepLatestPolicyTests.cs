@@ -57,6 +57,38 @@ public sealed class KeepLatestPolicyTests
     }
 
     [Fact]
+    public async Task KeepLatest_OnAClaimingStore_ThePendingRunClaimsTheKeyAgainInsteadOfReplayingTheRunBefore()
+    {
+        var time = new FakeTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        var scenario = new GatedRuns();
+        await using var dedup = scenario.Create(o =>
+        {
+            o.DedupeWindow = TimeSpan.FromHours(1);
+            o.ClaimLease = TimeSpan.FromSeconds(30);
+        }, time, store);
+
+        var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
+        await scenario.FirstRun.Reached.Within();
+        var pending = dedup.EnqueueAsync(new Job("k", "p1")).AsTask();
+        var joined = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the third caller joined the pending flight");
+        scenario.FirstRun.Open();
+
+        Assert.Equal("ran-p0", (await running.Within()).Value);
+        var second = await pending.Within();
+        Assert.Equal("ran-p2", second.Value);
+        Assert.Equal(JobRole.Leader, second.Role);
+        Assert.Equal("ran-p2", (await joined.Within()).Value);
+        Assert.Equal(2, store.CountOfGranted("k"));
+        Assert.Equal(["p0", "p2"], scenario.Ran);
+
+        var repeat = await dedup.EnqueueAsync(new Job("k", "p3")).Within();
+        Assert.Equal(JobRole.Replayed, repeat.Role);
+        Assert.Equal("ran-p2", repeat.Value);
+    }
+
+    [Fact]
     public async Task KeepLatest_ArrivalWhileThePendingRunRuns_StartsTheNextPendingRun()
     {
         var scenario = new GatedRuns(gated: ["p0", "p1"]);
@@ -143,7 +175,7 @@ public sealed class KeepLatestPolicyTests
         var stopping = dedup.StopAsync();
 
         Assert.Equal(JobStatus.Canceled, (await pending.Within()).Status);
-        Assert.Equal(JobStatus.Canceled, (await joined.Within()).Status);
+        Assert.IsAssignableFrom<OperationCanceledException>((await joined.Within()).Exception);
         Assert.False(stopping.IsCompleted);
         scenario.FirstRun.Open();
         await stopping.Within();
@@ -200,7 +232,10 @@ public sealed class KeepLatestPolicyTests
             }
         }
 
-        public JobDeduplicator<Job, string> Create(Action<JobDedupOptions<Job>>? configure = null) =>
+        public JobDeduplicator<Job, string> Create(
+            Action<JobDedupOptions<Job>>? configure = null,
+            TimeProvider? time = null,
+            IOutcomeStore<string>? store = null) =>
             Dedup.Create(
                 async (job, _, ct) =>
                 {
@@ -233,6 +268,8 @@ public sealed class KeepLatestPolicyTests
                 {
                     o.OnDuplicate = DuplicatePolicy.KeepLatest;
                     configure?.Invoke(o);
-                });
+                },
+                time,
+                store);
     }
 }
