@@ -31,4 +31,13 @@ internal static class DuplicateDecision
         KeyHolder.Abandoned when policy == DuplicatePolicyKind.KeepLatest => DuplicateAction.StartPending,
         _ => DuplicateAction.NewFlight,
     };
+
+    /// <summary>
+    /// Says what an arrival does when its job came too late to replace a flight's (the handler started meanwhile):
+    /// join that run anyway, or decide again (under <see cref="DuplicatePolicyKind.KeepLatest"/>, where the arrival is
+    /// owed a run with its own job, so it starts the pending flight instead).
+    /// </summary>
+    /// <param name="policy">The deduplicator's policy.</param>
+    /// <returns><see langword="true"/> when the arrival joins the run it came too late for.</returns>
+    public static bool JoinsOnceStarted(DuplicatePolicyKind policy) => policy != DuplicatePolicyKind.KeepLatest;
 }

@@ -127,13 +127,12 @@ internal sealed class Dispatcher<TJob, TResult>
 
                 case DuplicateAction.Join or DuplicateAction.ReplaceJob or DuplicateAction.Extend:
                     var flight = (JobFlight<TJob, TResult>)owner!;
-                    if (flight.TryJoin())
+                    if (flight.TryJoin() && Join(flight, waiter, action))
                     {
-                        Join(flight, waiter, action);
                         return;
                     }
 
-                    continue; // the flight moved on meanwhile (abandoned or completed): decide again
+                    continue; // the flight moved on meanwhile (started, abandoned or completed): decide again
 
                 case DuplicateAction.StartPending:
                     if (TryStart(waiter, owner, WindowLookup<TResult>.None, followsRun: true))
@@ -220,14 +219,34 @@ internal sealed class Dispatcher<TJob, TResult>
             $"Key '{waiter.Key}' of deduplicator '{_log.Name}' is already in flight and the duplicate policy is {_policy}; the job was not accepted.")));
     }
 
-    private void Join(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter, DuplicateAction action)
+    /// <summary>Attaches a caller to a flight that counted it, giving the flight this caller's job when the action says so.</summary>
+    /// <returns>
+    /// <see langword="false"/> when the flight started its handler before the job could replace its own and the policy
+    /// wants a run with this job (the caller left the flight again): decide again.
+    /// </returns>
+    private bool Join(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter, DuplicateAction action)
     {
         if (flight.AttachedCount > _maxWaitersPerKey)
         {
             flight.Leave();
             waiter.Complete(JobOutcome<TResult>.Rejected(waiter.Key, new JobRejectedException(
                 $"Key '{waiter.Key}' of deduplicator '{_log.Name}' already has {_maxWaitersPerKey} callers waiting (MaxWaitersPerKey).")));
-            return;
+            return true;
+        }
+
+        if (action != DuplicateAction.Join)
+        {
+            // The newest job is the one run, and a debounced start moves back, while the handler has not started.
+            if (!flight.Waiters.TryReplaceJob(waiter.Job, flight) && !DuplicateDecision.JoinsOnceStarted(_policy.Kind))
+            {
+                flight.Leave();
+                return false;
+            }
+
+            if (action == DuplicateAction.Extend)
+            {
+                _ = flight.Debounce?.TryExtend();
+            }
         }
 
         if (waiter.Trace is not null)
@@ -238,18 +257,10 @@ internal sealed class Dispatcher<TJob, TResult>
         if (flight.Waiters.TryAdd(waiter, _maxWaitersPerKey, flight.AttachedCount))
         {
             waiter.MarkAttached(flight, JobRole.Joined);
-            if (action != DuplicateAction.Join)
-            {
-                // The newest job is the one run, and a debounced start moves back, while the handler has not started.
-                _ = flight.Waiters.TryReplaceJob(waiter.Job, flight);
-                if (action == DuplicateAction.Extend)
-                {
-                    _ = flight.Debounce?.TryExtend();
-                }
-            }
         }
 
         _counters.Hit();
         _metrics.Enqueued(JobRole.Joined);
+        return true;
     }
 }

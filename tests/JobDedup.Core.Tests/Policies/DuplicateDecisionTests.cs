@@ -41,4 +41,11 @@ public sealed class DuplicateDecisionTests
     [InlineData(DuplicatePolicyKind.Debounce)]
     public void Decide_AbandonedFlightHoldsTheKey_StartsASuccessorExceptUnderKeepLatest(DuplicatePolicyKind policy) =>
         Assert.Equal(DuplicateAction.NewFlight, DuplicateDecision.Decide(policy, KeyHolder.Abandoned));
+
+    [Theory]
+    [InlineData(DuplicatePolicyKind.Replace, true)]
+    [InlineData(DuplicatePolicyKind.Debounce, true)]
+    [InlineData(DuplicatePolicyKind.KeepLatest, false)]
+    public void JoinsOnceStarted_JobCameTooLateToReplace_OnlyKeepLatestDecidesAgain(DuplicatePolicyKind policy, bool joins) =>
+        Assert.Equal(joins, DuplicateDecision.JoinsOnceStarted(policy));
 }
