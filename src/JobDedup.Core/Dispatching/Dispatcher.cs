@@ -107,6 +107,11 @@ internal sealed class Dispatcher<TJob, TResult>
             var owner = _table.Find(waiter.Key);
             if (owner is JobFlight<TJob, TResult> flight && flight.TryJoin())
             {
+                if (RefusedAsConflict(flight, waiter))
+                {
+                    return;
+                }
+
                 Join(flight, waiter);
                 return;
             }
@@ -119,7 +124,12 @@ internal sealed class Dispatcher<TJob, TResult>
             var lookup = WindowLookup<TResult>.None;
             if (owner is null && _window?.TryGetNow(waiter.Key, out lookup) is { } stored)
             {
-                if (waiter.Complete(JobOutcome<TResult>.Succeeded(waiter.Key, stored.Value, JobRole.Replayed, stored.Attempts)))
+                var answer = KeptOutcome.Answer(waiter.Key, waiter.Fingerprint, stored);
+                if (answer.Status == JobStatus.Conflict)
+                {
+                    Conflicted(waiter, answer);
+                }
+                else if (waiter.Complete(answer))
                 {
                     _counters.Hit();
                     _metrics.Enqueued(JobRole.Replayed);
@@ -173,5 +183,31 @@ internal sealed class Dispatcher<TJob, TResult>
 
         _counters.Hit();
         _metrics.Enqueued(JobRole.Joined);
+    }
+
+    /// <summary>
+    /// Refuses a job whose payload fingerprint differs from that of the flight holding its key. Checked before any
+    /// duplicate policy: a different request under the same key is never joined.
+    /// </summary>
+    /// <returns><see langword="true"/> when the job was refused (and the flight left again).</returns>
+    private bool RefusedAsConflict(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter)
+    {
+        if (!FingerprintCheck.TryGetConflict<TResult>(waiter.Key, waiter.Fingerprint, flight.Fingerprint, out var conflict))
+        {
+            return false;
+        }
+
+        flight.Leave();
+        Conflicted(waiter, conflict);
+        return true;
+    }
+
+    private void Conflicted(JobWaiter<TJob, TResult> waiter, in JobOutcome<TResult> conflict)
+    {
+        if (waiter.Complete(conflict))
+        {
+            _counters.Conflict();
+            _metrics.Conflicted();
+        }
     }
 }

@@ -2,7 +2,8 @@ namespace JobDedup.Testing;
 
 /// <summary>
 /// A claiming outcome store kept in memory, for testing the engine's side of claims (the durable one is tested against
-/// PostgreSQL). Leases and retention run on the given clock. It is what <see cref="ScriptableOutcomeStore{TResult}"/>
+/// PostgreSQL). Leases and retention run on the given clock. It keeps each claim's payload fingerprint (reported to a
+/// caller that finds the key busy) and every outcome as given, fingerprint and kept failure included. It is what <see cref="ScriptableOutcomeStore{TResult}"/>
 /// passes its calls through to unless it wraps another store.
 /// </summary>
 public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaimingOutcomeStore<TResult>
@@ -27,14 +28,14 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
 
                 if (entry.Outcome is null && entry.LeaseExpiresAt > now && !_deadOwners.Contains(entry.Owner))
                 {
-                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt));
+                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt) with { Fingerprint = entry.Fingerprint });
                 }
             }
 
             // A claim replaced while still claimed (lapsed, or its owner dead) is a takeover; a kept outcome is not.
             var takesOver = entry is { Outcome: null };
             var token = ++_nextToken;
-            _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue, owner);
+            _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue, owner, fingerprint);
             return new(OutcomeClaim.Claimed<TResult>(token, takesOver, takesOver ? entry!.Owner : null));
         }
     }
@@ -196,5 +197,11 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record Entry(long Token, DateTimeOffset LeaseExpiresAt, StoredOutcome<TResult>? Outcome, DateTimeOffset ExpiresAt, string Owner);
+    private sealed record Entry(
+        long Token,
+        DateTimeOffset LeaseExpiresAt,
+        StoredOutcome<TResult>? Outcome,
+        DateTimeOffset ExpiresAt,
+        string Owner,
+        string? Fingerprint = null);
 }
