@@ -14,6 +14,12 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
     private long _nextToken;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// Gets a value indicating whether a busy key's claim reports the fingerprint it was made with; <see langword="false"/>
+    /// plays a store that keeps no claim fingerprints (the kept outcome still carries its own).
+    /// </summary>
+    public bool ReportsClaimFingerprints { get; init; } = true;
+
     public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
@@ -28,7 +34,7 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
 
                 if (entry.Outcome is null && entry.LeaseExpiresAt > now && !_deadOwners.Contains(entry.Owner))
                 {
-                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt) with { Fingerprint = entry.Fingerprint });
+                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt) with { Fingerprint = ReportsClaimFingerprints ? entry.Fingerprint : null });
                 }
             }
 
