@@ -105,13 +105,13 @@ internal sealed class Dispatcher<TJob, TResult>
         while (true)
         {
             var owner = _table.Find(waiter.Key);
+            if (owner is JobFlight<TJob, TResult> held && RefusedAsConflict(held, waiter))
+            {
+                return;
+            }
+
             if (owner is JobFlight<TJob, TResult> flight && flight.TryJoin())
             {
-                if (RefusedAsConflict(flight, waiter))
-                {
-                    return;
-                }
-
                 Join(flight, waiter);
                 return;
             }
@@ -186,18 +186,19 @@ internal sealed class Dispatcher<TJob, TResult>
     }
 
     /// <summary>
-    /// Refuses a job whose payload fingerprint differs from that of the flight holding its key. Checked before any
-    /// duplicate policy: a different request under the same key is never joined.
+    /// Refuses a job whose payload fingerprint differs from that of the flight in progress for its key. Checked before
+    /// any duplicate policy: a different request under the same key is never joined, nor queued behind the run. A
+    /// flight that already completed is not compared here: its kept outcome, if any, is compared when it is read.
     /// </summary>
-    /// <returns><see langword="true"/> when the job was refused (and the flight left again).</returns>
+    /// <returns><see langword="true"/> when the job was refused.</returns>
     private bool RefusedAsConflict(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter)
     {
-        if (!FingerprintCheck.TryGetConflict<TResult>(waiter.Key, waiter.Fingerprint, flight.Fingerprint, out var conflict))
+        if (flight.Phase is not (FlightPhase.Pending or FlightPhase.Running) ||
+            !FingerprintCheck.TryGetConflict<TResult>(waiter.Key, waiter.Fingerprint, flight.Fingerprint, out var conflict))
         {
             return false;
         }
 
-        flight.Leave();
         Conflicted(waiter, conflict);
         return true;
     }
