@@ -17,6 +17,9 @@ internal sealed class PayloadRuns(params string[] gated)
 
     public RunTracker Tracker { get; } = new();
 
+    /// <summary>Gets a value indicating whether a gated run ends when its token fires; when not, only its gate ends it.</summary>
+    public bool WatchesToken { get; init; } = true;
+
     /// <summary>Gets the payloads run, in order.</summary>
     public IReadOnlyList<string> Ran => [.. Runs.Select(static r => r.Payload)];
 
@@ -51,11 +54,11 @@ internal sealed class PayloadRuns(params string[] gated)
                     var index = Array.IndexOf(gated, job.Payload);
                     if (index == 0)
                     {
-                        await FirstRun.WaitAsync(ct);
+                        await FirstRun.WaitAsync(WatchesToken ? ct : CancellationToken.None);
                     }
                     else if (index == 1)
                     {
-                        await SecondRun.WaitAsync(ct);
+                        await SecondRun.WaitAsync(WatchesToken ? ct : CancellationToken.None);
                     }
 
                     return "ran-" + job.Payload;

@@ -26,6 +26,29 @@ public sealed class ReplacePolicyTests
     }
 
     [Fact]
+    public async Task Replace_FlightWaitingForTheKeysAbandonedRunToEnd_RunsTheNewestPayloadAfterIt()
+    {
+        var scenario = new PayloadRuns("p0") { WatchesToken = false };
+        await using var dedup = scenario.Create(DuplicatePolicy.Replace);
+
+        // The only caller of p0 leaves; its handler does not watch the token, so the key stays held until it ends.
+        using var leaving = new CancellationTokenSource();
+        var abandoned = dedup.EnqueueAsync(new Job("k", "p0"), leaving.Token).AsTask();
+        await scenario.FirstRun.Reached.Within();
+        await leaving.CancelAsync();
+        Assert.Equal(JobStatus.Canceled, (await abandoned.Within()).Status);
+        var calls = Enumerable.Range(1, 3).Select(i => dedup.EnqueueAsync(new Job("k", $"p{i}")).AsTask()).ToArray();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 2, "two callers joined the flight waiting for the key");
+        Assert.Equal(["p0"], scenario.Ran);
+        scenario.FirstRun.Open();
+
+        var outcomes = await Task.WhenAll(calls).Within();
+        Assert.All(outcomes, o => Assert.Equal("ran-p3", o.Value));
+        Assert.Equal(["p0", "p3"], scenario.Ran);
+        Assert.Equal(1, scenario.Tracker.MaxConcurrent);
+    }
+
+    [Fact]
     public async Task Replace_ArrivalAfterTheHandlerStarted_JoinsAndTheRunKeepsItsPayload()
     {
         var gate = new Gate();
