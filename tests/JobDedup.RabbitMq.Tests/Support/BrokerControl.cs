@@ -16,6 +16,15 @@ internal static class BrokerControl
         await RabbitMqCtlAsync("close_connection", line.Split('\t')[0].Trim(), "test: connection loss");
     }
 
+    /// <summary>Asks the broker how many messages of <paramref name="queue"/> are delivered and not yet acknowledged.</summary>
+    public static async Task<int> UnackedAsync(string queue)
+    {
+        var listing = await RabbitMqCtlAsync("list_queues", "-q", "--no-table-headers", "name", "messages_unacknowledged");
+        var line = listing.Split('\n').Select(l => l.Split('\t')).FirstOrDefault(columns => columns.Length == 2 && columns[0] == queue)
+            ?? throw new InvalidOperationException($"No queue named {queue}:\n{listing}");
+        return int.Parse(line[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Has the broker close every client connection.</summary>
     public static Task CloseAllConnectionsAsync() => RabbitMqCtlAsync("close_all_connections", "test: connection loss");
 
