@@ -1,0 +1,90 @@
+using JobDedup.AspNetCore.Tests.Support;
+
+namespace JobDedup.AspNetCore.Tests.MinimalApi;
+
+public sealed class InFlightTests
+{
+    [Fact]
+    public async Task Post_RepeatWhileTheFirstRuns_WaitsAndGetsTheSameResponse()
+    {
+        var orders = new OrdersEndpoint { Gate = new Gate() };
+        await using var app = await OrdersApp.StartAsync(orders: orders);
+
+        var first = app.PostAsync("order-1");
+        await orders.Gate.Reached.Within();
+        var repeat = app.PostAsync("order-1");
+        await app.CallersAsync(2);
+        orders.Gate.Open();
+
+        var one = await first.Within();
+        var two = await repeat.Within();
+        Assert.Equal(201, one.Status);
+        Assert.Equal(one.Body, two.Body);
+        Assert.Equal(one.Location, two.Location);
+        Assert.False(one.Replayed);
+        Assert.True(two.Replayed);
+        Assert.Equal(1, app.Runs);
+    }
+
+    [Fact]
+    public async Task Post_RepeatWhileTheFirstRunsInConflictMode_Returns409AtOnce()
+    {
+        var orders = new OrdersEndpoint { Gate = new Gate() };
+        await using var app = await OrdersApp.StartAsync(o => o.WhenInFlight = InFlightRepeat.Conflict, orders: orders);
+
+        var first = app.PostAsync("order-1");
+        await orders.Gate.Reached.Within();
+        var repeat = await app.PostAsync("order-1").Within();
+        orders.Gate.Open();
+        var one = await first.Within();
+        var later = await app.PostAsync("order-1");
+
+        Assert.Equal(409, repeat.Status);
+        Assert.Equal("application/problem+json", repeat.ContentType);
+        Assert.Equal(201, one.Status);
+        Assert.True(later.Replayed);
+        Assert.Equal(one.Body, later.Body);
+        Assert.Equal(1, app.Runs);
+    }
+
+    [Fact]
+    public async Task Post_HundredConcurrentRequestsWithOneKey_RunTheEndpointOnceAndGetIdenticalResponses()
+    {
+        var orders = new OrdersEndpoint { Gate = new Gate() };
+        await using var app = await OrdersApp.StartAsync(orders: orders);
+
+        var requests = Enumerable.Range(0, 100).Select(_ => app.PostAsync("order-1")).ToList();
+        await orders.Gate.Reached.Within();
+        await app.CallersAsync(100);
+        orders.Gate.Open();
+        var answers = await Task.WhenAll(requests).Within();
+
+        Assert.Equal(1, app.Runs);
+        Assert.All(answers, a => Assert.Equal(201, a.Status));
+        Assert.Single(answers.Select(a => a.Body).Distinct());
+        Assert.Single(answers.Select(a => a.Location).Distinct());
+        Assert.Equal(99, answers.Count(a => a.Replayed));
+    }
+
+    [Fact]
+    public async Task Post_FirstClientDisconnectsWhileItRuns_TheRunEndsOnceAndTheRepeatGetsItsResponse()
+    {
+        var orders = new OrdersEndpoint { Gate = new Gate() };
+        await using var app = await OrdersApp.StartAsync(orders: orders);
+        using var leave = new CancellationTokenSource();
+
+        var first = app.PostAsync("order-1", cancellationToken: leave.Token);
+        await orders.Gate.Reached.Within();
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first).Within();
+        await app.CallersAsync(0);
+        var repeat = app.PostAsync("order-1");
+        orders.Gate.Open();
+
+        var answer = await repeat.Within();
+        Assert.Equal(201, answer.Status);
+        Assert.True(answer.Replayed);
+        Assert.Contains("\"run\":1", answer.Body, StringComparison.Ordinal);
+        Assert.Equal(1, app.Runs);
+    }
+}
