@@ -1,6 +1,8 @@
 using JobDedup;
 using JobDedup.AspNetCore;
 using JobDedup.AspNetCore.Execution;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -47,6 +49,7 @@ public static class IdempotencyServiceCollectionExtensions
             .Configure(options => configure?.Invoke(options))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<IdempotencyOptions>>(new IdempotencyOptionsValidator(name));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, IdempotencyStartupCheck>());
 
         var builder = services.AddJobDedup<IdempotentRequest, IdempotentResponse>(deduplicatorName)
             .UseHandler(_ => IdempotentRequestHandler.Instance)

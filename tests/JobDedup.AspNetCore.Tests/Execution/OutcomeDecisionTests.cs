@@ -1,0 +1,27 @@
+using JobDedup.AspNetCore.Execution;
+
+namespace JobDedup.AspNetCore.Tests.Execution;
+
+public sealed class OutcomeDecisionTests
+{
+    private static readonly IdempotentResponse Response = new(503, new Dictionary<string, string[]>(), []);
+
+    [Theory]
+    [InlineData(JobStatus.Succeeded, InFlightRepeat.Wait, false, (int)OutcomeAction.Replay)]
+    [InlineData(JobStatus.Conflict, InFlightRepeat.Wait, false, (int)OutcomeAction.Mismatch)]
+    [InlineData(JobStatus.Rejected, InFlightRepeat.Conflict, false, (int)OutcomeAction.InFlight)]
+    [InlineData(JobStatus.Rejected, InFlightRepeat.Wait, false, (int)OutcomeAction.Unavailable)]
+    [InlineData(JobStatus.Unavailable, InFlightRepeat.Wait, false, (int)OutcomeAction.Unavailable)]
+    [InlineData(JobStatus.Canceled, InFlightRepeat.Wait, true, (int)OutcomeAction.ClientGone)]
+    [InlineData(JobStatus.Canceled, InFlightRepeat.Wait, false, (int)OutcomeAction.Unavailable)]
+    public void Decide_ByStatus(JobStatus status, InFlightRepeat mode, bool clientGone, int expected) =>
+        Assert.Equal((OutcomeAction)expected, OutcomeDecision.Decide(status, null, mode, clientGone));
+
+    [Fact]
+    public void Decide_FailedWithAResponseNotKept_ReplaysThatResponse() =>
+        Assert.Equal(OutcomeAction.Replay, OutcomeDecision.Decide(JobStatus.Failed, new ResponseNotKeptException(Response, "a server error"), InFlightRepeat.Wait, false));
+
+    [Fact]
+    public void Decide_FailedWithTheEndpointsException_IsARunFailure() =>
+        Assert.Equal(OutcomeAction.RunFailed, OutcomeDecision.Decide(JobStatus.Failed, new InvalidOperationException(), InFlightRepeat.Wait, false));
+}
