@@ -126,10 +126,6 @@ internal sealed class IdempotentEndpoint
             {
                 own = await job.Ended.ConfigureAwait(false);
             }
-            catch (ResponseNotKeptException notKept) when (notKept.Response is not null)
-            {
-                own = notKept.Response;
-            }
             finally
             {
                 release();
@@ -166,31 +162,26 @@ internal sealed class IdempotentEndpoint
             capture.Dispose();
         }
 
-        var response = new IdempotentResponse(context.Response.StatusCode, KeptHeaders(context.Response), body);
-        if (NotKeptReason(context, response) is { } reason)
-        {
-            throw new ResponseNotKeptException(response, reason);
-        }
-
-        return response;
+        var status = context.Response.StatusCode;
+        return new IdempotentResponse(status, KeptHeaders(context.Response), body) { Keep = ShouldKeep(context, status, body.Length) };
     }
 
-    private string? NotKeptReason(HttpContext context, IdempotentResponse response)
+    /// <summary>Whether a response is kept: successes and the client errors the classifier keeps, within the size cap.</summary>
+    private bool ShouldKeep(HttpContext context, int status, long bytes)
     {
-        var status = response.StatusCode;
         if (status >= 500 || (status >= 400 && !_options.KeepClientError(status)))
         {
             Log.ResponseNotKept(_policy.Logger, Describe(context), status);
-            return status >= 500 ? "a server error is never kept" : "the client error is not kept";
+            return false;
         }
 
-        if (response.Body.Length > _options.MaxBodyBytes)
+        if (bytes > _options.MaxBodyBytes)
         {
-            Log.ResponseTooLarge(_policy.Logger, Describe(context), response.Body.Length, _options.MaxBodyBytes);
-            return $"its body is larger than {nameof(IdempotencyOptions.MaxBodyBytes)}";
+            Log.ResponseTooLarge(_policy.Logger, Describe(context), bytes, _options.MaxBodyBytes);
+            return false;
         }
 
-        return null;
+        return true;
     }
 
     private Dictionary<string, string[]> KeptHeaders(HttpResponse response)
@@ -209,12 +200,11 @@ internal sealed class IdempotentEndpoint
 
     private async Task AnswerRepeatAsync(HttpContext context, JobOutcome<IdempotentResponse> outcome)
     {
-        var action = OutcomeDecision.Decide(outcome.Status, outcome.Exception, _options.WhenInFlight, context.RequestAborted.IsCancellationRequested);
+        var action = OutcomeDecision.Decide(outcome.Status, _options.WhenInFlight, context.RequestAborted.IsCancellationRequested);
         switch (action)
         {
             case OutcomeAction.Replay:
-                var response = outcome.IsSucceeded ? outcome.Value! : ((ResponseNotKeptException)outcome.Exception!).Response!;
-                await ResponseWriter.ReplayAsync(context, response, _options.ReplayedHeader).ConfigureAwait(false);
+                await ResponseWriter.ReplayAsync(context, outcome.Value!, _options.ReplayedHeader).ConfigureAwait(false);
                 break;
             case OutcomeAction.RunFailed:
                 Log.SharedRunFailed(_policy.Logger, Describe(context), outcome.Exception);

@@ -4,8 +4,6 @@ namespace JobDedup.AspNetCore.Tests.Execution;
 
 public sealed class OutcomeDecisionTests
 {
-    private static readonly IdempotentResponse Response = new(503, new Dictionary<string, string[]>(), []);
-
     [Theory]
     [InlineData(JobStatus.Succeeded, InFlightRepeat.Wait, false, (int)OutcomeAction.Replay)]
     [InlineData(JobStatus.Conflict, InFlightRepeat.Wait, false, (int)OutcomeAction.Mismatch)]
@@ -15,13 +13,9 @@ public sealed class OutcomeDecisionTests
     [InlineData(JobStatus.Canceled, InFlightRepeat.Wait, true, (int)OutcomeAction.ClientGone)]
     [InlineData(JobStatus.Canceled, InFlightRepeat.Wait, false, (int)OutcomeAction.Unavailable)]
     public void Decide_ByStatus(JobStatus status, InFlightRepeat mode, bool clientGone, int expected) =>
-        Assert.Equal((OutcomeAction)expected, OutcomeDecision.Decide(status, null, mode, clientGone));
+        Assert.Equal((OutcomeAction)expected, OutcomeDecision.Decide(status, mode, clientGone));
 
     [Fact]
-    public void Decide_FailedWithAResponseNotKept_ReplaysThatResponse() =>
-        Assert.Equal(OutcomeAction.Replay, OutcomeDecision.Decide(JobStatus.Failed, new ResponseNotKeptException(Response, "a server error"), InFlightRepeat.Wait, false));
-
-    [Fact]
-    public void Decide_FailedWithTheEndpointsException_IsARunFailure() =>
-        Assert.Equal(OutcomeAction.RunFailed, OutcomeDecision.Decide(JobStatus.Failed, new InvalidOperationException(), InFlightRepeat.Wait, false));
+    public void Decide_Failed_IsARunFailure() =>
+        Assert.Equal(OutcomeAction.RunFailed, OutcomeDecision.Decide(JobStatus.Failed, InFlightRepeat.Wait, false));
 }
