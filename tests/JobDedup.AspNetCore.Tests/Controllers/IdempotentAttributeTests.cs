@@ -11,6 +11,7 @@ public sealed class IdempotentAttributeTests
             s =>
             {
                 s.AddIdempotency();
+                s.AddIdempotency("urgent", o => o.KeyHeader = "X-Urgent-Key");
                 s.AddSingleton(runs);
                 s.AddControllers().AddApplicationPart(typeof(PaymentsController).Assembly);
             },
@@ -68,6 +69,31 @@ public sealed class IdempotentAttributeTests
         var repeat = await app.Client.SendAsync("/payments/plain", "pay-1", "{}");
 
         Assert.False(repeat.Replayed);
+        Assert.Equal(2, runs.Count);
+    }
+
+    [Fact]
+    public async Task Controller_AttributeOnTheControllerAndTheAction_TheActionsOwnAppliesOnce()
+    {
+        var runs = new PaymentRuns();
+        await using var app = await StartAsync(runs);
+
+        async Task<Answer> UrgentAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/refunds/urgent") { Content = new StringContent("x") };
+            request.Headers.Add("X-Urgent-Key", "r-1");
+            return await Answer.ReadAsync(await app.Client.SendAsync(request));
+        }
+
+        var first = await UrgentAsync().Within();
+        var repeat = await UrgentAsync().Within();
+        var byController = await app.Client.SendAsync("/refunds", "r-2", "x", "text/plain");
+        var byControllerAgain = await app.Client.SendAsync("/refunds", "r-2", "x", "text/plain");
+
+        Assert.Equal(200, first.Status);
+        Assert.True(repeat.Replayed);
+        Assert.True(byControllerAgain.Replayed);
+        Assert.Equal(byController.Body, byControllerAgain.Body);
         Assert.Equal(2, runs.Count);
     }
 }

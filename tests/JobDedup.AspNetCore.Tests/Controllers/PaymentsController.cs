@@ -23,6 +23,20 @@ public sealed class PaymentsController(PaymentRuns runs) : ControllerBase
     public IActionResult Plain() => Ok(new { run = runs.Next() });
 }
 
+/// <summary>A controller idempotent as a whole, with one action that names its own option set.</summary>
+[ApiController]
+[Route("refunds")]
+[Idempotent]
+public sealed class RefundsController(PaymentRuns runs) : ControllerBase
+{
+    [HttpPost]
+    public IActionResult Create() => Ok(new { run = runs.Next(), set = "controller" });
+
+    [HttpPost("urgent")]
+    [Idempotent("urgent")]
+    public IActionResult Urgent() => Ok(new { run = runs.Next(), set = "urgent" });
+}
+
 public sealed record Payment(decimal Amount);
 
 public sealed class PaymentRuns

@@ -111,6 +111,17 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task Endpoint_IdempotentOnItsGroupAndItself_FailsAtStart()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            TestApp.StartAsync(
+                s => s.AddIdempotency(),
+                a => a.MapGroup("/v1").WithIdempotency().MapPost("/orders", () => "x").WithIdempotency()));
+
+        Assert.Contains("applied twice", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AddIdempotency_InvalidOptions_FailsAtStartNamingTheSetting()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() =>
