@@ -28,9 +28,7 @@ public sealed class IdempotentAttributeTests
 
         Assert.Equal(201, first.Status);
         Assert.Equal("/payments/1", first.Location);
-        Assert.Equal(first.Body, repeat.Body);
-        Assert.Equal(first.Location, repeat.Location);
-        Assert.True(repeat.Replayed);
+        repeat.AssertReplayOf(first);
         Assert.Equal(1, runs.Count);
     }
 

@@ -16,10 +16,7 @@ public sealed class MultiInstanceTests
         var repeat = await two.PostAsync("order-1");
 
         Assert.Equal(201, first.Status);
-        Assert.True(repeat.Replayed);
-        Assert.Equal(first.Body, repeat.Body);
-        Assert.Equal(first.Location, repeat.Location);
-        Assert.Equal(first.ContentType, repeat.ContentType);
+        repeat.AssertReplayOf(first);
         Assert.Equal(1, one.Runs);
         Assert.Equal(0, two.Runs);
         Assert.Equal(1, await schema.CountAsync());
@@ -39,9 +36,7 @@ public sealed class MultiInstanceTests
         await two.CallersAsync(1);
         held.Gate.Open();
 
-        var answer = await repeat.Within();
-        Assert.Equal((await first.Within()).Body, answer.Body);
-        Assert.True(answer.Replayed);
+        (await repeat.Within()).AssertReplayOf(await first.Within());
         Assert.Equal(1, one.Runs);
         Assert.Equal(0, two.Runs);
     }
@@ -60,9 +55,7 @@ public sealed class MultiInstanceTests
         var repeat = await after.PostAsync("order-1");
 
         Assert.Equal(201, first.Status);
-        Assert.True(repeat.Replayed);
-        Assert.Equal(first.Body, repeat.Body);
-        Assert.Equal(first.Location, repeat.Location);
+        repeat.AssertReplayOf(first);
         Assert.Equal(0, after.Runs);
     }
 

@@ -16,10 +16,7 @@ public sealed class RedisInstanceTests
         var repeat = await two.PostAsync("order-1");
 
         Assert.Equal(201, first.Status);
-        Assert.True(repeat.Replayed);
-        Assert.Equal(first.Body, repeat.Body);
-        Assert.Equal(first.Location, repeat.Location);
-        Assert.Equal(first.ContentType, repeat.ContentType);
+        repeat.AssertReplayOf(first);
         Assert.Equal(1, one.Runs);
         Assert.Equal(0, two.Runs);
     }

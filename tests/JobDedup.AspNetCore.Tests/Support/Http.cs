@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 
 namespace JobDedup.AspNetCore.Tests.Support;
@@ -35,5 +34,13 @@ public sealed record Answer(int Status, string Body, string? Location, string? C
         return new Answer((int)response.StatusCode, body, response.Headers.Location?.ToString(), response.Content.Headers.ContentType?.ToString(), replayed);
     }
 
-    public static MediaTypeHeaderValue Json { get; } = new("application/json");
+    /// <summary>Asserts that this answer is <paramref name="first"/> given again to a repeat: same status, headers kept, body, and marked replayed.</summary>
+    public void AssertReplayOf(Answer first)
+    {
+        Assert.True(Replayed, $"the answer is not marked replayed: {Status} {Body}");
+        Assert.Equal(first.Status, Status);
+        Assert.Equal(first.Body, Body);
+        Assert.Equal(first.Location, Location);
+        Assert.Equal(first.ContentType, ContentType);
+    }
 }
