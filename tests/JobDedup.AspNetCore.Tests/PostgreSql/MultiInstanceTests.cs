@@ -42,6 +42,25 @@ public sealed class MultiInstanceTests
     }
 
     [Fact]
+    public async Task Post_RepeatSentToAnotherInstanceWhileTheFirstRunsInConflictMode_Returns409()
+    {
+        await using var schema = await PostgreSqlSchema.CreateAsync();
+        var held = new OrdersEndpoint { Gate = new Gate() };
+        await using var one = await OrdersApp.StartAsync(o => o.WhenInFlight = InFlightRepeat.Conflict, engine: schema.Use, orders: held);
+        await using var two = await OrdersApp.StartAsync(o => o.WhenInFlight = InFlightRepeat.Conflict, engine: schema.Use);
+
+        var first = one.PostAsync("order-1");
+        await held.Gate.Reached.Within();
+        var repeat = await two.PostAsync("order-1").Within();
+        held.Gate.Open();
+        await first.Within();
+
+        Assert.Equal(409, repeat.Status);
+        Assert.Equal(0, two.Runs);
+        (await two.PostAsync("order-1")).AssertReplayOf(await first);
+    }
+
+    [Fact]
     public async Task Post_RepeatAfterARestart_IsReplayedFromPostgreSql()
     {
         await using var schema = await PostgreSqlSchema.CreateAsync();
