@@ -81,27 +81,25 @@ internal sealed class IdempotentEndpoint
             return;
         }
 
-        var released = !guarded;
-        void Release()
+        Func<Task> answer;
+        try
         {
-            if (!released)
+            answer = await RunOrShareAsync(context, key, fingerprint, endpoint).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Before the answer is sent: a client that reads it and repeats at once must find the key free.
+            if (guarded)
             {
-                released = true;
                 _policy.InProgress.TryRemove(key, out _);
             }
         }
 
-        try
-        {
-            await RunOrShareAsync(context, key, fingerprint, endpoint, Release).ConfigureAwait(false);
-        }
-        finally
-        {
-            Release();
-        }
+        await answer().ConfigureAwait(false);
     }
 
-    private async Task RunOrShareAsync(HttpContext context, string key, string fingerprint, Func<Task> endpoint, Action release)
+    /// <summary>Hands the request to the engine; returns how to answer it once the key's run is over.</summary>
+    private async Task<Func<Task>> RunOrShareAsync(HttpContext context, string key, string fingerprint, Func<Task> endpoint)
     {
         var job = new IdempotentRequest(fingerprint, token => RunEndpointAsync(context, endpoint, token));
         JobOutcome<IdempotentResponse> outcome;
@@ -111,36 +109,19 @@ internal sealed class IdempotentEndpoint
         }
         catch (ObjectDisposedException ex)
         {
-            release();
             Log.Unavailable(_policy.Logger, Describe(context), JobStatus.Canceled, ex);
-            await UnavailableAsync(context, "The application is shutting down.").ConfigureAwait(false);
-            return;
+            return () => UnavailableAsync(context, "The application is shutting down.");
         }
 
-        if (!job.TryWithdraw())
+        if (job.TryWithdraw())
         {
-            // This request's endpoint ran, in this HttpContext: whatever the engine told this caller (it may have
-            // stopped waiting when its client left), the context is in use until the run ends.
-            IdempotentResponse own;
-            try
-            {
-                own = await job.Ended.ConfigureAwait(false);
-            }
-            finally
-            {
-                release();
-            }
-
-            if (!context.RequestAborted.IsCancellationRequested)
-            {
-                await ResponseWriter.WriteBodyAsync(context, own.Body).ConfigureAwait(false);
-            }
-
-            return;
+            return () => AnswerRepeatAsync(context, outcome);
         }
 
-        release();
-        await AnswerRepeatAsync(context, outcome).ConfigureAwait(false);
+        // This request's endpoint ran, in this HttpContext: whatever the engine told this caller (it may have stopped
+        // waiting when its client left), the context is in use until the run ends. Its failure goes to the pipeline.
+        var own = await job.Ended.ConfigureAwait(false);
+        return () => context.RequestAborted.IsCancellationRequested ? Task.CompletedTask : ResponseWriter.WriteBodyAsync(context, own.Body);
     }
 
     private async Task<IdempotentResponse> RunEndpointAsync(HttpContext context, Func<Task> endpoint, CancellationToken runToken)
