@@ -85,4 +85,34 @@ public sealed class InFlightTests
         Assert.Contains("\"run\":1", answer.Body, StringComparison.Ordinal);
         Assert.Equal(1, app.Runs);
     }
+
+    [Fact]
+    public async Task Post_RepeatWhoseClientLeavesBeforeItsTurn_NeverRunsItsEndpoint()
+    {
+        var orders = new OrdersEndpoint { Gate = new Gate() };
+        await using var app = await OrdersApp.StartAsync(orders: orders);
+        using var leaveFirst = new CancellationTokenSource();
+        using var leaveSecond = new CancellationTokenSource();
+
+        // The first request's endpoint runs on after its client left, and its 503 will not be kept.
+        var first = app.PostAsync("order-1", body: "status=503", cancellationToken: leaveFirst.Token);
+        await orders.Gate.Reached.Within();
+        await leaveFirst.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first).Within();
+        await app.CallersAsync(0);
+
+        // The second waits behind it for its turn, and leaves before it comes.
+        var second = app.PostAsync("order-1", body: "status=503", cancellationToken: leaveSecond.Token);
+        await app.CallersAsync(1);
+        await leaveSecond.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second).Within();
+        orders.Gate.Open();
+        await Watchdog.Until(() => app.Deduplicator.GetInFlight().Count == 0, "the key's runs ended");
+
+        var third = await app.PostAsync("order-1", body: "status=503");
+
+        Assert.Equal(503, third.Status);
+        Assert.False(third.Replayed);
+        Assert.Equal(2, app.Runs);
+    }
 }
