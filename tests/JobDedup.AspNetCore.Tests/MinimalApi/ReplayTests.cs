@@ -69,4 +69,27 @@ public sealed class ReplayTests
         Assert.Equal(2, app.Runs);
         Assert.Equal(2, app.App.Logs.Count(7001));
     }
+
+    [Fact]
+    public async Task Post_ResponseLargerThanMaxBodyBytes_StillReachesTheRepeatsThatWaitedForIt()
+    {
+        var orders = new OrdersEndpoint { Gate = new Gate() };
+        await using var app = await OrdersApp.StartAsync(o => o.MaxBodyBytes = 16, orders: orders);
+        var large = new string('t', 100);
+
+        var first = app.PostAsync("order-1", body: large);
+        await orders.Gate.Reached.Within();
+        var waiting = app.PostAsync("order-1", body: large);
+        await app.CallersAsync(2);
+        orders.Gate.Open();
+        var one = await first.Within();
+        var two = await waiting.Within();
+        orders.Gate = null;
+        var later = await app.PostAsync("order-1", body: large);
+
+        two.AssertReplayOf(one);
+        Assert.Contains(large, two.Body, StringComparison.Ordinal);
+        Assert.False(later.Replayed);
+        Assert.Equal(2, app.Runs);
+    }
 }
