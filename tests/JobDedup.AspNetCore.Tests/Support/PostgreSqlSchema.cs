@@ -37,8 +37,11 @@ public sealed class PostgreSqlSchema : IAsyncDisposable
     }
 
     /// <summary>Keeps the idempotency deduplicator's outcomes in this schema, background cleanup off.</summary>
-    public void Use(JobDedupBuilder<IdempotentRequest, IdempotentResponse> builder) =>
-        builder.UsePostgreSqlOutcomeStore(ConnectionString, o =>
+    public void Use(JobDedupBuilder<IdempotentRequest, IdempotentResponse> builder) => Use(builder, ConnectionString);
+
+    /// <summary>Keeps the outcomes in this schema, reached through <paramref name="connectionString"/> (a fault proxy, say).</summary>
+    public void Use(JobDedupBuilder<IdempotentRequest, IdempotentResponse> builder, string connectionString) =>
+        builder.UsePostgreSqlOutcomeStore(connectionString, o =>
         {
             o.Schema = Name;
             o.Table = "outcomes";
