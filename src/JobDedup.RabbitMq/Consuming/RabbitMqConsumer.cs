@@ -120,6 +120,9 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     /// <summary>Gets how many deliveries the current channel's ack window lists.</summary>
     internal int ListedDeliveries => _connection.Window?.Listed ?? 0;
 
+    /// <summary>Gets the consuming channel (for tests that have the broker close it).</summary>
+    internal RabbitMQ.Client.IChannel? ConsumingChannel => _connection.Window?.Channel;
+
     /// <summary>Gets the partition coordinator, when partition leases decide what this instance consumes.</summary>
     internal PartitionCoordinator? Partitions => _partitions;
 

@@ -61,4 +61,23 @@ public sealed class ProxyRecoveryTests(Broker broker)
         await host.StopAsync();
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
     }
+
+    [Fact]
+    public async Task Consumer_BrokerClosesTheChannelOnAnOpenConnection_ResumesOnANewChannel()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "channel-closed");
+        using var settled = new Settlements(queue.Name);
+        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) => ValueTask.FromResult("ok"));
+        var consumer = Consumers.Of(host);
+        await Watchdog.Until(() => consumer.IsConsuming, "the consumer started");
+        var channel = consumer.ConsumingChannel!;
+
+        // An ack of a tag the broker never sent: the broker closes this channel (PRECONDITION_FAILED), the connection stays.
+        await channel.BasicAckAsync(999_999, multiple: false);
+        await Watchdog.Until(() => !channel.IsOpen, "the broker closed the channel");
+        await queue.PublishAsync("after", "{}", messageId: "after");
+
+        var acked = await Eventually.HoldsAsync(() => settled["ack"] == 1, TimeSpan.FromSeconds(20));
+        Assert.True(acked, $"acks {settled["ack"]}; consumer {consumer.State}, consuming {consumer.IsConsuming}, connected {consumer.IsConnected}, generation {consumer.ConnectionGeneration}; queue holds {await queue.CountAsync(queue.Name)} ready");
+    }
 }

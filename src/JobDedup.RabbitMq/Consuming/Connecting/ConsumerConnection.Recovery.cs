@@ -41,6 +41,7 @@ internal sealed partial class ConsumerConnection
         // so a delivery copied meanwhile is refused rather than listed in a generation that is over.
         lock (_stateLock)
         {
+            _connectionLoss = args;
             _generation++;
             _window?.Close();
             if (_state == ConnectionState.Consuming)
@@ -102,11 +103,22 @@ internal sealed partial class ConsumerConnection
         return Task.CompletedTask;
     }
 
-    private Task OnChannelShutdownAsync(object sender, ShutdownEventArgs args)
+    private Task OnChannelShutdownAsync(IChannel channel, ShutdownEventArgs args)
     {
-        if (args.Initiator == ShutdownInitiator.Application || !ReferenceEquals(sender, Volatile.Read(ref _channel)))
+        if (args.Initiator == ShutdownInitiator.Application || !ReferenceEquals(channel, Volatile.Read(ref _channel)))
         {
             return Task.CompletedTask;
+        }
+
+        lock (_stateLock)
+        {
+            // The channel closed with its connection: the connection's handler closed the window, and the client's
+            // recovery reopens it. The event may even be handled after the recovery (the channel is open again): acting
+            // on it then would close the recovered channel's window, and its deliveries would never be acked.
+            if (ReferenceEquals(args, _connectionLoss) || channel.IsOpen)
+            {
+                return Task.CompletedTask;
+            }
         }
 
         if (_connection?.IsOpen == true)

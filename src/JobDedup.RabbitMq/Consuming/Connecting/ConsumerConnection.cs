@@ -5,6 +5,7 @@ using JobDedup.RabbitMq.Consuming.Settling;
 using JobDedup.RabbitMq.Telemetry;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 
 namespace JobDedup.RabbitMq.Consuming.Connecting;
 
@@ -51,6 +52,9 @@ internal sealed partial class ConsumerConnection(
     private readonly HashSet<string> _wanted = leased ? new(StringComparer.Ordinal) : new(queues, StringComparer.Ordinal);
     private Dictionary<string, DeliveryConsumer> _consumers = new(StringComparer.Ordinal);
     private int _generation;
+
+    /// <summary>The reason of the last connection loss: the client closes the channels with this same reason.</summary>
+    private ShutdownEventArgs? _connectionLoss;
 
     public ConnectionState State
     {
@@ -356,7 +360,9 @@ internal sealed partial class ConsumerConnection(
     private async Task ConsumeWantedAsync(CancellationToken cancellationToken)
     {
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        channel.ChannelShutdownAsync += OnChannelShutdownAsync;
+        // The client raises the event with its inner channel as the sender, never the channel it handed us: the handler
+        // gets ours, to compare with the current one.
+        channel.ChannelShutdownAsync += (_, args) => OnChannelShutdownAsync(channel, args);
         await channel.BasicQosAsync(0, (ushort)prefetch, global: false, cancellationToken).ConfigureAwait(false);
         IChannel? previous;
         AckWindow? previousWindow;
