@@ -4,8 +4,9 @@ using JobDedup.RabbitMq.Tests.Support;
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
 /// <summary>
-/// The consumer's connections reached through a <see cref="TcpFaultProxy"/> that the test resets: a network failure
-/// the client itself notices (a reset socket), not a close the broker announces.
+/// Losses the client notices by itself, with no connection close announced by the broker: the consumer's connections
+/// reset through a <see cref="TcpFaultProxy"/> (a network failure), and a channel the broker closes on an open
+/// connection.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class ProxyRecoveryTests(Broker broker)
