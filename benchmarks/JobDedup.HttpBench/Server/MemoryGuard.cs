@@ -19,6 +19,7 @@ internal sealed class MemoryGuard(ChargeWork work)
         }
 
         var answer = await work.ChargeAsync(key, request, cancellationToken);
-        return _answers.GetOrAdd(key, answer);
+        _answers.TryAdd(key, answer);
+        return answer;
     }
 }
