@@ -53,6 +53,7 @@ var bursts = new List<BurstResult>
 };
 if (database is not null)
 {
+    bursts.Add(await BurstScenario.RunAsync(client, server, options, run, "filter (PostgreSQL store)", FilteredEndpoints.PostgresChargePath));
     bursts.Add(await BurstScenario.RunAsync(client, server, options, run, "guard: SELECT, then INSERT (PostgreSQL)", "/guard/postgres/charge"));
 }
 else

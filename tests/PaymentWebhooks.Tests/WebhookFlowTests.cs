@@ -135,6 +135,31 @@ public sealed class WebhookFlowTests(Broker broker)
         await Watchdog.Until(() => settled["ack"] == 2, "two acks");
     }
 
+    [Fact]
+    public async Task Webhook_DeliveredAgainByTheBroker_IsAnsweredFromTheConsumersWindowWithoutASecondCharge()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "redelivered");
+        var outcomes = await queue.DeclareReplyQueueAsync();
+        using var settled = new Settlements(PaymentWebhooksApp.DeduplicatorName);
+        var clock = new FakeTimeProvider();
+        var ledger = new GatedLedger(new MemoryChargeLedger(clock));
+        await using var app = await WebhookApp.StartAsync(queue, outcomes, ledger, clock);
+        var id = EventBodies.NewId("redelivered");
+        var body = EventBodies.Body(id, 3_100);
+        var receipt = await ReceiptOfAsync(app, await app.SendSignedAsync(id, body));
+
+        // The same message on the queue again, as the broker delivers it after a lost ack: it never passed the endpoint.
+        ReadOnlyMemory<byte> again = body;
+        await app.Publisher.PublishAsync(id, again, new JobDedup.RabbitMq.JobPublishProperties { ContentType = "application/json" }).Within();
+        await Watchdog.Until(() => settled["ack"] == 2, "both deliveries acked");
+
+        Assert.Equal(JobRole.Leader, receipt.Role);
+        Assert.Equal(1, app.Deduplicator.GetStats().Misses);
+        Assert.Equal(1, app.Deduplicator.GetStats().Hits);
+        Assert.Equal(1, ledger.Writes);
+        Assert.Equal(receipt.Charge, Assert.Single(await app.ReadLedgerAsync()));
+    }
+
     private static async Task<Receipt> ReceiptOfAsync(WebhookApp app, Sent sent)
     {
         Assert.Equal(HttpStatusCode.Accepted, sent.Status);

@@ -49,7 +49,7 @@ internal sealed class BenchServer : IAsyncDisposable
         var memory = new MemoryGuard(work);
         var postgres = database is null ? null : new PostgresGuard(database, schema, work);
         builder.Services.AddSingleton(work);
-        FilteredEndpoints.AddServices(builder.Services);
+        FilteredEndpoints.AddServices(builder.Services, database, schema);
 
         var app = builder.Build();
 
@@ -69,7 +69,7 @@ internal sealed class BenchServer : IAsyncDisposable
                 Key(context) is { } key ? Results.Ok(await postgres.HandleAsync(key, request, context.RequestAborted)) : Results.BadRequest());
         }
 
-        FilteredEndpoints.Map(app, work);
+        FilteredEndpoints.Map(app, work, postgres is not null);
 
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
