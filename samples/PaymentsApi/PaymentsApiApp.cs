@@ -1,5 +1,4 @@
 using System.Globalization;
-using JobDedup.AspNetCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PaymentsApi.Payments;
 

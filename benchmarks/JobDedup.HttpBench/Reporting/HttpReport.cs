@@ -55,6 +55,8 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
             Throughput("(a)", plain, plain),
             Throughput("(a)", throughput.NewKeys, plain),
             Throughput("(b)", throughput.Replays, plain),
+            Throughput("(a')", throughput.PlainEmpty, throughput.PlainEmpty),
+            Throughput("(a')", throughput.NewKeysEmpty, throughput.PlainEmpty),
         };
         // The bursts come in pairs, the filter on a store and then the hand-written guard on the same kind of storage.
         for (var i = 0; i < bursts.Count; i++)
@@ -94,7 +96,11 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
               request a new key so that the handler runs each time. {options.Concurrency} loops send one request after another;
               {options.Rounds} rounds of at most {options.RoundTime.TotalSeconds:0} s (and {BenchOptions.MaxRequestsPerRound:N0} requests) per contender,
               the contenders alternating round by round; the median round counts. "Time per request" is the round's wall-clock
-              time divided by its requests at that concurrency: the inverse of throughput.
+              time divided by its requests at that concurrency: the inverse of throughput. The filter keeps its default window of
+              10,000 answers, so once it is full each new answer pushes out the oldest, as in an application left at the defaults.
+            - **(a') the same without a body**: both endpoints again, the POSTs carrying no body (nothing to bind, nothing
+              to fingerprint), to show how much of (a) is the body's reading and fingerprinting and how much the rest of
+              the filter (key, engine, response capture and store). Ratio against the endpoint without the filter and without a body.
             - **(b) replay**: the same loops repeating one key whose answer is stored: the handler never runs (checked), the
               filter answers from the store. Ratio against the endpoint without the filter.
             - **(c) concurrency**: {options.BurstSize} POSTs with one key, built ahead and released at one instant on {options.BurstSize} open

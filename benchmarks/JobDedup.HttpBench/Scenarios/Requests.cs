@@ -11,11 +11,18 @@ internal static class Requests
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     /// <summary>A POST of the payment body to <paramref name="path"/>, carrying <paramref name="key"/> when given.</summary>
-    public static HttpRequestMessage Post(string path, string? key)
+    public static HttpRequestMessage Post(string path, string? key) => Post(path, key, withBody: true);
+
+    /// <summary>A POST to <paramref name="path"/>, with the payment body or none, carrying <paramref name="key"/> when given.</summary>
+    public static HttpRequestMessage Post(string path, string? key, bool withBody)
     {
-        var content = new ByteArrayContent(Body);
-        content.Headers.ContentType = Json;
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (withBody)
+        {
+            request.Content = new ByteArrayContent(Body);
+            request.Content.Headers.ContentType = Json;
+        }
+
         if (key is not null)
         {
             request.Headers.TryAddWithoutValidation(BenchServer.KeyHeader, key);

@@ -59,6 +59,9 @@ internal sealed class BenchServer : IAsyncDisposable
         // (a) and (b): the cheapest handler, without and with the filter.
         app.MapPost("/plain/cheap", (ChargeRequest request) => Results.Ok(work.Cheap(request)));
 
+        // For reading (a): the same handler with no body to bind, so the filter has none to fingerprint either.
+        app.MapPost("/plain/empty", () => Results.Ok(work.Cheap(ChargeWork.EmptyRequest)));
+
         // (c): a charge that takes a while, under a hand-written guard.
         app.MapPost("/guard/memory/charge", async (HttpContext context, ChargeRequest request) =>
             Key(context) is { } key ? Results.Ok(await memory.HandleAsync(key, request, context.RequestAborted)) : Results.BadRequest());

@@ -12,6 +12,9 @@ internal sealed class ChargeWork
     /// <summary>How long a contended charge takes.</summary>
     public static readonly TimeSpan Work = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>What the endpoints without a body charge.</summary>
+    public static readonly ChargeRequest EmptyRequest = new(1, "EUR");
+
     private readonly ConcurrentDictionary<string, int> _runs = new(StringComparer.Ordinal);
     private long _charges;
 

@@ -15,6 +15,9 @@ internal static class FilteredEndpoints
     /// <summary>The cheap handler behind the filter.</summary>
     public const string CheapPath = "/filtered/cheap";
 
+    /// <summary>The cheap handler behind the filter, for POSTs without a body.</summary>
+    public const string EmptyPath = "/filtered/empty";
+
     /// <summary>The contended charge behind the filter, answers in memory.</summary>
     public const string ChargePath = "/filtered/charge";
 
@@ -38,6 +41,7 @@ internal static class FilteredEndpoints
     public static void Map(WebApplication app, ChargeWork work, bool withDatabase)
     {
         app.MapPost(CheapPath, (ChargeRequest request) => Results.Ok(work.Cheap(request))).WithIdempotency();
+        app.MapPost(EmptyPath, () => Results.Ok(work.Cheap(ChargeWork.EmptyRequest))).WithIdempotency();
         app.MapPost(ChargePath, async (HttpContext context, ChargeRequest request) =>
             Results.Ok(await work.ChargeAsync(context.Request.Headers[BenchServer.KeyHeader].ToString(), request, context.RequestAborted)))
             .WithIdempotency();
