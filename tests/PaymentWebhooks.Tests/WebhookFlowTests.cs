@@ -33,12 +33,20 @@ public sealed class WebhookFlowTests(Broker broker)
         var forged = events.SelectMany(e => Forgeries(e.Id, e.Body, clock.GetUtcNow()))
             .Select(f => app.PostAsync(f.EventId, f.Body, f.Signature, f.What));
         var sending = Task.WhenAll(copies.Concat(forged).ToArray());
-        await Watchdog.Until(
-            () => gate.Arrivals == Events && app.Idempotency.GetStats() is { Misses: Events, Hits: Events * (ConcurrentCopies - 1) },
-            "every concurrent copy waited for its event's first copy");
-        Assert.Equal(Events, app.Publisher.Publishes);
-        Assert.Equal(0, ledger.Writes);
-        gate.Open();
+        try
+        {
+            await Watchdog.Until(
+                () => gate.Arrivals == Events && app.Idempotency.GetStats() is { Misses: Events, Hits: Events * (ConcurrentCopies - 1) },
+                "every concurrent copy waited for its event's first copy");
+            Assert.Equal(Events, app.Publisher.Publishes);
+            Assert.Equal(0, ledger.Writes);
+        }
+        finally
+        {
+            // Also when an assertion fails, so that the held requests end and the app can stop.
+            gate.Open();
+        }
+
         var first = await sending.Within();
         await Watchdog.Until(() => app.Receipts.Pending == 0, "every event's outcome came back");
 

@@ -64,12 +64,19 @@ public sealed class PaymentTests
         await gate.Reached.Within();
         var retries = Enumerable.Range(0, Retries).Select(_ => api.PostAsync(Client, key, ApiHost.Body(4_999))).ToArray();
 
-        // Every retry reached the filter and waits for the first request's run, which is still held at the gateway.
-        await Watchdog.Until(() => api.Idempotency.GetStats() is { Misses: 1, Hits: Retries }, "every retry joined the first request");
-        Assert.False(first.IsCompleted);
-        Assert.All(retries, r => Assert.False(r.IsCompleted));
-        Assert.Equal(1, gate.Arrivals);
-        gate.Open();
+        try
+        {
+            // Every retry reached the filter and waits for the first request's run, which is still held at the gateway.
+            await Watchdog.Until(() => api.Idempotency.GetStats() is { Misses: 1, Hits: Retries }, "every retry joined the first request");
+            Assert.False(first.IsCompleted);
+            Assert.All(retries, r => Assert.False(r.IsCompleted));
+            Assert.Equal(1, gate.Arrivals);
+        }
+        finally
+        {
+            // Also when an assertion fails, so that the held request ends and the app can stop.
+            gate.Open();
+        }
 
         var answer = await first.Within();
         var retried = await Task.WhenAll(retries).Within();

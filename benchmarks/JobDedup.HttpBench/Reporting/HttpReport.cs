@@ -105,7 +105,7 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
               filter answers from the store. Ratio against the endpoint without the filter.
             - **(c) concurrency**: {options.BurstSize} POSTs with one key, built ahead and released at one instant on {options.BurstSize} open
               connections; the handler takes {FormatWork()} (a stand-in for the call to a payment service). {options.Bursts} bursts per
-              contender, each on a fresh key. The filter with its in-memory store is compared with the guard a user writes
+              contender, each on a fresh key, after one unmeasured burst that warms the contender up. The filter with its in-memory store is compared with the guard a user writes
               without it, "look the key up in a table; if absent, run the handler, then insert its answer", in memory (a
               `ConcurrentDictionary`); the filter with its PostgreSQL store with the same guard on PostgreSQL (`SELECT`, then
               `INSERT … ON CONFLICT DO NOTHING`). Both PostgreSQL contenders share one pool of 10 connections. Handler runs are
