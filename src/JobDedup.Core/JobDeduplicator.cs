@@ -74,14 +74,17 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), _options.Name);
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, _options.WhenKeyBusy, time);
-        if (_options.DedupeWindow > TimeSpan.Zero)
+        // Under the Reject policy a key busy on another instance is refused too, as a key in flight here is.
+        var whenBusy = _options.OnDuplicate.Kind == DuplicatePolicyKind.Reject ? BusyKeyMode.Reject : _options.WhenKeyBusy;
+        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, whenBusy, time);
+        var retention = new RetentionPolicy(_options.DedupeWindow, _options.Retention, _options.OnDuplicate);
+        if (retention.KeepsAny)
         {
             var store = outcomeStore is null ? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time) : Guard(outcomeStore, time);
-            _window = new DedupeWindow<TResult>(store, _table, _options.DedupeWindow, time, _log);
+            _window = new DedupeWindow<TResult>(store, _table, retention, time, _log);
             if (_window.Claims is not null)
             {
-                _pending = new PendingCompletions<TResult>(claimSettings, _options.DedupeWindow, _options.StoreBreakDuration, _log);
+                _pending = new PendingCompletions<TResult>(claimSettings, _options.StoreBreakDuration, _log);
             }
         }
 
@@ -108,7 +111,8 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             AllowSynchronousContinuations = false,
         });
         var dispatcher = new Dispatcher<TJob, TResult>(
-            _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned);
+            _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned,
+            _options.OnDuplicate, time);
         _dispatcher = Task.Run(dispatcher.RunAsync);
     }
 
@@ -319,7 +323,13 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             return new(JobOutcome<TResult>.Canceled(key, new OperationCanceledException(cancellationToken), JobRole.None, 0));
         }
 
-        var waiter = new JobWaiter<TJob, TResult>(key, job);
+        string? fingerprint = null;
+        if (_options.Fingerprint is { } fingerprinter && !TryFingerprint(fingerprinter, key, job, out fingerprint, out var refused))
+        {
+            return new(refused);
+        }
+
+        var waiter = new JobWaiter<TJob, TResult>(key, job) { Fingerprint = fingerprint };
         waiter.RegisterCancellation(cancellationToken);
         if (_queue.Writer.TryWrite(waiter))
         {
@@ -341,6 +351,27 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         }
 
         return EnqueueWhenRoomAsync(waiter, cancellationToken);
+    }
+
+    /// <summary>Computes a job's payload fingerprint, once, on the caller's thread; a function that throws fails the job without running it.</summary>
+    private bool TryFingerprint(Func<TJob, string> fingerprinter, string key, TJob job, out string? fingerprint, out JobOutcome<TResult> refused)
+    {
+        try
+        {
+            fingerprint = fingerprinter(job);
+            refused = default;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            fingerprint = null;
+            refused = JobOutcome<TResult>.Failed(key, new PermanentFailureException(
+                $"The Fingerprint function of deduplicator '{Name}' threw for key '{key}' ({ex.GetType().Name}: {ex.Message}); the job did not run.", ex), JobRole.None, 0);
+            _counters.Error();
+            _metrics.Completed(JobStatus.Failed);
+            _log.Write(static (logger, name, s) => Log.FingerprintFailed(logger, name, s.key, s.ex), (key, ex));
+            return false;
+        }
     }
 
     private async ValueTask<JobOutcome<TResult>> EnqueueWhenRoomAsync(JobWaiter<TJob, TResult> waiter, CancellationToken cancellationToken)
