@@ -8,4 +8,11 @@ namespace JobDedup.AspNetCore;
 /// <param name="StatusCode">The status code.</param>
 /// <param name="Headers">The kept headers, by name, each with its values.</param>
 /// <param name="Body">The body bytes; empty for a response without a body.</param>
-public sealed record IdempotentResponse(int StatusCode, IReadOnlyDictionary<string, string[]> Headers, byte[] Body);
+public sealed record IdempotentResponse(int StatusCode, IReadOnlyDictionary<string, string[]> Headers, byte[] Body)
+{
+    /// <summary>
+    /// Gets a value indicating whether the response is to be kept for the dedupe window (decided when it was captured,
+    /// by its status and size); the engine's retention classifier reads it. Not serialized.
+    /// </summary>
+    internal bool Keep { get; init; }
+}

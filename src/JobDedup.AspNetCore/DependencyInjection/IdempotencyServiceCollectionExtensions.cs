@@ -1,6 +1,8 @@
 using JobDedup;
 using JobDedup.AspNetCore;
 using JobDedup.AspNetCore.Execution;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -10,6 +12,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the option sets of idempotent HTTP endpoints and the deduplicators behind them.</summary>
 public static class IdempotencyServiceCollectionExtensions
 {
+    private const int MaxConcurrentRequests = 10_000;
+
     /// <summary>
     /// Registers the default option set of idempotent endpoints (<c>WithIdempotency()</c>, <c>[Idempotent]</c>) and
     /// its deduplicator, named <c>idempotency</c>. Responses are kept in memory unless the returned builder is given
@@ -47,6 +51,7 @@ public static class IdempotencyServiceCollectionExtensions
             .Configure(options => configure?.Invoke(options))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<IdempotencyOptions>>(new IdempotencyOptionsValidator(name));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, IdempotencyStartupCheck>());
 
         var builder = services.AddJobDedup<IdempotentRequest, IdempotentResponse>(deduplicatorName)
             .UseHandler(_ => IdempotentRequestHandler.Instance)
@@ -54,17 +59,21 @@ public static class IdempotencyServiceCollectionExtensions
             {
                 var http = provider.GetRequiredService<IOptionsMonitor<IdempotencyOptions>>().Get(name);
                 options.DedupeWindow = http.DedupeWindow;
+                // Requests with distinct keys must not queue behind each other: the web server bounds concurrency.
+                options.MaxConcurrentHandlers = MaxConcurrentRequests;
                 options.WhenKeyBusy = http.WhenInFlight == InFlightRepeat.Conflict ? BusyKeyMode.Reject : BusyKeyMode.Wait;
             });
 
         // What makes the engine fit HTTP, whatever else is configured: the endpoint runs once (no retry of a request),
-        // runs to its end when its client leaves (so that a retry finds its response), and requests are compared.
+        // runs to its end when its client leaves (so that a retry finds its response), requests are compared, and only
+        // the responses chosen when they were captured are kept (never a failure).
         services.PostConfigure<JobDedupOptions<IdempotentRequest>>(deduplicatorName, options =>
         {
             options.MaxRetryAttempts = 0;
             options.ResiliencePipeline = null;
             options.RunToCompletionWhenAbandoned = true;
             options.Fingerprint = static request => request.Fingerprint;
+            options.Retention = static outcome => outcome.Value is IdempotentResponse { Keep: true } ? outcome.DedupeWindow : null;
         });
 
         services.AddKeyedSingleton(name, static (provider, key) =>

@@ -81,27 +81,25 @@ internal sealed class IdempotentEndpoint
             return;
         }
 
-        var released = !guarded;
-        void Release()
+        Func<Task> answer;
+        try
         {
-            if (!released)
+            answer = await RunOrShareAsync(context, key, fingerprint, endpoint).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Before the answer is sent: a client that reads it and repeats at once must find the key free.
+            if (guarded)
             {
-                released = true;
                 _policy.InProgress.TryRemove(key, out _);
             }
         }
 
-        try
-        {
-            await RunOrShareAsync(context, key, fingerprint, endpoint, Release).ConfigureAwait(false);
-        }
-        finally
-        {
-            Release();
-        }
+        await answer().ConfigureAwait(false);
     }
 
-    private async Task RunOrShareAsync(HttpContext context, string key, string fingerprint, Func<Task> endpoint, Action release)
+    /// <summary>Hands the request to the engine; returns how to answer it once the key's run is over.</summary>
+    private async Task<Func<Task>> RunOrShareAsync(HttpContext context, string key, string fingerprint, Func<Task> endpoint)
     {
         var job = new IdempotentRequest(fingerprint, token => RunEndpointAsync(context, endpoint, token));
         JobOutcome<IdempotentResponse> outcome;
@@ -111,40 +109,19 @@ internal sealed class IdempotentEndpoint
         }
         catch (ObjectDisposedException ex)
         {
-            release();
             Log.Unavailable(_policy.Logger, Describe(context), JobStatus.Canceled, ex);
-            await UnavailableAsync(context, "The application is shutting down.").ConfigureAwait(false);
-            return;
+            return () => UnavailableAsync(context, "The application is shutting down.");
         }
 
-        if (!job.TryWithdraw())
+        if (job.TryWithdraw())
         {
-            // This request's endpoint ran, in this HttpContext: whatever the engine told this caller (it may have
-            // stopped waiting when its client left), the context is in use until the run ends.
-            IdempotentResponse own;
-            try
-            {
-                own = await job.Ended.ConfigureAwait(false);
-            }
-            catch (ResponseNotKeptException notKept) when (notKept.Response is not null)
-            {
-                own = notKept.Response;
-            }
-            finally
-            {
-                release();
-            }
-
-            if (!context.RequestAborted.IsCancellationRequested)
-            {
-                await ResponseWriter.WriteBodyAsync(context, own.Body).ConfigureAwait(false);
-            }
-
-            return;
+            return () => AnswerRepeatAsync(context, outcome);
         }
 
-        release();
-        await AnswerRepeatAsync(context, outcome).ConfigureAwait(false);
+        // This request's endpoint ran, in this HttpContext: whatever the engine told this caller (it may have stopped
+        // waiting when its client left), the context is in use until the run ends. Its failure goes to the pipeline.
+        var own = await job.Ended.ConfigureAwait(false);
+        return () => context.RequestAborted.IsCancellationRequested ? Task.CompletedTask : ResponseWriter.WriteBodyAsync(context, own.Body);
     }
 
     private async Task<IdempotentResponse> RunEndpointAsync(HttpContext context, Func<Task> endpoint, CancellationToken runToken)
@@ -166,31 +143,26 @@ internal sealed class IdempotentEndpoint
             capture.Dispose();
         }
 
-        var response = new IdempotentResponse(context.Response.StatusCode, KeptHeaders(context.Response), body);
-        if (NotKeptReason(context, response) is { } reason)
-        {
-            throw new ResponseNotKeptException(response, reason);
-        }
-
-        return response;
+        var status = context.Response.StatusCode;
+        return new IdempotentResponse(status, KeptHeaders(context.Response), body) { Keep = ShouldKeep(context, status, body.Length) };
     }
 
-    private string? NotKeptReason(HttpContext context, IdempotentResponse response)
+    /// <summary>Whether a response is kept: successes and the client errors the classifier keeps, within the size cap.</summary>
+    private bool ShouldKeep(HttpContext context, int status, long bytes)
     {
-        var status = response.StatusCode;
         if (status >= 500 || (status >= 400 && !_options.KeepClientError(status)))
         {
             Log.ResponseNotKept(_policy.Logger, Describe(context), status);
-            return status >= 500 ? "a server error is never kept" : "the client error is not kept";
+            return false;
         }
 
-        if (response.Body.Length > _options.MaxBodyBytes)
+        if (bytes > _options.MaxBodyBytes)
         {
-            Log.ResponseTooLarge(_policy.Logger, Describe(context), response.Body.Length, _options.MaxBodyBytes);
-            return $"its body is larger than {nameof(IdempotencyOptions.MaxBodyBytes)}";
+            Log.ResponseTooLarge(_policy.Logger, Describe(context), bytes, _options.MaxBodyBytes);
+            return false;
         }
 
-        return null;
+        return true;
     }
 
     private Dictionary<string, string[]> KeptHeaders(HttpResponse response)
@@ -209,12 +181,11 @@ internal sealed class IdempotentEndpoint
 
     private async Task AnswerRepeatAsync(HttpContext context, JobOutcome<IdempotentResponse> outcome)
     {
-        var action = OutcomeDecision.Decide(outcome.Status, outcome.Exception, _options.WhenInFlight, context.RequestAborted.IsCancellationRequested);
+        var action = OutcomeDecision.Decide(outcome.Status, _options.WhenInFlight, context.RequestAborted.IsCancellationRequested);
         switch (action)
         {
             case OutcomeAction.Replay:
-                var response = outcome.IsSucceeded ? outcome.Value! : ((ResponseNotKeptException)outcome.Exception!).Response!;
-                await ResponseWriter.ReplayAsync(context, response, _options.ReplayedHeader).ConfigureAwait(false);
+                await ResponseWriter.ReplayAsync(context, outcome.Value!, _options.ReplayedHeader).ConfigureAwait(false);
                 break;
             case OutcomeAction.RunFailed:
                 Log.SharedRunFailed(_policy.Logger, Describe(context), outcome.Exception);

@@ -3,7 +3,7 @@ namespace JobDedup.AspNetCore.Execution;
 /// <summary>What a request that did not run its endpoint sends back, by the engine's outcome.</summary>
 internal enum OutcomeAction
 {
-    /// <summary>The response of the run it shared (joined or replayed), marked as replayed.</summary>
+    /// <summary>The response of the run it shared (joined or replayed, kept or not), marked as replayed.</summary>
     Replay,
 
     /// <summary>500: the run it waited for threw.</summary>

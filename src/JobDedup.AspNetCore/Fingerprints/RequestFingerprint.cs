@@ -128,7 +128,7 @@ internal static class RequestFingerprint
 
                 var value = document.RootElement.GetProperty(name).GetRawText();
                 text.Append(' ').Append(escaped).Append('=')
-                    .Append(JobFingerprint.FromJson(Encoding.UTF8.GetBytes(value)).AsSpan(0, MemberDigestLength));
+                    .Append(JobFingerprint.FromJson(Encoding.UTF8.GetBytes(value).AsSpan()).AsSpan(0, MemberDigestLength));
                 listed++;
             }
 

@@ -23,7 +23,7 @@ internal static class IdempotencyKeys
                 return new KeyReading(KeyReadingKind.Refused, null, $"The {options.KeyHeader} header must be sent once, with one key.");
             }
 
-            key = values.Count == 1 ? values[0] : null;
+            key = values.Count == 1 ? Unquote(values[0]) : null;
         }
 
         if (string.IsNullOrEmpty(key))
@@ -50,6 +50,15 @@ internal static class IdempotencyKeys
 
         return new KeyReading(KeyReadingKind.Accepted, engineKey, null);
     }
+
+    /// <summary>
+    /// Reads the header's value as the IETF draft writes it, a structured-field string (<c>"8e03978e…"</c>), or bare as
+    /// most providers send it: the quotes are not part of the key.
+    /// </summary>
+    private static string? Unquote(string? value) =>
+        value is { Length: >= 2 } && value[0] == '"' && value[^1] == '"' && value.AsSpan(1, value.Length - 2).IndexOfAny('"', '\\') < 0
+            ? value[1..^1]
+            : value;
 
     /// <summary>The engine's key: <c>k:key</c> without a scope, <c>s{length}:{scope}:{key}</c> with one.</summary>
     public static string Compose(string scope, string key) =>

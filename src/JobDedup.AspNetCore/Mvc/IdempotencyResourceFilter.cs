@@ -11,8 +11,9 @@ internal sealed class IdempotencyResourceFilter(IdempotentAttribute attribute, I
 {
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
-        // With the attribute on the controller and on the action, only the closest one (the last) applies.
-        if (!ReferenceEquals(context.Filters.OfType<IdempotentAttribute>().LastOrDefault(), attribute))
+        // With the attribute on the controller and on the action, only the closest one (the action's) applies.
+        var closest = context.ActionDescriptor.FilterDescriptors.Where(d => d.Filter is IdempotentAttribute).MaxBy(d => d.Scope)?.Filter;
+        if (closest is not null && !ReferenceEquals(closest, attribute))
         {
             await next().ConfigureAwait(false);
             return;
