@@ -113,6 +113,7 @@ internal sealed class Dispatcher<TJob, TResult>
         while (true)
         {
             var owner = _table.Find(waiter.Key);
+            // A different request under the same key is refused before any duplicate policy applies.
             if (owner is JobFlight<TJob, TResult> held && RefusedAsConflict(held, waiter))
             {
                 return;

@@ -91,6 +91,7 @@ internal static class WorkerPipelines
             }
 
             ValidatePartitionLeases(problems, path, pipeline);
+            ValidateDuplicatePolicy(problems, path, pipeline);
 
             ValidateKey(problems, path, pipeline.Key);
             ValidateHandler(problems, path, pipeline.Handler);
@@ -148,7 +149,56 @@ internal static class WorkerPipelines
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
         WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
+        OnDuplicate = DuplicatePolicyOf(pipeline),
     };
+
+    /// <summary>The pipeline's duplicate policy; <c>Join</c> while its settings are invalid (they are reported by path).</summary>
+    private static DuplicatePolicy DuplicatePolicyOf(PipelineSettings pipeline) => pipeline.OnDuplicate switch
+    {
+        DuplicatePolicyKind.Reject => DuplicatePolicy.Reject,
+        DuplicatePolicyKind.Replace => DuplicatePolicy.Replace,
+        DuplicatePolicyKind.KeepLatest => DuplicatePolicy.KeepLatest,
+        DuplicatePolicyKind.Debounce when DebounceProblem(pipeline) is null =>
+            DuplicatePolicy.Debounce(pipeline.DebounceDelay!.Value, pipeline.DebounceMaxWait!.Value),
+        _ => DuplicatePolicy.Join,
+    };
+
+    /// <summary>Says what is wrong with the debounce settings of a pipeline that debounces, or null.</summary>
+    private static string? DebounceProblem(PipelineSettings pipeline) => (pipeline.DebounceDelay, pipeline.DebounceMaxWait) switch
+    {
+        (null, _) => "DebounceDelay must be set when OnDuplicate is Debounce (how long the key must be quiet, e.g. 00:00:05).",
+        (var delay, _) when delay <= TimeSpan.Zero => $"DebounceDelay must be greater than zero, not {delay}.",
+        (_, null) => "DebounceMaxWait must be set when OnDuplicate is Debounce (the longest wait after the first message, e.g. 00:01:00).",
+        (var delay, var maxWait) when maxWait < delay || maxWait > TimeSpan.FromDays(1) =>
+            $"DebounceMaxWait must be at least DebounceDelay ({delay}) and at most 1 day, not {maxWait}.",
+        _ => null,
+    };
+
+    private static void ValidateDuplicatePolicy(List<string> problems, string path, PipelineSettings pipeline)
+    {
+        if (pipeline.OnDuplicate == DuplicatePolicyKind.Debounce)
+        {
+            if (DebounceProblem(pipeline) is { } problem)
+            {
+                problems.Add($"{path}:{problem}");
+            }
+
+            return;
+        }
+
+        if (!Enum.IsDefined(pipeline.OnDuplicate) || pipeline.OnDuplicate == DuplicatePolicyKind.Throttle)
+        {
+            problems.Add($"{path}:OnDuplicate must be Join, Reject, Replace, KeepLatest or Debounce, not {pipeline.OnDuplicate}.");
+        }
+
+        foreach (var (name, value) in new[] { ("DebounceDelay", pipeline.DebounceDelay), ("DebounceMaxWait", pipeline.DebounceMaxWait) })
+        {
+            if (value is not null)
+            {
+                problems.Add($"{path}:{name} is set, but OnDuplicate is {pipeline.OnDuplicate}: it applies only when OnDuplicate is Debounce.");
+            }
+        }
+    }
 
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
     {
@@ -350,6 +400,7 @@ internal static class WorkerPipelines
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.WhenKeyBusy = from.WhenKeyBusy;
+        to.OnDuplicate = from.OnDuplicate;
     }
 
     private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)

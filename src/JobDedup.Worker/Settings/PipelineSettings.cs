@@ -18,6 +18,27 @@ public sealed class PipelineSettings
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Gets or sets what happens to a message whose key is already in flight: <c>Join</c> (it shares the run),
+    /// <c>Reject</c> (it is parked and comes back later), <c>Replace</c> (its body replaces that of a run not started
+    /// yet), <c>KeepLatest</c> (one more run after the current one, with the latest body) or <c>Debounce</c> (the run
+    /// starts once the key was quiet for <see cref="DebounceDelay"/>, at most <see cref="DebounceMaxWait"/> after the
+    /// first message). See docs/engine.md, "What happens to a duplicate".
+    /// </summary>
+    /// <value>The default is <c>Join</c>.</value>
+    public DuplicatePolicyKind OnDuplicate { get; set; } = DuplicatePolicyKind.Join;
+
+    /// <summary>Gets or sets, for <c>OnDuplicate: Debounce</c>, how long the key must be quiet before its run starts. Required there.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public TimeSpan? DebounceDelay { get; set; }
+
+    /// <summary>
+    /// Gets or sets, for <c>OnDuplicate: Debounce</c>, the longest a run waits after its first message: at least
+    /// <see cref="DebounceDelay"/>, at most 1 day. Required there.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public TimeSpan? DebounceMaxWait { get; set; }
+
+    /// <summary>
     /// Gets or sets a PostgreSQL connection string to keep the dedupe window in, shared by every worker on that
     /// database and kept across restarts (see docs/postgresql.md). Needs a <see cref="DedupeWindow"/>. A message whose
     /// key another worker is running is parked and comes back later, to be answered from the window.
