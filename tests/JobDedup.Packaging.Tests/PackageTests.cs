@@ -22,6 +22,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
     [InlineData("JobDedup.RabbitMq")]
     [InlineData("JobDedup.PostgreSql")]
     [InlineData("JobDedup.Redis")]
+    [InlineData("JobDedup.AspNetCore")]
     [InlineData("JobDedup.Worker")]
     public void EachPackage_CarriesItsMetadataLicenceReadmeAndSourceLinkedDocs(string id)
     {

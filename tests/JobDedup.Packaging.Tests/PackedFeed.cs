@@ -11,7 +11,7 @@ namespace JobDedup.Packaging.Tests;
 /// </summary>
 public sealed class PackedFeed : IAsyncLifetime
 {
-    public static readonly string[] Libraries = ["JobDedup.Core", "JobDedup.RabbitMq", "JobDedup.PostgreSql", "JobDedup.Redis"];
+    public static readonly string[] Libraries = ["JobDedup.Core", "JobDedup.RabbitMq", "JobDedup.PostgreSql", "JobDedup.Redis", "JobDedup.AspNetCore"];
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), $"jobdedup-packaging-{Guid.NewGuid():N}");
 

@@ -104,6 +104,8 @@ internal static class WorkerPipelines
     /// <summary>Registers every pipeline: a deduplicator named after it, its handler, and its consumer.</summary>
     public static void Register(IServiceCollection services, WorkerSettings settings)
     {
+        // One broker for every pipeline: the consumers take JobDedup:RabbitMq:Uri from the shared broker settings.
+        services.AddJobDedupRabbitMq(o => o.ConnectionUri = settings.RabbitMq.Uri);
         foreach (var (name, pipeline) in settings.Pipelines)
         {
             var dedup = Dedup(name, pipeline);
@@ -144,6 +146,10 @@ internal static class WorkerPipelines
         DedupeWindow = pipeline.DedupeWindow,
         ClaimLease = pipeline.ClaimLease,
         ClaimRenewInterval = pipeline.ClaimRenewInterval,
+        StoreFailureRatio = pipeline.StoreFailureRatio,
+        StoreMinimumThroughput = pipeline.StoreMinimumThroughput,
+        StoreSamplingDuration = pipeline.StoreSamplingDuration,
+        StoreBreakDuration = pipeline.StoreBreakDuration,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
 
@@ -204,6 +210,7 @@ internal static class WorkerPipelines
     {
         var options = new RabbitMqConsumerOptions<RabbitMqMessage, byte[]>
         {
+            // Checked here as the consumer sees it; registered once, as the shared broker settings (see Register).
             ConnectionUri = broker.Uri,
             ConnectionName = broker.ConnectionName ?? $"jobdedup-worker:{name}",
             Queue = pipeline.Queue,
@@ -223,6 +230,20 @@ internal static class WorkerPipelines
         }
 
         return options;
+    }
+
+    /// <summary>Tells whether a failed start is the broker refusing the user name or password of the broker address.</summary>
+    public static bool IsCredentialsRefused(Exception exception)
+    {
+        for (Exception? ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is RabbitMQ.Client.Exceptions.AuthenticationFailureException or RabbitMQ.Client.Exceptions.PossibleAuthenticationFailureException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>How a pipeline's messages are keyed; the dead-letter tool keys them the same way.</summary>
@@ -397,6 +418,10 @@ internal static class WorkerPipelines
         to.DedupeWindow = from.DedupeWindow;
         to.ClaimLease = from.ClaimLease;
         to.ClaimRenewInterval = from.ClaimRenewInterval;
+        to.StoreFailureRatio = from.StoreFailureRatio;
+        to.StoreMinimumThroughput = from.StoreMinimumThroughput;
+        to.StoreSamplingDuration = from.StoreSamplingDuration;
+        to.StoreBreakDuration = from.StoreBreakDuration;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.WhenKeyBusy = from.WhenKeyBusy;
@@ -405,7 +430,6 @@ internal static class WorkerPipelines
 
     private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)
     {
-        to.ConnectionUri = from.ConnectionUri;
         to.ConnectionName = from.ConnectionName;
         to.Queue = from.Queue;
         to.Prefetch = from.Prefetch;

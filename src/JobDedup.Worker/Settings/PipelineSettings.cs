@@ -72,6 +72,29 @@ public sealed class PipelineSettings
     /// <value>The default is <see langword="null"/>: a third of <see cref="ClaimLease"/>.</value>
     public TimeSpan? ClaimRenewInterval { get; set; }
 
+    /// <summary>
+    /// Gets or sets the share of calls to the outcome store (<see cref="PostgreSql"/> or <see cref="Redis"/>) that must
+    /// fail within <see cref="StoreSamplingDuration"/> for the pipeline to pause its calls to the store and its intake.
+    /// More than 0 and at most 1.
+    /// </summary>
+    /// <value>The default is 0.5.</value>
+    public double StoreFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets how many outcome-store calls must be made within <see cref="StoreSamplingDuration"/> before their failures can pause the store. At least 2.</summary>
+    /// <value>The default is 5.</value>
+    public int StoreMinimumThroughput { get; set; } = 5;
+
+    /// <summary>Gets or sets the span of time over which outcome-store failures are counted. Between 500 milliseconds and 1 day.</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan StoreSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long calls to the outcome store stay paused once its failures passed
+    /// <see cref="StoreFailureRatio"/>; then one trial call tests it. Between 500 milliseconds and 1 day.
+    /// </summary>
+    /// <value>The default is 5 seconds.</value>
+    public TimeSpan StoreBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Gets a value indicating whether the window is kept in a store every worker shares.</summary>
     internal bool HasSharedStore => PostgreSql is not null || Redis is not null;
 

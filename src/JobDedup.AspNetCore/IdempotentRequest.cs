@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using JobDedup.AspNetCore.Execution;
+
+namespace JobDedup.AspNetCore;
+
+/// <summary>
+/// One HTTP request as a job of the deduplicator that <c>AddIdempotency</c> registers. It carries the request's
+/// fingerprint and a way to run its endpoint in the request's own HttpContext; nothing of it is stored.
+/// </summary>
+public sealed class IdempotentRequest
+{
+    private readonly Func<CancellationToken, Task<IdempotentResponse>> _run;
+    private readonly ExecutionContext? _executionContext;
+    private readonly TaskCompletionSource<IdempotentResponse> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _state = (int)RunState.Pending;
+
+    internal IdempotentRequest(string fingerprint, Func<CancellationToken, Task<IdempotentResponse>> run)
+    {
+        Fingerprint = fingerprint;
+        _run = run;
+        // The endpoint runs on the engine's thread; it must see the request's ambient state (the HttpContext accessor,
+        // the current activity, logging scopes) as if it ran in the request's own flow.
+        _executionContext = ExecutionContext.Capture();
+    }
+
+    /// <summary>Gets the request's fingerprint: its method, path and body (JSON in canonical form).</summary>
+    internal string Fingerprint { get; }
+
+    /// <summary>Gets where the run stands.</summary>
+    internal RunState State => (RunState)Volatile.Read(ref _state);
+
+    /// <summary>Gets the run's end: the captured response, or the endpoint's exception.</summary>
+    internal Task<IdempotentResponse> Ended => _ended.Task;
+
+    /// <summary>Withdraws a job that has not started; fails when it is running or ran (its caller must wait for it).</summary>
+    /// <returns><see langword="true"/> when the job will never run.</returns>
+    internal bool TryWithdraw()
+    {
+        var withdrawn = Interlocked.CompareExchange(ref _state, (int)RunState.Withdrawn, (int)RunState.Pending) == (int)RunState.Pending;
+        AssertInvariants();
+        return withdrawn || State == RunState.Withdrawn;
+    }
+
+    /// <summary>Runs the endpoint once, unless the request was withdrawn.</summary>
+    /// <exception cref="OperationCanceledException">The request left before its turn came.</exception>
+    internal async Task<IdempotentResponse> RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)RunState.Running, (int)RunState.Pending) != (int)RunState.Pending)
+        {
+            throw new OperationCanceledException("The request left before its endpoint started, so it was not run.");
+        }
+
+        AssertInvariants();
+        try
+        {
+            Task<IdempotentResponse>? task = null;
+            if (_executionContext is null)
+            {
+                task = _run(cancellationToken);
+            }
+            else
+            {
+                ExecutionContext.Run(_executionContext, _ => task = _run(cancellationToken), null);
+            }
+
+            var response = await task!.ConfigureAwait(false);
+            End();
+            _ended.TrySetResult(response);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            End();
+            _ended.TrySetException(ex);
+            throw;
+        }
+    }
+
+    private void End()
+    {
+        Volatile.Write(ref _state, (int)RunState.Ran);
+        AssertInvariants();
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        var state = State;
+        Debug.Assert(Enum.IsDefined(state), $"Unknown run state {state}.");
+        Debug.Assert(state == RunState.Ran || !_ended.Task.IsCompleted, $"The run ended while {state}.");
+    }
+}
