@@ -61,4 +61,11 @@ public static class DeadLetterReasons
     /// its first delivery without any retry.
     /// </summary>
     public const string PermanentFailure = "permanent-failure";
+
+    /// <summary>
+    /// The key was already in flight, or kept in the dedupe window, with a different payload fingerprint (the
+    /// deduplicator's Fingerprint): the message is a different job under a key already used, so it was dead-lettered at
+    /// once, without running the handler, and never requeued.
+    /// </summary>
+    public const string PayloadMismatch = "payload-mismatch";
 }

@@ -141,6 +141,7 @@ internal static class WorkerPipelines
         RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
         AttemptTimeout = pipeline.AttemptTimeout,
         DedupeWindow = pipeline.DedupeWindow,
+        Fingerprint = FingerprintOf(pipeline.Fingerprint),
         ClaimLease = pipeline.ClaimLease,
         ClaimRenewInterval = pipeline.ClaimRenewInterval,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
@@ -148,6 +149,14 @@ internal static class WorkerPipelines
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
         WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
+    };
+
+    /// <summary>How a pipeline's messages are fingerprinted: by their body's bytes, by their body as canonical JSON, or not at all.</summary>
+    internal static Func<RabbitMqMessage, string>? FingerprintOf(PayloadFingerprint fingerprint) => fingerprint switch
+    {
+        PayloadFingerprint.Body => static message => JobFingerprint.FromBytes(message.Body.Span),
+        PayloadFingerprint.Json => static message => JobFingerprint.FromJson(message.Body.Span),
+        _ => null,
     };
 
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
@@ -345,6 +354,7 @@ internal static class WorkerPipelines
         to.RetryMaxDelay = from.RetryMaxDelay;
         to.AttemptTimeout = from.AttemptTimeout;
         to.DedupeWindow = from.DedupeWindow;
+        to.Fingerprint = from.Fingerprint;
         to.ClaimLease = from.ClaimLease;
         to.ClaimRenewInterval = from.ClaimRenewInterval;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
