@@ -119,22 +119,11 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
             CREATE SCHEMA "{schema.Name}";
             CREATE SEQUENCE {sequence} AS bigint;
             CREATE TABLE {table} (
-                scope            text        NOT NULL,
-                key              text        NOT NULL,
-                status           text        NOT NULL CHECK (status IN ('claimed', 'completed')),
-                owner            text,
-                lease_expires_at timestamptz,
-                fencing_token    bigint      NOT NULL,
-                outcome          bytea,
-                attempts         integer     NOT NULL DEFAULT 0,
-                completed_at     timestamptz,
-                expires_at       timestamptz NOT NULL,
+                {VersionOneColumns},
                 PRIMARY KEY (scope, key)
             );
             CREATE INDEX "{schema.Table}_expires_at" ON {table} (expires_at);
-            CREATE TABLE "{schema.Name}".jobdedup_schema_versions (
-                table_name text NOT NULL, version integer NOT NULL, description text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, version));
+            {VersionTable(schema)}
             INSERT INTO "{schema.Name}".jobdedup_schema_versions (table_name, version, description)
                  VALUES ('{schema.Table}', 1, 'outcome table, fencing sequence and expiry index');
             INSERT INTO {table} (scope, key, status, owner, lease_expires_at, fencing_token, outcome, attempts, completed_at, expires_at) VALUES
@@ -181,25 +170,14 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
             CREATE SEQUENCE {sequence} AS bigint;
             CREATE SEQUENCE {instances} AS integer MINVALUE 1 CYCLE;
             CREATE TABLE {table} (
-                scope            text        NOT NULL,
-                key              text        NOT NULL,
-                status           text        NOT NULL CHECK (status IN ('claimed', 'completed')),
-                owner            text,
-                lease_expires_at timestamptz,
-                fencing_token    bigint      NOT NULL,
-                outcome          bytea,
-                attempts         integer     NOT NULL DEFAULT 0,
-                completed_at     timestamptz,
-                expires_at       timestamptz NOT NULL,
+                {VersionOneColumns},
                 key_digest       bytea       NOT NULL,
                 owner_instance   integer,
                 taken_over_from  text,
                 CONSTRAINT "{schema.Table}_pkey" PRIMARY KEY (scope, key_digest)
             );
             CREATE INDEX "{schema.Table}_expires_at" ON {table} (expires_at);
-            CREATE TABLE "{schema.Name}".jobdedup_schema_versions (
-                table_name text NOT NULL, version integer NOT NULL, description text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, version));
+            {VersionTable(schema)}
             INSERT INTO "{schema.Name}".jobdedup_schema_versions (table_name, version, description) VALUES
                 ('{schema.Table}', 1, 'outcome table, fencing sequence and expiry index'),
                 ('{schema.Table}', 2, 'rows keyed by the SHA-256 of the key'),
@@ -244,6 +222,27 @@ public sealed class MigrationTests(PostgreSqlDatabase database) : IClassFixture<
 
         Assert.Equal(1L, await schema.CountAsync("outcome IS NULL AND fingerprint = 'fp' AND failure_type = 'System.Exception' AND failure_message = 'boom'"));
     }
+
+    /// <summary>The columns of the outcome table as version 1 created them; the later versions add to them.</summary>
+    private const string VersionOneColumns = """
+        scope            text        NOT NULL,
+        key              text        NOT NULL,
+        status           text        NOT NULL CHECK (status IN ('claimed', 'completed')),
+        owner            text,
+        lease_expires_at timestamptz,
+        fencing_token    bigint      NOT NULL,
+        outcome          bytea,
+        attempts         integer     NOT NULL DEFAULT 0,
+        completed_at     timestamptz,
+        expires_at       timestamptz NOT NULL
+        """;
+
+    /// <summary>The version table, as every version created it.</summary>
+    private static string VersionTable(TestSchema schema) => $"""
+        CREATE TABLE "{schema.Name}".jobdedup_schema_versions (
+            table_name text NOT NULL, version integer NOT NULL, description text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, version));
+        """;
 
     private static Task<long> VersionsAsync(TestSchema schema, string table) =>
         schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".jobdedup_schema_versions WHERE table_name = '{table}'");
