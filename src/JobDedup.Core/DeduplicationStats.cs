@@ -17,6 +17,13 @@ public readonly record struct DeduplicationStats(
     int Active,
     int Queued)
 {
+    /// <summary>
+    /// Gets how many callers were refused as <see cref="JobStatus.Conflict"/>: their key was in flight or kept with a
+    /// different payload fingerprint (see <see cref="JobDedupOptions{TJob}.Fingerprint"/>).
+    /// </summary>
+    /// <value>0 for a <see cref="SharedCall{TKey, TResult}"/>, which compares no payloads.</value>
+    public long Conflicts { get; init; }
+
     /// <summary>Gets the share of callers that did not cause a handler run: hits / (hits + misses), or 0 with no traffic.</summary>
     public double HitRate => Hits + Misses == 0 ? 0 : (double)Hits / (Hits + Misses);
 }

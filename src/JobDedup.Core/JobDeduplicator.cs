@@ -75,13 +75,14 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), _options.Name);
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, _options.WhenKeyBusy, time);
-        if (_options.DedupeWindow > TimeSpan.Zero)
+        var retention = new RetentionPolicy(_options.DedupeWindow, _options.Retention, _options.OnDuplicate);
+        if (retention.KeepsAny)
         {
             var store = outcomeStore is null ? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time) : Guard(outcomeStore, time);
-            _window = new DedupeWindow<TResult>(store, _table, _options.DedupeWindow, time, _log);
+            _window = new DedupeWindow<TResult>(store, _table, retention, time, _log);
             if (_window.Claims is not null)
             {
-                _pending = new PendingCompletions<TResult>(claimSettings, _options.DedupeWindow, _options.StoreBreakDuration, _log);
+                _pending = new PendingCompletions<TResult>(claimSettings, _options.StoreBreakDuration, _log);
             }
         }
 
@@ -319,7 +320,13 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             return new(JobOutcome<TResult>.Canceled(key, new OperationCanceledException(cancellationToken), JobRole.None, 0));
         }
 
-        var waiter = new JobWaiter<TJob, TResult>(key, job);
+        string? fingerprint = null;
+        if (_options.Fingerprint is { } fingerprinter && !TryFingerprint(fingerprinter, key, job, out fingerprint, out var refused))
+        {
+            return new(refused);
+        }
+
+        var waiter = new JobWaiter<TJob, TResult>(key, job) { Fingerprint = fingerprint };
         waiter.RegisterCancellation(cancellationToken);
         if (_queue.Writer.TryWrite(waiter))
         {
@@ -341,6 +348,27 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         }
 
         return EnqueueWhenRoomAsync(waiter, cancellationToken);
+    }
+
+    /// <summary>Computes a job's payload fingerprint, once, on the caller's thread; a function that throws fails the job without running it.</summary>
+    private bool TryFingerprint(Func<TJob, string> fingerprinter, string key, TJob job, out string? fingerprint, out JobOutcome<TResult> refused)
+    {
+        try
+        {
+            fingerprint = fingerprinter(job);
+            refused = default;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            fingerprint = null;
+            refused = JobOutcome<TResult>.Failed(key, new PermanentFailureException(
+                $"The Fingerprint function of deduplicator '{Name}' threw for key '{key}' ({ex.GetType().Name}: {ex.Message}); the job did not run.", ex), JobRole.None, 0);
+            _counters.Error();
+            _metrics.Completed(JobStatus.Failed);
+            _log.Write(static (logger, name, s) => Log.FingerprintFailed(logger, name, s.key, s.ex), (key, ex));
+            return false;
+        }
     }
 
     private async ValueTask<JobOutcome<TResult>> EnqueueWhenRoomAsync(JobWaiter<TJob, TResult> waiter, CancellationToken cancellationToken)

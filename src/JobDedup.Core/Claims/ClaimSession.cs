@@ -7,7 +7,8 @@ namespace JobDedup.Claims;
 /// <summary>
 /// One flight's claim on its key in a claiming (durable) store: claimed before the handler runs, its lease renewed
 /// from the grant until it is completed or released, and completed only under its fencing token, so a stale owner
-/// can never overwrite a newer one. Failures release the claim; they are never kept. A claim lost while the handler
+/// can never overwrite a newer one. An outcome the retention policy does not keep (by default, every failure)
+/// releases the claim; a kept one, success or failure, completes it. A claim lost while the handler
 /// runs (the store says another claim holds the key, or renewals failed until the lease lapsed) fires
 /// <see cref="LostToken"/>, which the handler's token is linked to, and its outcome is not kept.
 /// </summary>
@@ -53,15 +54,20 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
     public ClaimSessionState State => (ClaimSessionState)Volatile.Read(ref _state);
 
     /// <summary>
-    /// Claims the key. Another instance's live claim is waited out (its outcome shared once it lands) or refused, as
-    /// the settings say.
+    /// Claims the key, with the claimant's payload fingerprint. Another instance's live claim made with a different
+    /// fingerprint is a conflict at once; otherwise it is waited out (its outcome shared once it lands) or refused,
+    /// as the settings say.
     /// </summary>
-    /// <returns>The granted claim; or the kept outcome (replay); or neither when refused (the rejection message is set).</returns>
+    /// <returns>
+    /// The granted claim; or the kept outcome (replay, or a conflict the caller finds by its fingerprint); or the
+    /// holder's differing fingerprint; or none of these when refused (the rejection message is set).
+    /// </returns>
     public static async Task<ClaimResult<TResult>> AcquireAsync(
         IClaimingOutcomeStore<TResult> store,
         ClaimSettings settings,
         EngineLog log,
         string key,
+        string? fingerprint,
         CancellationToken cancellationToken)
     {
         while (true)
@@ -70,7 +76,7 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
             var requestedAt = settings.TimeProvider.GetTimestamp();
 
             // Not canceled half-way: a claim the store granted must be known here, so that it can be released.
-            var claim = await store.TryClaimAsync(log.Name, key, settings.Owner, null, settings.Lease, CancellationToken.None).ConfigureAwait(false);
+            var claim = await store.TryClaimAsync(log.Name, key, settings.Owner, fingerprint, settings.Lease, CancellationToken.None).ConfigureAwait(false);
             switch (claim.State)
             {
                 case ClaimState.Claimed when cancellationToken.IsCancellationRequested:
@@ -91,6 +97,12 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
                     return new ClaimResult<TResult>(null, claim.Outcome, null);
 
                 default:
+                    if (FingerprintCheck.Conflicts(fingerprint, claim.Fingerprint))
+                    {
+                        // Another instance runs a different request under this key: neither waited for nor shared.
+                        return new ClaimResult<TResult>(null, null, null, claim.Fingerprint);
+                    }
+
                     if (settings.WhenKeyBusy == BusyKeyMode.Reject)
                     {
                         return new ClaimResult<TResult>(null, null,
@@ -108,7 +120,7 @@ internal sealed class ClaimSession<TResult> : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the renewal and completes the claim with a successful outcome, fenced by its token. Never throws.</summary>
+    /// <summary>Stops the renewal and completes the claim with the outcome to keep, fenced by its token. Never throws.</summary>
     /// <returns>
     /// <see cref="ClaimCompletion.Refused"/> when a newer claim owns the key; <see cref="ClaimCompletion.Failed"/> when
     /// the store failed, after which <see cref="TryCompleteAgainAsync"/> may try again while the claim holds.

@@ -5,7 +5,7 @@ using JobDedup.Telemetry;
 namespace JobDedup.Claims;
 
 /// <summary>
-/// Successful outcomes whose completion the claiming store did not take (it failed or was down). Each is kept here,
+/// Kept outcomes (successes, and failures the retention policy keeps) whose completion the claiming store did not take (it failed or was down). Each is kept here,
 /// so that duplicates arriving in this process get it instead of running the key again, while its completion is
 /// tried again with backoff, fenced by its claim, and its lease renewed meanwhile. It leaves when the outcome is in
 /// the store, when the store refuses it (a newer claim owns the key), when the key is forgotten, when the dedupe
@@ -20,15 +20,13 @@ internal sealed class PendingCompletions<TResult> : IDisposable
 
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly ClaimSettings _settings;
-    private readonly TimeSpan _retention;
     private readonly TimeSpan _longestDelay;
     private readonly EngineLog _log;
     private readonly CancellationTokenSource _stopping = new();
 
-    public PendingCompletions(ClaimSettings settings, TimeSpan retention, TimeSpan longestDelay, EngineLog log)
+    public PendingCompletions(ClaimSettings settings, TimeSpan longestDelay, EngineLog log)
     {
         _settings = settings;
-        _retention = retention;
         _longestDelay = longestDelay < FirstDelay ? FirstDelay : longestDelay;
         _log = log;
     }
@@ -39,9 +37,12 @@ internal sealed class PendingCompletions<TResult> : IDisposable
     public StoredOutcome<TResult>? TryGet(string key) => _pending.TryGetValue(key, out var pending) ? pending.Outcome : null;
 
     /// <summary>Keeps an outcome whose first completion failed, and starts trying it again. Call before delivering the outcome.</summary>
-    public void Keep(ClaimSession<TResult> claim, StoredOutcome<TResult> outcome)
+    /// <param name="claim">The claim the outcome completes.</param>
+    /// <param name="outcome">The outcome.</param>
+    /// <param name="retention">How long the window keeps it; it is tried no longer than that.</param>
+    public void Keep(ClaimSession<TResult> claim, StoredOutcome<TResult> outcome, TimeSpan retention)
     {
-        var pending = new Pending(claim, outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+        var pending = new Pending(claim, outcome, retention, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
         _pending[claim.Key] = pending;
         _log.Write(static (logger, name, key) => Log.OutcomeKeptLocally(logger, name, key), claim.Key);
         pending.Retrying = RetryAsync(pending);
@@ -123,14 +124,14 @@ internal sealed class PendingCompletions<TResult> : IDisposable
 
         // The lease was last renewed at most one renewal interval ago: renew at the first failed retry.
         var renewedAt = time.GetUtcNow() - _settings.RenewInterval;
-        var endsAt = pending.Outcome.CompletedAt + _retention;
+        var endsAt = pending.Outcome.CompletedAt + pending.Retention;
         try
         {
             while (true)
             {
                 await Task.Delay(delay, time, token).ConfigureAwait(false);
                 tries++;
-                var result = await claim.TryCompleteAgainAsync(pending.Outcome, _retention, token).ConfigureAwait(false);
+                var result = await claim.TryCompleteAgainAsync(pending.Outcome, pending.Retention, token).ConfigureAwait(false);
                 if (result == ClaimCompletion.Completed)
                 {
                     _log.Write(static (logger, name, s) => Log.OutcomeMadeDurable(logger, name, s.Key, s.tries), (claim.Key, tries));
@@ -194,11 +195,13 @@ internal sealed class PendingCompletions<TResult> : IDisposable
         pending.Stop();
     }
 
-    private sealed class Pending(ClaimSession<TResult> claim, StoredOutcome<TResult> outcome, CancellationTokenSource stop)
+    private sealed class Pending(ClaimSession<TResult> claim, StoredOutcome<TResult> outcome, TimeSpan retention, CancellationTokenSource stop)
     {
         public ClaimSession<TResult> Claim { get; } = claim;
 
         public StoredOutcome<TResult> Outcome { get; } = outcome;
+
+        public TimeSpan Retention { get; } = retention;
 
         public CancellationToken Token { get; } = stop.Token;
 

@@ -1,9 +1,233 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
 namespace JobDedup;
 
-/// <summary>Writes a JSON document in the canonical form of RFC 8785.</summary>
+/// <summary>
+/// Writes a JSON document in the canonical form of RFC 8785 (the JSON Canonicalization Scheme): object members sorted
+/// by the UTF-16 code units of their names, no white space, strings with only the escapes the scheme allows, and
+/// numbers in the shortest form that reads back as the same IEEE 754 double, spelled as ECMAScript spells them.
+/// </summary>
+/// <remarks>
+/// A document the scheme cannot represent is refused with a <see cref="JsonException"/>: a duplicate member name, a
+/// number outside the range of a double, a string holding an unpaired surrogate, or text that is not JSON.
+/// </remarks>
 internal static class CanonicalJson
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Returns the canonical form of a UTF-8 JSON document.</summary>
-    public static byte[] Canonicalize(ReadOnlySpan<byte> json) =>
-        throw new NotImplementedException("Canonical JSON is not built yet.");
+    /// <param name="json">The document.</param>
+    /// <returns>The canonical form, as UTF-8.</returns>
+    /// <exception cref="JsonException">The document is not JSON, or the scheme cannot represent it.</exception>
+    public static byte[] Canonicalize(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json.ToArray());
+            var text = new StringBuilder(json.Length);
+            Write(document.RootElement, text);
+            return StrictUtf8.GetBytes(text.ToString());
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A string that does not decode to valid UTF-16 (an unpaired surrogate escape, say).
+            throw new JsonException($"The JSON document has no canonical form: {ex.Message}", ex);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new JsonException("The JSON document has no canonical form: a string holds an unpaired surrogate.", ex);
+        }
+    }
+
+    /// <summary>Spells a number as ECMAScript's <c>Number.prototype.toString</c> does, which RFC 8785 adopts.</summary>
+    /// <param name="value">The number; finite.</param>
+    /// <returns>The spelling.</returns>
+    /// <exception cref="JsonException"><paramref name="value"/> is not finite.</exception>
+    public static string FormatNumber(double value)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new JsonException($"The number {value.ToString(CultureInfo.InvariantCulture)} has no JSON form.");
+        }
+
+        if (value == 0)
+        {
+            return "0"; // and -0 too
+        }
+
+        var (digits, point) = ShortestDigits(Math.Abs(value));
+        var sign = value < 0 ? "-" : string.Empty;
+        var count = digits.Length;
+        if (count <= point && point <= 21)
+        {
+            return sign + digits + new string('0', point - count);
+        }
+
+        if (point is > 0 and <= 21)
+        {
+            return sign + digits[..point] + "." + digits[point..];
+        }
+
+        if (point is > -6 and <= 0)
+        {
+            return sign + "0." + new string('0', -point) + digits;
+        }
+
+        var exponent = point - 1;
+        var mantissa = count == 1 ? digits : digits[..1] + "." + digits[1..];
+        return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + Math.Abs(exponent).ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The shortest digits that read back as <paramref name="value"/>, without leading or trailing zeros, and where the
+    /// decimal point goes: the value is 0.<c>digits</c> × 10^<c>point</c>.
+    /// </summary>
+    private static (string Digits, int Point) ShortestDigits(double value)
+    {
+        // "R" gives the shortest round-trip digits, as "1.2345E+21", "0.0001" or "123".
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        var exponentAt = text.IndexOfAny(['E', 'e']);
+        var exponent = exponentAt < 0 ? 0 : int.Parse(text.AsSpan(exponentAt + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var mantissa = exponentAt < 0 ? text : text[..exponentAt];
+        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        var whole = dot < 0 ? mantissa : mantissa[..dot];
+        var digits = dot < 0 ? mantissa : whole + mantissa[(dot + 1)..];
+        var point = whole.Length + exponent;
+
+        var leading = 0;
+        while (leading < digits.Length - 1 && digits[leading] == '0')
+        {
+            leading++;
+        }
+
+        digits = digits[leading..].TrimEnd('0');
+        return (digits, point - leading);
+    }
+
+    private static void Write(JsonElement element, StringBuilder text)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                WriteObject(element, text);
+                break;
+            case JsonValueKind.Array:
+                text.Append('[');
+                var first = true;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (!first)
+                    {
+                        text.Append(',');
+                    }
+
+                    first = false;
+                    Write(item, text);
+                }
+
+                text.Append(']');
+                break;
+            case JsonValueKind.String:
+                WriteString(element.GetString()!, text);
+                break;
+            case JsonValueKind.Number:
+                text.Append(FormatNumber(ReadNumber(element)));
+                break;
+            case JsonValueKind.True:
+                text.Append("true");
+                break;
+            case JsonValueKind.False:
+                text.Append("false");
+                break;
+            default:
+                text.Append("null");
+                break;
+        }
+    }
+
+    private static void WriteObject(JsonElement element, StringBuilder text)
+    {
+        var members = new List<(string Name, JsonElement Value)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!names.Add(property.Name))
+            {
+                throw new JsonException($"The JSON document has no canonical form: member name \"{property.Name}\" appears twice in one object.");
+            }
+
+            members.Add((property.Name, property.Value));
+        }
+
+        // Ordinal order on .NET strings is the order of their UTF-16 code units, as the scheme asks.
+        members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        text.Append('{');
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(',');
+            }
+
+            WriteString(members[i].Name, text);
+            text.Append(':');
+            Write(members[i].Value, text);
+        }
+
+        text.Append('}');
+    }
+
+    private static double ReadNumber(JsonElement element)
+    {
+        var raw = element.GetRawText();
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        {
+            throw new JsonException($"The JSON document has no canonical form: the number {raw} is outside the range of a double.");
+        }
+
+        return value;
+    }
+
+    /// <summary>Writes a string with the escapes of the scheme: the two-character forms where JSON has them, \u00xx for other controls, nothing else escaped.</summary>
+    private static void WriteString(string value, StringBuilder text)
+    {
+        text.Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"':
+                    text.Append("\\\"");
+                    break;
+                case '\\':
+                    text.Append("\\\\");
+                    break;
+                case '\b':
+                    text.Append("\\b");
+                    break;
+                case '\f':
+                    text.Append("\\f");
+                    break;
+                case '\n':
+                    text.Append("\\n");
+                    break;
+                case '\r':
+                    text.Append("\\r");
+                    break;
+                case '\t':
+                    text.Append("\\t");
+                    break;
+                case < ' ':
+                    text.Append("\\u00").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    text.Append(c);
+                    break;
+            }
+        }
+
+        text.Append('"');
+    }
 }

@@ -24,10 +24,15 @@ public static class JobFingerprint
     public static string FromJson(ReadOnlySpan<byte> json) => FromBytes(CanonicalJson.Canonicalize(json));
 
     /// <summary>Returns the fingerprint of a value serialized as JSON, in its canonical form (see <see cref="FromJson(ReadOnlySpan{byte})"/>).</summary>
+    /// <remarks>
+    /// Named apart from <see cref="FromJson(ReadOnlySpan{byte})"/> so that a byte array of JSON text is never taken for
+    /// a value to serialize.
+    /// </remarks>
     /// <typeparam name="T">The value's type.</typeparam>
     /// <param name="value">The value.</param>
     /// <param name="options">The serializer options; the default options when <see langword="null"/>.</param>
     /// <returns>The lowercase hex SHA-256 of the canonical form.</returns>
-    public static string FromJson<T>(T value, JsonSerializerOptions? options = null) =>
-        FromJson(JsonSerializer.SerializeToUtf8Bytes(value, options));
+    /// <exception cref="JsonException">The value serializes to JSON the canonical form cannot hold (a number out of range, say).</exception>
+    public static string FromValue<T>(T value, JsonSerializerOptions? options = null) =>
+        FromJson(JsonSerializer.SerializeToUtf8Bytes(value, options).AsSpan());
 }

@@ -105,6 +105,11 @@ internal sealed class Dispatcher<TJob, TResult>
         while (true)
         {
             var owner = _table.Find(waiter.Key);
+            if (owner is JobFlight<TJob, TResult> held && RefusedAsConflict(held, waiter))
+            {
+                return;
+            }
+
             if (owner is JobFlight<TJob, TResult> flight && flight.TryJoin())
             {
                 Join(flight, waiter);
@@ -119,7 +124,12 @@ internal sealed class Dispatcher<TJob, TResult>
             var lookup = WindowLookup<TResult>.None;
             if (owner is null && _window?.TryGetNow(waiter.Key, out lookup) is { } stored)
             {
-                if (waiter.Complete(JobOutcome<TResult>.Succeeded(waiter.Key, stored.Value, JobRole.Replayed, stored.Attempts)))
+                var answer = KeptOutcome.Answer(waiter.Key, waiter.Fingerprint, stored);
+                if (answer.Status == JobStatus.Conflict)
+                {
+                    Conflicted(waiter, answer);
+                }
+                else if (waiter.Complete(answer))
                 {
                     _counters.Hit();
                     _metrics.Enqueued(JobRole.Replayed);
@@ -173,5 +183,32 @@ internal sealed class Dispatcher<TJob, TResult>
 
         _counters.Hit();
         _metrics.Enqueued(JobRole.Joined);
+    }
+
+    /// <summary>
+    /// Refuses a job whose payload fingerprint differs from that of the flight in progress for its key. Checked before
+    /// any duplicate policy: a different request under the same key is never joined, nor queued behind the run. A
+    /// flight that already completed is not compared here: its kept outcome, if any, is compared when it is read.
+    /// </summary>
+    /// <returns><see langword="true"/> when the job was refused.</returns>
+    private bool RefusedAsConflict(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter)
+    {
+        if (flight.Phase is not (FlightPhase.Pending or FlightPhase.Running) ||
+            !FingerprintCheck.TryGetConflict<TResult>(waiter.Key, waiter.Fingerprint, flight.Fingerprint, out var conflict))
+        {
+            return false;
+        }
+
+        Conflicted(waiter, conflict);
+        return true;
+    }
+
+    private void Conflicted(JobWaiter<TJob, TResult> waiter, in JobOutcome<TResult> conflict)
+    {
+        if (waiter.Complete(conflict))
+        {
+            _counters.Conflict();
+            _metrics.Conflicted();
+        }
     }
 }

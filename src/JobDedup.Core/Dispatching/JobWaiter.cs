@@ -34,6 +34,9 @@ internal sealed class JobWaiter<TJob, TResult> : TaskCompletionSource<JobOutcome
 
     public TJob Job { get; }
 
+    /// <summary>Gets the job's payload fingerprint, computed once at enqueue; <see langword="null"/> when payloads are not compared.</summary>
+    public string? Fingerprint { get; init; }
+
     /// <summary>Gets a value indicating whether the caller can leave before its outcome (its token can be canceled).</summary>
     public bool CanLeave { get; private set; }
 

@@ -8,6 +8,7 @@ internal sealed class FlightCounters
     private long _errors;
     private long _retries;
     private long _leaderElections;
+    private long _conflicts;
 
     public void Hit() => Interlocked.Increment(ref _hits);
 
@@ -19,6 +20,8 @@ internal sealed class FlightCounters
 
     public void LeaderElection() => Interlocked.Increment(ref _leaderElections);
 
+    public void Conflict(int callers = 1) => Interlocked.Add(ref _conflicts, callers);
+
     public DeduplicationStats Snapshot(int active, int queued) => new(
         Interlocked.Read(ref _hits),
         Interlocked.Read(ref _misses),
@@ -26,7 +29,10 @@ internal sealed class FlightCounters
         Interlocked.Read(ref _retries),
         Interlocked.Read(ref _leaderElections),
         active,
-        queued);
+        queued)
+    {
+        Conflicts = Interlocked.Read(ref _conflicts),
+    };
 
     public void Reset()
     {
@@ -35,5 +41,6 @@ internal sealed class FlightCounters
         Interlocked.Exchange(ref _errors, 0);
         Interlocked.Exchange(ref _retries, 0);
         Interlocked.Exchange(ref _leaderElections, 0);
+        Interlocked.Exchange(ref _conflicts, 0);
     }
 }

@@ -143,7 +143,9 @@ internal sealed class FlightWaiters<TJob, TResult>
 
     private static int Deliver(JobWaiter<TJob, TResult> waiter, in JobOutcome<TResult> outcome, bool replayed, JobWaiter<TJob, TResult> leader)
     {
-        var role = replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
+        // A conflict was neither run, joined nor replayed for anyone.
+        var role = outcome.Status == JobStatus.Conflict ? JobRole.None
+            : replayed ? JobRole.Replayed : ReferenceEquals(waiter, leader) ? JobRole.Leader : JobRole.Joined;
         return waiter.Complete(outcome.WithRole(role)) ? 1 : 0;
     }
 

@@ -46,10 +46,14 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
         _shutdownToken = shutdown;
         Waiters = new FlightWaiters<TJob, TResult>(leader);
         Lookup = lookup;
+        Fingerprint = leader.Fingerprint;
         _waitToken = HasOwnCancellation ? HandlerToken : stopping;
     }
 
     public FlightWaiters<TJob, TResult> Waiters { get; }
+
+    /// <summary>Gets the payload fingerprint of the job that started the flight: what a duplicate must match to join it.</summary>
+    public string? Fingerprint { get; }
 
     /// <summary>Gets what the dispatcher already knows of the dedupe window for this key.</summary>
     public WindowLookup<TResult> Lookup { get; }

@@ -88,7 +88,7 @@ internal sealed class FlightRunner<TJob, TResult>
                         return;
                     }
 
-                    var found = await ClaimSession<TResult>.AcquireAsync(claims, _claimSettings, _log, flight.Key, token).ConfigureAwait(false);
+                    var found = await ClaimSession<TResult>.AcquireAsync(claims, _claimSettings, _log, flight.Key, flight.Fingerprint, token).ConfigureAwait(false);
                     if (found.Session is null)
                     {
                         CompleteWithoutRun(flight, found);
@@ -119,13 +119,14 @@ internal sealed class FlightRunner<TJob, TResult>
                 flight.MarkRunEnded();
 
                 // Settled before the outcome is delivered: a caller that has it and asks again, here or on another
-                // instance, is answered from the window, or finds the key free after a failure.
+                // instance, is answered from the window, or finds the key free when its outcome is not kept.
+                var retention = _window?.RetentionFor(outcome) ?? TimeSpan.Zero;
                 if (claim is not null)
                 {
-                    await SettleClaimAsync(flight, claim, outcome).ConfigureAwait(false);
+                    await SettleClaimAsync(flight, claim, outcome, retention).ConfigureAwait(false);
                     claim = null;
                 }
-                else if (_window is not null && outcome.IsSucceeded)
+                else if (retention > TimeSpan.Zero)
                 {
                     if (forgotten is { IsReleased: false })
                     {
@@ -134,10 +135,10 @@ internal sealed class FlightRunner<TJob, TResult>
                         // not wait for that. The key stays held until the write is done.
                         Complete(flight, outcome);
                         await forgotten.WhenReleased().ConfigureAwait(false);
-                        await _window.WaitForClearingAsync(CancellationToken.None).ConfigureAwait(false);
+                        await _window!.WaitForClearingAsync(CancellationToken.None).ConfigureAwait(false);
                     }
 
-                    await _window.SaveAsync(flight, outcome).ConfigureAwait(false);
+                    await _window!.SaveAsync(flight, outcome, retention).ConfigureAwait(false);
                 }
             }
 
@@ -242,21 +243,21 @@ internal sealed class FlightRunner<TJob, TResult>
         return null;
     }
 
-    private async Task SettleClaimAsync(JobFlight<TJob, TResult> flight, ClaimSession<TResult> claim, JobOutcome<TResult> outcome)
+    private async Task SettleClaimAsync(JobFlight<TJob, TResult> flight, ClaimSession<TResult> claim, JobOutcome<TResult> outcome, TimeSpan retention)
     {
-        if (!outcome.IsSucceeded || !flight.TryBeginWindowWrite())
+        if (retention <= TimeSpan.Zero || !flight.TryBeginWindowWrite())
         {
-            // Failures are never kept; neither is the outcome of a flight forgotten meanwhile.
+            // Not kept (by default, a failure), or the flight was forgotten meanwhile: the key is free again.
             await claim.DisposeAsync().ConfigureAwait(false);
             return;
         }
 
-        var stored = new StoredOutcome<TResult>(outcome.Value!, outcome.Attempts, _timeProvider.GetUtcNow());
-        if (await claim.CompleteAsync(stored, _window!.Retention).ConfigureAwait(false) == ClaimCompletion.Failed)
+        var stored = _window!.ToKept(flight, outcome);
+        if (await claim.CompleteAsync(stored, retention).ConfigureAwait(false) == ClaimCompletion.Failed)
         {
             // Kept here before it is delivered, so a caller that has it and asks again is answered; the completion is
             // tried again while the claim holds.
-            _pending!.Keep(claim, stored);
+            _pending!.Keep(claim, stored, retention);
         }
     }
 
@@ -268,15 +269,37 @@ internal sealed class FlightRunner<TJob, TResult>
             return;
         }
 
+        if (FingerprintCheck.TryGetConflict<TResult>(flight.Key, flight.Fingerprint, found.HolderFingerprint, out var conflict))
+        {
+            Conflicted(flight, conflict);
+            return;
+        }
+
         Complete(flight, JobOutcome<TResult>.Rejected(flight.Key, new JobRejectedException(found.Refusal!)));
     }
 
+    /// <summary>Answers the flight from a kept outcome: its replay, or a conflict when the payload fingerprints differ.</summary>
     private void Replay(JobFlight<TJob, TResult> flight, StoredOutcome<TResult> stored)
     {
-        if (flight.TryComplete(JobOutcome<TResult>.Succeeded(flight.Key, stored.Value, JobRole.Replayed, stored.Attempts), replayed: true, out _))
+        var answer = KeptOutcome.Answer(flight.Key, flight.Fingerprint, stored);
+        if (answer.Status == JobStatus.Conflict)
+        {
+            Conflicted(flight, answer);
+        }
+        else if (flight.TryComplete(answer, replayed: true, out _))
         {
             _counters.Hit();
             _metrics.Enqueued(JobRole.Replayed);
+        }
+    }
+
+    private void Conflicted(JobFlight<TJob, TResult> flight, in JobOutcome<TResult> conflict)
+    {
+        if (flight.TryComplete(conflict, replayed: false, out var delivered))
+        {
+            _metrics.Completed(JobStatus.Conflict);
+            _counters.Conflict(delivered);
+            _metrics.Conflicted(delivered);
         }
     }
 }

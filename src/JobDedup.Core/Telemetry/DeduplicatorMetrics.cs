@@ -10,6 +10,7 @@ internal sealed class DeduplicatorMetrics(Instruments instruments, string name)
     private readonly KeyValuePair<string, object?> _leader = new(JobDedupTelemetry.RoleTag, "leader");
     private readonly KeyValuePair<string, object?> _joined = new(JobDedupTelemetry.RoleTag, "joined");
     private readonly KeyValuePair<string, object?> _replayed = new(JobDedupTelemetry.RoleTag, "replayed");
+    private readonly KeyValuePair<string, object?> _conflict = new(JobDedupTelemetry.RoleTag, "conflict");
 
     /// <summary>Gets a value indicating whether anyone listens to the handler duration (only then is the clock read).</summary>
     public bool IsDurationEnabled => instruments.HandlerDuration.Enabled;
@@ -20,6 +21,9 @@ internal sealed class DeduplicatorMetrics(Instruments instruments, string name)
         JobRole.Joined => _joined,
         _ => _replayed,
     });
+
+    /// <summary>Counts callers refused because their payload fingerprint differs from what holds their key.</summary>
+    public void Conflicted(int callers = 1) => Add(instruments.JobsEnqueued, callers, _conflict);
 
     public void Queued(int delta) => Add(instruments.QueueDepth, delta);
 

@@ -17,7 +17,7 @@ internal sealed class Instruments
     {
         Meter = meter;
         JobsEnqueued = meter.CreateCounter<long>(
-            "jobdedup.jobs.enqueued", "{job}", "Jobs that reached a flight, by role (leader, joined, replayed).");
+            "jobdedup.jobs.enqueued", "{job}", "Jobs that reached a flight, by role (leader, joined, replayed), and jobs refused for a different payload (conflict).");
         FlightsCompleted = meter.CreateCounter<long>(
             "jobdedup.flights.completed", "{flight}", "Flights that ended, by status.");
         HandlerDuration = meter.CreateHistogram(
@@ -86,6 +86,7 @@ internal sealed class Instruments
         JobStatus.Failed => "failed",
         JobStatus.Canceled => "canceled",
         JobStatus.Unavailable => "unavailable",
+        JobStatus.Conflict => "conflict",
         _ => "rejected",
     };
 }

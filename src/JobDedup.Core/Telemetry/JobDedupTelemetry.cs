@@ -13,10 +13,10 @@ public static class JobDedupTelemetry
     /// <summary>The tag naming the deduplicator (or shared call) on every instrument. The dedupe key is never a tag.</summary>
     public const string DeduplicatorTag = "jobdedup.deduplicator";
 
-    /// <summary>The tag saying how a caller was answered: <c>leader</c>, <c>joined</c> or <c>replayed</c>.</summary>
+    /// <summary>The tag saying how a caller was answered: <c>leader</c>, <c>joined</c> or <c>replayed</c>; <c>conflict</c> for a caller refused for a different payload fingerprint.</summary>
     public const string RoleTag = "jobdedup.role";
 
-    /// <summary>The tag giving a flight's final status: <c>succeeded</c>, <c>failed</c>, <c>canceled</c> or <c>rejected</c>.</summary>
+    /// <summary>The tag giving a flight's final status: <c>succeeded</c>, <c>failed</c>, <c>canceled</c>, <c>rejected</c>, <c>unavailable</c> or <c>conflict</c>.</summary>
     public const string StatusTag = "jobdedup.status";
 
     /// <summary>The span of one handler attempt, a child of the leading caller's context, linked to every joined caller.</summary>

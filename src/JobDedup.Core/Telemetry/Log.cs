@@ -79,4 +79,10 @@ internal static partial class Log
 
     [LoggerMessage(1031, LogLevel.Warning, "Deduplicator {Deduplicator}: the claim on key {Key} (fencing token {FencingToken}) was lost while its handler ran; the handler is canceled and its outcome is not kept.")]
     public static partial void ClaimLostWhileRunning(ILogger logger, string deduplicator, string key, long fencingToken, Exception? exception);
+
+    [LoggerMessage(1040, LogLevel.Error, "Deduplicator {Deduplicator}: the retention classifier threw for key {Key}; its outcome is not kept in the dedupe window.")]
+    public static partial void RetentionClassifierFailed(ILogger logger, string deduplicator, string key, Exception exception);
+
+    [LoggerMessage(1041, LogLevel.Error, "Deduplicator {Deduplicator}: the fingerprint function threw for key {Key}; the job fails without running.")]
+    public static partial void FingerprintFailed(ILogger logger, string deduplicator, string key, Exception exception);
 }

@@ -13,12 +13,12 @@ internal sealed class DedupeWindow<TResult>
 {
     private readonly IOutcomeStore<TResult> _store;
     private readonly FlightTable<string> _table;
-    private readonly TimeSpan _retention;
+    private readonly RetentionPolicy _retention;
     private readonly TimeProvider _timeProvider;
     private readonly EngineLog _log;
     private Task _clearing = Task.CompletedTask;
 
-    public DedupeWindow(IOutcomeStore<TResult> store, FlightTable<string> table, TimeSpan retention, TimeProvider timeProvider, EngineLog log)
+    public DedupeWindow(IOutcomeStore<TResult> store, FlightTable<string> table, RetentionPolicy retention, TimeProvider timeProvider, EngineLog log)
     {
         _store = store;
         _table = table;
@@ -31,7 +31,21 @@ internal sealed class DedupeWindow<TResult>
     /// <summary>Gets the store as a claiming store, when it is one: flights then claim their key instead of reading.</summary>
     public IClaimingOutcomeStore<TResult>? Claims { get; }
 
-    public TimeSpan Retention => _retention;
+    /// <summary>Decides how long a finished run's outcome is kept (zero: not at all); a classifier that throws is logged here.</summary>
+    public TimeSpan RetentionFor(in JobOutcome<TResult> outcome)
+    {
+        var keep = _retention.For(outcome, out var classifierFailure);
+        if (classifierFailure is not null)
+        {
+            _log.Write(static (logger, name, s) => Log.RetentionClassifierFailed(logger, name, s.Key, s.classifierFailure), (outcome.Key, classifierFailure));
+        }
+
+        return keep;
+    }
+
+    /// <summary>Returns what the window keeps of a finished run of <paramref name="flight"/>, stamped now.</summary>
+    public StoredOutcome<TResult> ToKept<TJob>(JobFlight<TJob, TResult> flight, in JobOutcome<TResult> outcome) =>
+        KeptOutcome.From(outcome, flight.Fingerprint, _timeProvider.GetUtcNow());
 
     /// <summary>
     /// Reads the window for a key no one holds, from the dispatcher. A claiming store answers in the flight's claim
@@ -102,8 +116,8 @@ internal sealed class DedupeWindow<TResult>
         }
     }
 
-    /// <summary>Keeps a successful outcome for the window, unless the flight was forgotten. Never throws.</summary>
-    public async ValueTask SaveAsync<TJob>(JobFlight<TJob, TResult> flight, JobOutcome<TResult> outcome)
+    /// <summary>Keeps a finished run's outcome for <paramref name="retention"/>, unless the flight was forgotten. Never throws.</summary>
+    public async ValueTask SaveAsync<TJob>(JobFlight<TJob, TResult> flight, JobOutcome<TResult> outcome, TimeSpan retention)
     {
         if (!flight.TryBeginWindowWrite())
         {
@@ -112,8 +126,7 @@ internal sealed class DedupeWindow<TResult>
 
         try
         {
-            var stored = new StoredOutcome<TResult>(outcome.Value!, outcome.Attempts, _timeProvider.GetUtcNow());
-            await _store.SaveAsync(_log.Name, flight.Key, stored, _retention, CancellationToken.None).ConfigureAwait(false);
+            await _store.SaveAsync(_log.Name, flight.Key, ToKept(flight, outcome), retention, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -2,7 +2,8 @@ namespace JobDedup.Testing;
 
 /// <summary>
 /// A claiming outcome store kept in memory, for testing the engine's side of claims (the durable one is tested against
-/// PostgreSQL). Leases and retention run on the given clock. It is what <see cref="ScriptableOutcomeStore{TResult}"/>
+/// PostgreSQL). Leases and retention run on the given clock. It keeps each claim's payload fingerprint (reported to a
+/// caller that finds the key busy) and every outcome as given, fingerprint and kept failure included. It is what <see cref="ScriptableOutcomeStore{TResult}"/>
 /// passes its calls through to unless it wraps another store.
 /// </summary>
 public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaimingOutcomeStore<TResult>
@@ -12,6 +13,12 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
     private readonly HashSet<string> _deadOwners = new(StringComparer.Ordinal);
     private long _nextToken;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Gets a value indicating whether a busy key's claim reports the fingerprint it was made with; <see langword="false"/>
+    /// plays a store that keeps no claim fingerprints (the kept outcome still carries its own).
+    /// </summary>
+    public bool ReportsClaimFingerprints { get; init; } = true;
 
     public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -27,14 +34,14 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
 
                 if (entry.Outcome is null && entry.LeaseExpiresAt > now && !_deadOwners.Contains(entry.Owner))
                 {
-                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt));
+                    return new(OutcomeClaim.Busy<TResult>(entry.LeaseExpiresAt) with { Fingerprint = ReportsClaimFingerprints ? entry.Fingerprint : null });
                 }
             }
 
             // A claim replaced while still claimed (lapsed, or its owner dead) is a takeover; a kept outcome is not.
             var takesOver = entry is { Outcome: null };
             var token = ++_nextToken;
-            _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue, owner);
+            _entries[(scope, key)] = new Entry(token, now + lease, null, DateTimeOffset.MinValue, owner, fingerprint);
             return new(OutcomeClaim.Claimed<TResult>(token, takesOver, takesOver ? entry!.Owner : null));
         }
     }
@@ -196,5 +203,11 @@ public sealed class MemoryClaimingStore<TResult>(TimeProvider clock) : IClaiming
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record Entry(long Token, DateTimeOffset LeaseExpiresAt, StoredOutcome<TResult>? Outcome, DateTimeOffset ExpiresAt, string Owner);
+    private sealed record Entry(
+        long Token,
+        DateTimeOffset LeaseExpiresAt,
+        StoredOutcome<TResult>? Outcome,
+        DateTimeOffset ExpiresAt,
+        string Owner,
+        string? Fingerprint = null);
 }

@@ -140,7 +140,7 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
         Run(new StoreCall(StoreOperation.Clear, scope, null, null, 0), () => _inner.ClearAsync(scope, cancellationToken));
 
     public ValueTask<OutcomeClaim<TResult>> TryClaimAsync(string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken) =>
-        Run(new StoreCall(StoreOperation.TryClaim, scope, key, null, 0), () => ClaimThroughAsync(scope, key, owner, lease, cancellationToken));
+        Run(new StoreCall(StoreOperation.TryClaim, scope, key, null, 0), () => ClaimThroughAsync(scope, key, owner, fingerprint, lease, cancellationToken));
 
     public ValueTask<bool> RenewAsync(string scope, string key, long fencingToken, TimeSpan lease, CancellationToken cancellationToken) =>
         Run(new StoreCall(StoreOperation.Renew, scope, key, null, fencingToken), () => _inner.RenewAsync(scope, key, fencingToken, lease, cancellationToken));
@@ -182,9 +182,10 @@ public sealed class ScriptableOutcomeStore<TResult> : IClaimingOutcomeStore<TRes
         }
     }
 
-    private async ValueTask<OutcomeClaim<TResult>> ClaimThroughAsync(string scope, string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    private async ValueTask<OutcomeClaim<TResult>> ClaimThroughAsync(
+        string scope, string key, string owner, string? fingerprint, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var claim = await _inner.TryClaimAsync(scope, key, owner, null, lease, cancellationToken);
+        var claim = await _inner.TryClaimAsync(scope, key, owner, fingerprint, lease, cancellationToken);
         if (claim.State == ClaimState.Claimed)
         {
             lock (_sync)
