@@ -11,7 +11,8 @@ public enum PayloadFingerprint
 
     /// <summary>
     /// The body read as JSON, in its canonical form (members sorted, no white space), so formatting differences do
-    /// not count.
+    /// not count. A body that is not JSON fails permanently, without a run, and is dead-lettered as
+    /// <c>permanent-failure</c>.
     /// </summary>
     Json,
 }

@@ -47,6 +47,20 @@ public sealed class FingerprintSettingTests
         Assert.NotEqual(a, spaced);
     }
 
+    [Fact]
+    public void FingerprintOf_Json_IgnoresFormattingButNotValues()
+    {
+        var fingerprint = WorkerPipelines.FingerprintOf(PayloadFingerprint.Json)!;
+
+        var a = fingerprint(Message("""{"amount":10,"currency":"EUR"}"""));
+        var reordered = fingerprint(Message("""{ "currency": "EUR", "amount": 10.0 }"""));
+        var other = fingerprint(Message("""{"amount":11,"currency":"EUR"}"""));
+
+        Assert.Equal(a, reordered);
+        Assert.NotEqual(a, other);
+        Assert.Equal(JobFingerprint.FromJson(Encoding.UTF8.GetBytes("""{"amount":10,"currency":"EUR"}""").AsSpan()), a);
+    }
+
     private static RabbitMqMessage Message(string body) => new(Encoding.UTF8.GetBytes(body));
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values)
