@@ -27,7 +27,7 @@ public static class JobDedupHeaders
     /// <summary>On a dead letter: the queue the message came from.</summary>
     public const string SourceQueue = "x-jobdedup-source-queue";
 
-    /// <summary>On a reply: the outcome's status (Succeeded or Failed).</summary>
+    /// <summary>On a reply: the outcome's status (Succeeded, Failed, or Conflict for a payload mismatch).</summary>
     public const string Status = "x-jobdedup-status";
 
     /// <summary>On a reply: whether this delivery led the flight, joined it, or got a replayed outcome.</summary>

@@ -33,9 +33,10 @@ public sealed class PayloadMismatchTests(Broker broker)
             consumer: o => o.MaxDeliveryAttempts = 3);
 
         // While the first is in flight: another body under its key.
+        var replies = await queue.DeclareReplyQueueAsync();
         await queue.PublishAsync("evt_1", """{"amount":10}""");
         await gate.Reached.Within();
-        await queue.PublishAsync("evt_1", """{"amount":20}""");
+        await queue.PublishAsync("evt_1", """{"amount":20}""", replyTo: replies, correlationId: "other");
         await Watchdog.Until(() => settled["dead-letter"] == 1, "the second body is dead-lettered while the first runs");
         Assert.Equal(0, settled["ack"]);
         gate.Open();
@@ -53,6 +54,10 @@ public sealed class PayloadMismatchTests(Broker broker)
         Assert.Equal(0, settled["requeue"]);
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
         Assert.Equal(0u, await queue.CountAsync($"{queue.Name}.retry.1"));
+        var reply = Assert.Single(await queue.DrainAsync(replies));
+        Assert.Equal("other", reply.BasicProperties.CorrelationId);
+        Assert.Equal(nameof(JobStatus.Conflict), Text(reply.BasicProperties.Headers![JobDedupHeaders.Status]));
+        Assert.Contains(DeadLetterReasons.PayloadMismatch, Encoding.UTF8.GetString(reply.Body.Span), StringComparison.Ordinal);
         var letters = await queue.DrainAsync(queue.DeadLetterQueue);
         Assert.Equal(["""{"amount":20}""", """{"amount":30}"""], letters.Select(l => Encoding.UTF8.GetString(l.Body.Span)));
         Assert.All(letters, letter =>
