@@ -74,7 +74,9 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         _log = new EngineLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("JobDedup.JobDeduplicator"), _options.Name);
         _metrics = new DeduplicatorMetrics(Instruments.For(meterFactory), _options.Name);
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, _options.WhenKeyBusy, time);
+        // Under the Reject policy a key busy on another instance is refused too, as a key in flight here is.
+        var whenBusy = _options.OnDuplicate.Kind == DuplicatePolicyKind.Reject ? BusyKeyMode.Reject : _options.WhenKeyBusy;
+        var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, whenBusy, time);
         var retention = new RetentionPolicy(_options.DedupeWindow, _options.Retention, _options.OnDuplicate);
         if (retention.KeepsAny)
         {
@@ -109,7 +111,8 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             AllowSynchronousContinuations = false,
         });
         var dispatcher = new Dispatcher<TJob, TResult>(
-            _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned);
+            _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned,
+            _options.OnDuplicate, time);
         _dispatcher = Task.Run(dispatcher.RunAsync);
     }
 

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using JobDedup.Conflicts;
 using JobDedup.Flights;
 using JobDedup.Lifecycle;
 using JobDedup.Running;
@@ -8,9 +9,10 @@ using JobDedup.Window;
 namespace JobDedup.Dispatching;
 
 /// <summary>
-/// The single reader of the queue and the only creator of job flights. For each caller it decides: answer from the
-/// dedupe window, join the flight that holds the key, or start a new flight (after the key's previous owner, if one
-/// still holds it).
+/// The single reader of the queue and the only creator of job flights. For each caller it decides, by the duplicate
+/// policy (<see cref="DuplicateDecision"/>): answer from the dedupe window, join the flight that holds the key (and
+/// perhaps give it this job), refuse the job, or start a new flight (after the key's previous owner, if one still
+/// holds it).
 /// </summary>
 internal sealed class Dispatcher<TJob, TResult>
 {
@@ -24,6 +26,8 @@ internal sealed class Dispatcher<TJob, TResult>
     private readonly EngineLog _log;
     private readonly int _maxWaitersPerKey;
     private readonly bool _runToCompletionWhenAbandoned;
+    private readonly DuplicatePolicy _policy;
+    private readonly TimeProvider _timeProvider;
 
     public Dispatcher(
         ChannelReader<JobWaiter<TJob, TResult>> queue,
@@ -35,7 +39,9 @@ internal sealed class Dispatcher<TJob, TResult>
         DeduplicatorMetrics metrics,
         EngineLog log,
         int maxWaitersPerKey,
-        bool runToCompletionWhenAbandoned)
+        bool runToCompletionWhenAbandoned,
+        DuplicatePolicy policy,
+        TimeProvider timeProvider)
     {
         _queue = queue;
         _table = table;
@@ -47,6 +53,8 @@ internal sealed class Dispatcher<TJob, TResult>
         _log = log;
         _maxWaitersPerKey = maxWaitersPerKey;
         _runToCompletionWhenAbandoned = runToCompletionWhenAbandoned;
+        _policy = policy;
+        _timeProvider = timeProvider;
     }
 
     /// <summary>Reads the queue until it is completed and empty. Nothing escapes the loop: a failure is logged and it reads on.</summary>
@@ -105,20 +113,40 @@ internal sealed class Dispatcher<TJob, TResult>
         while (true)
         {
             var owner = _table.Find(waiter.Key);
+            // A different request under the same key is refused before any duplicate policy applies.
             if (owner is JobFlight<TJob, TResult> held && RefusedAsConflict(held, waiter))
             {
-                return;
-            }
-
-            if (owner is JobFlight<TJob, TResult> flight && flight.TryJoin())
-            {
-                Join(flight, waiter);
                 return;
             }
 
             if (owner is { IsReleased: true })
             {
                 owner = null;
+            }
+
+            var action = DuplicateDecision.Decide(_policy.Kind, HolderOf(owner));
+            switch (action)
+            {
+                case DuplicateAction.Reject:
+                    RejectDuplicate(waiter);
+                    return;
+
+                case DuplicateAction.Join or DuplicateAction.ReplaceJob or DuplicateAction.Extend:
+                    var flight = (JobFlight<TJob, TResult>)owner!;
+                    if (flight.TryJoin() && Join(flight, waiter, action))
+                    {
+                        return;
+                    }
+
+                    continue; // the flight moved on meanwhile (started, abandoned or completed): decide again
+
+                case DuplicateAction.StartPending:
+                    if (TryStart(waiter, owner, WindowLookup<TResult>.None, followsRun: true))
+                    {
+                        return;
+                    }
+
+                    continue;
             }
 
             var lookup = WindowLookup<TResult>.None;
@@ -138,22 +166,8 @@ internal sealed class Dispatcher<TJob, TResult>
                 return;
             }
 
-            // A flight whose leader cannot leave can never be abandoned (that caller waits to the end), so it needs no
-            // token source of its own: shutdown reaches it through the deduplicator's tokens.
-            var created = new JobFlight<TJob, TResult>(
-                _runner,
-                waiter,
-                canBeAbandoned: waiter.CanLeave && !_runToCompletionWhenAbandoned,
-                _runToCompletionWhenAbandoned,
-                owner,
-                lookup,
-                _shutdown.Stopping,
-                _shutdown.GaveUp);
-            if (_table.TryReplace(created, owner))
+            if (TryStart(waiter, owner, lookup, followsRun: false))
             {
-                _shutdown.Track(created);
-                waiter.MarkAttached(created, JobRole.Leader);
-                ThreadPool.UnsafeQueueUserWorkItem(created, preferLocal: false);
                 return;
             }
 
@@ -161,14 +175,89 @@ internal sealed class Dispatcher<TJob, TResult>
         }
     }
 
-    private void Join(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter)
+    private static KeyHolder HolderOf(KeyOwner<string>? owner) => owner switch
+    {
+        null => KeyHolder.None,
+        JobFlight<TJob, TResult> flight => flight.Phase switch
+        {
+            FlightPhase.Pending => KeyHolder.Pending,
+            FlightPhase.Running => KeyHolder.Running,
+            FlightPhase.Abandoned => KeyHolder.Abandoned,
+            _ => KeyHolder.Closed,
+        },
+        _ => KeyHolder.Closed,
+    };
+
+    /// <summary>
+    /// Starts a new flight led by <paramref name="waiter"/>, after <paramref name="owner"/> if it still holds the key.
+    /// A pending flight (<paramref name="followsRun"/>) first tells that owner its outcome must not be kept.
+    /// </summary>
+    /// <returns><see langword="false"/> when someone else changed the key's owner first.</returns>
+    private bool TryStart(JobWaiter<TJob, TResult> waiter, KeyOwner<string>? owner, WindowLookup<TResult> lookup, bool followsRun)
+    {
+        // A flight whose leader cannot leave can never be abandoned (that caller waits to the end), so it needs no
+        // token source of its own: shutdown reaches it through the deduplicator's tokens.
+        var created = new JobFlight<TJob, TResult>(
+            _runner,
+            waiter,
+            canBeAbandoned: waiter.CanLeave && !_runToCompletionWhenAbandoned,
+            _runToCompletionWhenAbandoned,
+            owner,
+            lookup,
+            _shutdown.Stopping,
+            _shutdown.GaveUp,
+            _policy.Kind == DuplicatePolicyKind.Debounce ? new DebounceTimer(_timeProvider, _policy.Delay, _policy.MaxWait) : null,
+            followsRun);
+        if (!_table.TryReplace(created, owner))
+        {
+            return false;
+        }
+
+        if (followsRun && owner is JobFlight<TJob, TResult> running)
+        {
+            running.MarkSuperseded();
+        }
+
+        _shutdown.Track(created);
+        waiter.MarkAttached(created, JobRole.Leader);
+        ThreadPool.UnsafeQueueUserWorkItem(created, preferLocal: false);
+        return true;
+    }
+
+    private void RejectDuplicate(JobWaiter<TJob, TResult> waiter)
+    {
+        waiter.Complete(JobOutcome<TResult>.Rejected(waiter.Key, new JobRejectedException(
+            $"Key '{waiter.Key}' of deduplicator '{_log.Name}' is already in flight and the duplicate policy is {_policy}; the job was not accepted.")));
+    }
+
+    /// <summary>Attaches a caller to a flight that counted it, giving the flight this caller's job when the action says so.</summary>
+    /// <returns>
+    /// <see langword="false"/> when the flight started its handler before the job could replace its own and the policy
+    /// wants a run with this job (the caller left the flight again): decide again.
+    /// </returns>
+    private bool Join(JobFlight<TJob, TResult> flight, JobWaiter<TJob, TResult> waiter, DuplicateAction action)
     {
         if (flight.AttachedCount > _maxWaitersPerKey)
         {
             flight.Leave();
             waiter.Complete(JobOutcome<TResult>.Rejected(waiter.Key, new JobRejectedException(
                 $"Key '{waiter.Key}' of deduplicator '{_log.Name}' already has {_maxWaitersPerKey} callers waiting (MaxWaitersPerKey).")));
-            return;
+            return true;
+        }
+
+        if (action != DuplicateAction.Join)
+        {
+            // The newest job is the one run, and a debounced start moves back, while the handler has not started.
+            if (!flight.Waiters.TryReplaceJob(waiter.Job, flight) && !DuplicateDecision.JoinsOnceStarted(_policy.Kind))
+            {
+                flight.Leave();
+                return false;
+            }
+
+            if (action == DuplicateAction.Extend)
+            {
+                _ = flight.Debounce?.TryExtend();
+            }
         }
 
         if (waiter.Trace is not null)
@@ -183,6 +272,7 @@ internal sealed class Dispatcher<TJob, TResult>
 
         _counters.Hit();
         _metrics.Enqueued(JobRole.Joined);
+        return true;
     }
 
     /// <summary>

@@ -5,8 +5,10 @@ namespace JobDedup.Flights;
 
 /// <summary>
 /// The callers of one job flight, oldest first, and which of them leads: the leader's job is the one each attempt
-/// runs, and when the leader has left, the oldest caller still waiting is elected in its place. Guarded by one lock,
-/// never held while user code runs or a caller is completed. A flight with one caller allocates no list.
+/// runs, and when the leader has left, the oldest caller still waiting is elected in its place. Under a duplicate
+/// policy that keeps the latest payload, an arrival's job replaces the leader's until the handler starts; the
+/// replacement then stays the job run, whoever leaves. Guarded by one lock, never held while user code runs or a
+/// caller is completed. A flight with one caller allocates no list.
 /// </summary>
 internal sealed class FlightWaiters<TJob, TResult>
 {
@@ -15,6 +17,8 @@ internal sealed class FlightWaiters<TJob, TResult>
     private List<JobWaiter<TJob, TResult>>? _joiners;
     private JobWaiter<TJob, TResult> _leader;
     private bool _leaderChanged;
+    private bool _replaced;
+    private TJob? _latestJob;
     private bool _delivering;
     private JobOutcome<TResult> _final;
 
@@ -69,8 +73,31 @@ internal sealed class FlightWaiters<TJob, TResult>
     }
 
     /// <summary>
+    /// Makes <paramref name="job"/> the one the flight's handler runs, while the flight is still pending. Checked under
+    /// the lock that <see cref="ElectLeader"/> takes after the flight moved to running, so a replacement either lands
+    /// before the first attempt reads the job or not at all.
+    /// </summary>
+    /// <param name="job">The newest arrival's job.</param>
+    /// <param name="flight">The flight these callers belong to.</param>
+    /// <returns><see langword="false"/> when the handler already started: the job it runs stays.</returns>
+    public bool TryReplaceJob(TJob job, Flight<string> flight)
+    {
+        lock (_waitersLock)
+        {
+            if (flight.Phase != FlightPhase.Pending)
+            {
+                return false;
+            }
+
+            _latestJob = job;
+            _replaced = true;
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Leader re-election, at the start of each attempt: if the leader has left, the oldest caller still waiting
-    /// leads instead and its job is the one run.
+    /// leads instead and its job is the one run, unless a newer arrival's job replaced it (that one stays).
     /// </summary>
     /// <returns>The job to run, whether the leader ever changed, and whether it changed just now.</returns>
     public (TJob Job, bool LeaderChanged, bool ElectedNow) ElectLeader()
@@ -85,7 +112,7 @@ internal sealed class FlightWaiters<TJob, TResult>
                 electedNow = true;
             }
 
-            return (_leader.Job, _leaderChanged, electedNow);
+            return (_replaced ? _latestJob! : _leader.Job, _leaderChanged, electedNow);
         }
     }
 

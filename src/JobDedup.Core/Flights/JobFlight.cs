@@ -31,6 +31,11 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
     /// <param name="lookup">The dedupe-window lookup the dispatcher already made for it, if any.</param>
     /// <param name="stopping">Fires when shutdown begins: ends waits of a flight with no token source of its own.</param>
     /// <param name="shutdown">Fires when shutdown gives up on running handlers: the handler token of such a flight.</param>
+    /// <param name="debounce">The debounced start of a flight under <see cref="DuplicatePolicyKind.Debounce"/>, or null.</param>
+    /// <param name="followsRun">
+    /// Whether this is a key's pending flight under <see cref="DuplicatePolicyKind.KeepLatest"/>: its trigger came
+    /// while the run before it was in progress, so it must run and never be answered from the window.
+    /// </param>
     public JobFlight(
         FlightRunner<TJob, TResult> runner,
         JobWaiter<TJob, TResult> leader,
@@ -39,10 +44,14 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
         KeyOwner<string>? predecessor,
         WindowLookup<TResult> lookup,
         CancellationToken stopping,
-        CancellationToken shutdown)
+        CancellationToken shutdown,
+        DebounceTimer? debounce = null,
+        bool followsRun = false)
         : base(leader.Key, canBeAbandoned, runToCompletionWhenAbandoned, predecessor)
     {
         _runner = runner;
+        Debounce = debounce;
+        FollowsRun = followsRun;
         _shutdownToken = shutdown;
         Waiters = new FlightWaiters<TJob, TResult>(leader);
         Lookup = lookup;
@@ -59,6 +68,15 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
     public WindowLookup<TResult> Lookup { get; }
 
     public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Gets the flight's debounced start, under <see cref="DuplicatePolicyKind.Debounce"/>; null otherwise.</summary>
+    public DebounceTimer? Debounce { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether this is a key's pending flight under <see cref="DuplicatePolicyKind.KeepLatest"/>:
+    /// it runs even if the window holds an outcome, since that outcome is of a run its trigger came after.
+    /// </summary>
+    public bool FollowsRun { get; }
 
     /// <summary>Gets the clock's timestamp when the flight began its run, or 0 before that.</summary>
     public long StartedAt => Volatile.Read(ref _startedAt);
@@ -121,6 +139,13 @@ internal sealed class JobFlight<TJob, TResult> : Flight<string>, IForgettable, I
             current = seen;
         }
     }
+
+    /// <summary>
+    /// Records that a newer trigger waits behind this flight (a pending flight under
+    /// <see cref="DuplicatePolicyKind.KeepLatest"/>): like a forgotten flight, it gives its outcome to its own callers
+    /// only and never keeps it, so the pending flight's read or claim is not answered by it.
+    /// </summary>
+    public void MarkSuperseded() => _ = MarkForgotten();
 
     /// <summary>Delivers the outcome to every caller, once; nobody joins afterwards.</summary>
     /// <returns><see langword="false"/> when the flight had already completed.</returns>

@@ -65,6 +65,12 @@ internal sealed class FlightRunner<TJob, TResult>
         _metrics.Active(1);
         try
         {
+            if (flight.Debounce is { } debounce)
+            {
+                // Callers join (and push the start back) while the key is not quiet yet.
+                await debounce.WaitAsync(token).ConfigureAwait(false);
+            }
+
             if (flight.Predecessor is { } predecessor)
             {
                 forgotten = await WaitForKeyAsync(flight, predecessor, token).ConfigureAwait(false);
@@ -97,7 +103,7 @@ internal sealed class FlightRunner<TJob, TResult>
 
                     claim = found.Session;
                 }
-                else if (forgotten is null && await _window.TryGetAsync(flight.Key, flight.Lookup, token).ConfigureAwait(false) is { } stored)
+                else if (forgotten is null && !flight.FollowsRun && await _window.TryGetAsync(flight.Key, flight.Lookup, token).ConfigureAwait(false) is { } stored)
                 {
                     Replay(flight, stored);
                     return;
@@ -168,6 +174,7 @@ internal sealed class FlightRunner<TJob, TResult>
             }
 
             flight.MarkRunEnded();
+            flight.Debounce?.Dispose();
 
             if (claim is not null)
             {
