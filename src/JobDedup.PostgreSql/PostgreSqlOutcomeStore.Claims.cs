@@ -61,8 +61,12 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
                 return OutcomeClaim.Busy<TResult>(state.LeaseExpiresAt!.Value) with { Fingerprint = state.Fingerprint };
             }
 
-            lastLease = state.LeaseExpiresAt ?? lastLease;
-            lastFingerprint = state.LeaseExpiresAt is null ? lastFingerprint : state.Fingerprint;
+            if (state.LeaseExpiresAt is { } seen)
+            {
+                // The claim seen last, lease and fingerprint together.
+                lastLease = seen;
+                lastFingerprint = state.Fingerprint;
+            }
         }
 
         // The key kept changing under us: report it busy; the caller's wait sees it free and claims again.

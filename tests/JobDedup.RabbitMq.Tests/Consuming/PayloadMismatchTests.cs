@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using static JobDedup.RabbitMq.Tests.Support.HeaderValues;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -136,6 +137,4 @@ public sealed class PayloadMismatchTests(Broker broker)
         Assert.Equal(DeadLetterReasons.PermanentFailure, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
         Assert.Equal("amount=10", Encoding.UTF8.GetString(letter.Body.Span));
     }
-
-    private static string Text(object? value) => value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value?.ToString() ?? string.Empty;
 }
