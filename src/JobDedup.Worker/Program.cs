@@ -78,5 +78,10 @@ catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensio
 {
     // A broker that cannot be reached, or queues that exist with other settings: say so plainly and stop.
     await Console.Error.WriteLineAsync($"JobDedup worker stopped: {ex.Message}");
+    if (WorkerPipelines.IsCredentialsRefused(ex))
+    {
+        await Console.Error.WriteLineAsync("  The worker connects with the user name and password of JobDedup:RabbitMq:Uri (JobDedup__RabbitMq__Uri).");
+    }
+
     return 1;
 }

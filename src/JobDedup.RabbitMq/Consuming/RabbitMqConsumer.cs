@@ -1,4 +1,5 @@
 using JobDedup.Partitions;
+using JobDedup.RabbitMq.Connections;
 using JobDedup.RabbitMq.Consuming.Connecting;
 using JobDedup.RabbitMq.Consuming.Intake;
 using JobDedup.RabbitMq.Consuming.Settling;
@@ -8,7 +9,6 @@ using JobDedup.RabbitMq.Telemetry;
 using JobDedup.RabbitMq.Topology;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using RabbitMQ.Client.Exceptions;
 
 namespace JobDedup.RabbitMq.Consuming;
 
@@ -34,6 +34,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abandon = new();
+    private readonly ConnectionSource _source;
     private readonly ConfirmedChannel _publisher;
     private readonly Settler _settler;
     private readonly DeliveryIntake<TJob, TResult> _intake;
@@ -52,14 +53,16 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         Func<Exception, bool>? isPermanentFailure,
         ILogger logger,
         TimeProvider timeProvider,
-        IPartitionLeaseStore? partitionLeases = null)
+        IPartitionLeaseStore? partitionLeases = null,
+        IServiceProvider? services = null)
     {
         Name = name;
         _options = options;
         _logger = logger;
         _timeProvider = timeProvider;
         var meter = new SettlementMeter(name);
-        _publisher = new ConfirmedChannel(options.CreateConnectionFactory(name, suffix: ":publish"));
+        _source = options.CreateSource(services, name);
+        _publisher = new ConfirmedChannel(options.CreateSource(services, name, suffix: ":publish"));
         var republisher = new Republisher(name, RepublishRoutes.From(options), _publisher, timeProvider, meter, logger, _stopping.Token, _abandon.Token);
         var replies = new ReplySender(name, _publisher, logger, _abandon.Token);
         _settler = new Settler(name, options.DeadLetterQueueName, republisher, replies, meter, logger);
@@ -77,7 +80,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             _abandon.Token);
         _connection = new ConsumerConnection(
             name,
-            options.CreateConnectionFactory(name),
+            _source,
             options.ConsumedQueues,
             leased: options.Partitions > 0 && partitionLeases is not null,
             options.Prefetch,
@@ -140,13 +143,13 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         {
             await OpenAsync(ConsumerState.Starting, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!_options.FailFastOnStart && IsUnreachable(ex))
+        catch (Exception ex) when (!_options.FailFastOnStart && ConnectFailure.Classify(ex) != ConnectFailureKind.Other)
         {
-            // The rest of the host runs on: connect in the background, unhealthy until consuming.
-            LastConnectError = ex.Message;
+            // The rest of the host runs on: connect in the background, unhealthy until consuming (and saying why).
+            LastConnectError = ConnectFailure.Reason(ex, _source);
             await CloseAsync(dispose: false).ConfigureAwait(false);
             SetState(ConsumerState.Connecting);
-            Log.BrokerUnreachable(_logger, Name, _options.RedactedUri, ex.Message, FirstConnectDelay);
+            LogConnectFailed(ex, FirstConnectDelay, first: true);
             _connecting = ConnectInBackgroundAsync();
             return;
         }
@@ -154,15 +157,17 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
         {
             SetState(ConsumerState.Stopped);
             await CloseAsync().ConfigureAwait(false);
-            if (ex is OperationCanceledException or InvalidOperationException)
+            if (ex is OperationCanceledException || (ex is InvalidOperationException && ConnectFailure.Classify(ex) == ConnectFailureKind.Other))
             {
                 throw;
             }
 
             throw new InvalidOperationException(
-                $"Consumer '{Name}' could not connect to RabbitMQ at {_options.RedactedUri} ({ex.Message}). " +
-                $"Check the option {nameof(_options.ConnectionUri)} and that the broker is running " +
-                $"(or turn {nameof(_options.FailFastOnStart)} off to start anyway and connect in the background).",
+                ConnectFailure.Classify(ex) == ConnectFailureKind.CredentialsRefused
+                    ? $"Consumer '{Name}' could not connect to RabbitMQ: {ConnectFailure.Reason(ex, _source)}."
+                    : $"Consumer '{Name}' could not connect to RabbitMQ at {_source.Broker} ({ex.Message}). " +
+                      $"Check {_source.Setting} and that the broker is running " +
+                      $"(or turn {nameof(_options.FailFastOnStart)} off to start anyway and connect in the background).",
                 ex);
         }
     }
@@ -282,7 +287,7 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             _logger,
             Name,
             _partitions is null ? string.Join(", ", _options.ConsumedQueues) : $"{_options.Queue} (the partitions it holds a lease on)",
-            _options.RedactedUri,
+            _source.Broker,
             _options.Prefetch);
         _partitions?.Start();
         _storePause.Start();
@@ -313,29 +318,32 @@ internal sealed class RabbitMqConsumer<TJob, TResult> : IHostedService, IAsyncDi
             catch (Exception ex)
             {
                 // A failed try leaves both connections closed, ready for the next one.
-                LastConnectError = ex.Message;
+                LastConnectError = ConnectFailure.Reason(ex, _source);
                 delay = delay * 2 < LongestConnectDelay ? delay * 2 : LongestConnectDelay;
-                Log.BrokerStillUnreachable(_logger, Name, delay, ex);
+                LogConnectFailed(ex, delay, first: false);
                 await CloseAsync(dispose: false).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
-    /// Whether a failure to open says the broker cannot be reached now (worth trying again later), rather than that a
-    /// setting is wrong (refused credentials, a queue declared with other arguments), which fails the start.
+    /// Logs a failed connect: refused credentials at every try, as an error (they do not fix themselves, and the
+    /// consumer must not retry them silently); an unreachable broker once at warning, then each try at debug.
     /// </summary>
-    private static bool IsUnreachable(Exception exception)
+    private void LogConnectFailed(Exception exception, TimeSpan next, bool first)
     {
-        for (Exception? ex = exception; ex is not null; ex = ex.InnerException)
+        if (ConnectFailure.Classify(exception) == ConnectFailureKind.CredentialsRefused)
         {
-            if (ex is AuthenticationFailureException or PossibleAuthenticationFailureException or ProtocolVersionMismatchException)
-            {
-                return false;
-            }
+            Log.CredentialsRefused(_logger, Name, ConnectFailure.Reason(exception, _source), next);
         }
-
-        return exception is BrokerUnreachableException or ConnectFailureException or System.Net.Sockets.SocketException or IOException or TimeoutException;
+        else if (first)
+        {
+            Log.BrokerUnreachable(_logger, Name, _source.Broker, exception.Message, next);
+        }
+        else
+        {
+            Log.BrokerStillUnreachable(_logger, Name, next, exception);
+        }
     }
 
     private void SetState(ConsumerState state) => Volatile.Write(ref _state, (int)state);

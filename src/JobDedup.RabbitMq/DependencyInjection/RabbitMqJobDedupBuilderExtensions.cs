@@ -66,6 +66,7 @@ public static class RabbitMqJobDedupBuilderExtensions
 
         services.AddOptions<RabbitMqConsumerOptions<TJob, TResult>>(name)
             .Configure<IServiceProvider>((options, provider) => configure(provider, options))
+            .PostConfigure<IOptions<RabbitMqConnectionOptions>>(static (options, shared) => options.InheritFrom(shared.Value))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConsumerOptions<TJob, TResult>>, ConsumerOptionsValidator<TJob, TResult>>());
         services.TryAddSingleton(TimeProvider.System);
@@ -85,7 +86,8 @@ public static class RabbitMqJobDedupBuilderExtensions
                 engine.IsPermanentFailure,
                 sp.GetService<ILoggerFactory>()?.CreateLogger("JobDedup.RabbitMq.Consumer") ?? NullLogger.Instance,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetKeyedService<IPartitionLeaseStore>(name));
+                sp.GetKeyedService<IPartitionLeaseStore>(name),
+                sp);
         });
 
         // A factory registration, so that several consumers of the same job and result types can run side by side.
@@ -98,6 +100,27 @@ public static class RabbitMqJobDedupBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Sets the broker every RabbitMQ consumer (<c>AddRabbitMqConsumer</c>) and publisher (<see cref="AddJobPublisher"/>)
+    /// of the container connects to, unless its own options say otherwise: the address, the connection name, the
+    /// recovery interval, or a connection or connection factory from the container
+    /// (<see cref="RabbitMqConnectionOptions.UseConnection()"/>, <see cref="RabbitMqConnectionOptions.UseConnectionFactory()"/>).
+    /// A consumer or publisher that sets its own <see cref="RabbitMqConnectionOptions.ConnectionUri"/> uses that address
+    /// and no shared connection. Checked when the host starts. Bind it from configuration with
+    /// <c>services.AddOptions&lt;RabbitMqConnectionOptions&gt;().BindConfiguration("Section")</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the shared broker settings.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddJobDedupRabbitMq(this IServiceCollection services, Action<RabbitMqConnectionOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<RabbitMqConnectionOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConnectionOptions>, SharedOptionsValidator>());
+        return services;
+    }
+
     /// <summary>Registers an <see cref="IJobPublisher"/> that publishes with confirms.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the publisher's options.</param>
@@ -106,14 +129,30 @@ public static class RabbitMqJobDedupBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<RabbitMqPublisherOptions>().Configure(configure).ValidateOnStart();
+        services.AddOptions<RabbitMqPublisherOptions>()
+            .Configure(configure)
+            .PostConfigure<IOptions<RabbitMqConnectionOptions>>(static (options, shared) => options.InheritFrom(shared.Value))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqPublisherOptions>, PublisherOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PublisherConnector>());
         services.TryAddSingleton(sp => new RabbitMqJobPublisher(
             sp.GetRequiredService<IOptions<RabbitMqPublisherOptions>>().Value,
+            sp,
             sp.GetService<ILogger<RabbitMqJobPublisher>>()));
         services.TryAddSingleton<IJobPublisher>(sp => sp.GetRequiredService<RabbitMqJobPublisher>());
         return services;
+    }
+
+    private sealed class SharedOptionsValidator : IValidateOptions<RabbitMqConnectionOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RabbitMqConnectionOptions options)
+        {
+            var errors = new List<string>();
+            options.ValidateConnection(errors);
+            return errors.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(errors.Select(e => $"RabbitMQ broker (AddJobDedupRabbitMq): {e}"));
+        }
     }
 
     private sealed class PublisherOptionsValidator : IValidateOptions<RabbitMqPublisherOptions>

@@ -1,3 +1,4 @@
+using JobDedup.RabbitMq.Connections;
 using RabbitMQ.Client;
 
 namespace JobDedup.RabbitMq.Publishing;
@@ -5,10 +6,13 @@ namespace JobDedup.RabbitMq.Publishing;
 /// <summary>
 /// A connection of its own and one channel with publisher confirms, for publishing only (RabbitMQ advises keeping
 /// publishing off the consuming connection). A channel the broker closed (for example after a publish to a missing
-/// exchange) is opened again on the next publish; the connection recovers by itself.
+/// exchange) is opened again on the next publish; the connection recovers by itself. On a connection the application
+/// lent (<see cref="ConnectionSource.OwnsConnections"/> false) the channel is ours and closed here, the connection is not.
 /// </summary>
-internal sealed class ConfirmedChannel(ConnectionFactory factory) : IAsyncDisposable
+internal sealed class ConfirmedChannel(ConnectionSource source) : IAsyncDisposable
 {
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim _lock = new(1, 1);
     private IConnection? _connection;
     private IChannel? _channel;
@@ -34,13 +38,13 @@ internal sealed class ConfirmedChannel(ConnectionFactory factory) : IAsyncDispos
         {
             if (_channel is not null)
             {
-                await _channel.DisposeAsync().ConfigureAwait(false);
+                await CloseQuietlyAsync(_channel).ConfigureAwait(false);
                 _channel = null;
             }
 
             if (_connection is not null)
             {
-                await _connection.DisposeAsync().ConfigureAwait(false);
+                await source.ReleaseAsync(_connection, CloseTimeout, static _ => { }).ConfigureAwait(false);
                 _connection = null;
             }
         }
@@ -65,7 +69,7 @@ internal sealed class ConfirmedChannel(ConnectionFactory factory) : IAsyncDispos
                 return reopened;
             }
 
-            _connection ??= await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            _connection ??= await source.OpenAsync(cancellationToken).ConfigureAwait(false);
             if (_channel is not null)
             {
                 await _channel.DisposeAsync().ConfigureAwait(false);
@@ -81,5 +85,24 @@ internal sealed class ConfirmedChannel(ConnectionFactory factory) : IAsyncDispos
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>Closes a channel and disposes it; one the broker or a lost connection closed already is only disposed.</summary>
+    private static async Task CloseQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            if (channel.IsOpen)
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                await channel.CloseAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Closing is best effort: the broker drops the channel with the connection anyway.
+        }
+
+        await channel.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using JobDedup.RabbitMq.Connections;
 using JobDedup.RabbitMq.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,6 +18,7 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
 {
     private readonly RabbitMqPublisherOptions _options;
     private readonly ILogger _logger;
+    private readonly ConnectionSource _source;
     private readonly ConfirmedChannel _channel;
     private bool _disposed;
 
@@ -24,7 +26,17 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
     /// <param name="options">Where and how to publish.</param>
     /// <param name="logger">Where failures are logged.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The options take the connection from the service container (<see cref="RabbitMqConnectionOptions.UseConnection()"/>),
+    /// which a publisher built here has not: register it with <c>AddJobPublisher</c>.
+    /// </exception>
     public RabbitMqJobPublisher(RabbitMqPublisherOptions options, ILogger<RabbitMqJobPublisher>? logger = null)
+        : this(options, services: null, logger)
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="RabbitMqJobPublisher"/> class, given the container for an injected connection.</summary>
+    internal RabbitMqJobPublisher(RabbitMqPublisherOptions options, IServiceProvider? services, ILogger<RabbitMqJobPublisher>? logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -35,7 +47,8 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
 
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _channel = new ConfirmedChannel(options.CreateConnectionFactory("publisher"));
+        _source = options.CreateSource(services, "publisher");
+        _channel = new ConfirmedChannel(_source);
     }
 
     /// <inheritdoc/>
@@ -83,7 +96,7 @@ public sealed class RabbitMqJobPublisher : IJobPublisher, IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new JobPublishException($"Could not connect to RabbitMQ at {_options.RedactedUri}: {ex.Message}", ex);
+            throw new JobPublishException($"Could not connect to RabbitMQ at {_source.Broker}: {ConnectFailure.Reason(ex, _source)}.", ex);
         }
     }
 

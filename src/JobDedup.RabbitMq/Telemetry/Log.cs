@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(2052, LogLevel.Debug, "Consumer {Consumer}: the broker is still not reachable; next try in {Delay}.")]
     public static partial void BrokerStillUnreachable(ILogger logger, string consumer, TimeSpan delay, Exception exception);
 
+    [LoggerMessage(2054, LogLevel.Error, "Consumer {Consumer} could not connect: {Reason}. It reports Unhealthy and tries again in {Delay}.")]
+    public static partial void CredentialsRefused(ILogger logger, string consumer, string reason, TimeSpan delay);
+
     [LoggerMessage(2053, LogLevel.Information, "Consumer {Consumer}: reached the broker after {Attempts} attempts.")]
     public static partial void BrokerReached(ILogger logger, string consumer, int attempts);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 
 namespace JobDedup.Worker.Cli;
 
@@ -8,6 +9,9 @@ namespace JobDedup.Worker.Cli;
 /// </summary>
 internal static class ToolCommandLine
 {
+    /// <summary>The name help and usage show: the tool's command, whether it runs as <c>jobdedup</c> or as <c>dotnet JobDedup.Worker.dll</c>.</summary>
+    public const string CommandName = "jobdedup";
+
     private const string RunCommand = "run";
 
     /// <summary>Tells whether the arguments are a tool command rather than a run of the worker.</summary>
@@ -21,8 +25,12 @@ internal static class ToolCommandLine
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input, CancellationToken cancellationToken = default)
     {
         var run = new Command(RunCommand, "Run the worker (the default): appsettings.json and JobDedup__… environment variables configure it; further arguments override settings, e.g. --JobDedup:ShutdownTimeout=00:00:10.");
-        var root = new RootCommand("JobDedup: the worker that runs each key once, and tools for its dead letters.")
+        // A RootCommand takes the executable's name (JobDedup.Worker under dotnet): a plain command keeps the tool's own,
+        // with the help and version options a RootCommand would add.
+        var root = new Command(CommandName, "JobDedup: the worker that runs each key once, and tools for its dead letters.")
         {
+            new HelpOption(),
+            new VersionOption(),
             run,
             new DeadLetterCommands(input, TimeProvider.System).Build(),
         };

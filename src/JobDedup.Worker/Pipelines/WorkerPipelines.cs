@@ -91,6 +91,7 @@ internal static class WorkerPipelines
             }
 
             ValidatePartitionLeases(problems, path, pipeline);
+            ValidateDuplicatePolicy(problems, path, pipeline);
 
             ValidateKey(problems, path, pipeline.Key);
             ValidateHandler(problems, path, pipeline.Handler);
@@ -103,6 +104,8 @@ internal static class WorkerPipelines
     /// <summary>Registers every pipeline: a deduplicator named after it, its handler, and its consumer.</summary>
     public static void Register(IServiceCollection services, WorkerSettings settings)
     {
+        // One broker for every pipeline: the consumers take JobDedup:RabbitMq:Uri from the shared broker settings.
+        services.AddJobDedupRabbitMq(o => o.ConnectionUri = settings.RabbitMq.Uri);
         foreach (var (name, pipeline) in settings.Pipelines)
         {
             var dedup = Dedup(name, pipeline);
@@ -144,11 +147,16 @@ internal static class WorkerPipelines
         Fingerprint = FingerprintOf(pipeline.Fingerprint),
         ClaimLease = pipeline.ClaimLease,
         ClaimRenewInterval = pipeline.ClaimRenewInterval,
+        StoreFailureRatio = pipeline.StoreFailureRatio,
+        StoreMinimumThroughput = pipeline.StoreMinimumThroughput,
+        StoreSamplingDuration = pipeline.StoreSamplingDuration,
+        StoreBreakDuration = pipeline.StoreBreakDuration,
         MaxConcurrentHandlers = pipeline.MaxConcurrentHandlers,
         QueueCapacity = Math.Max(1024, pipeline.Prefetch * 2),
 
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
         WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
+        OnDuplicate = DuplicatePolicyOf(pipeline),
     };
 
     /// <summary>How a pipeline's messages are fingerprinted: by their body's bytes, by their body as canonical JSON, or not at all.</summary>
@@ -159,10 +167,59 @@ internal static class WorkerPipelines
         _ => null,
     };
 
+    /// <summary>The pipeline's duplicate policy; <c>Join</c> while its settings are invalid (they are reported by path).</summary>
+    private static DuplicatePolicy DuplicatePolicyOf(PipelineSettings pipeline) => pipeline.OnDuplicate switch
+    {
+        DuplicatePolicyKind.Reject => DuplicatePolicy.Reject,
+        DuplicatePolicyKind.Replace => DuplicatePolicy.Replace,
+        DuplicatePolicyKind.KeepLatest => DuplicatePolicy.KeepLatest,
+        DuplicatePolicyKind.Debounce when DebounceProblem(pipeline) is null =>
+            DuplicatePolicy.Debounce(pipeline.DebounceDelay!.Value, pipeline.DebounceMaxWait!.Value),
+        _ => DuplicatePolicy.Join,
+    };
+
+    /// <summary>Says what is wrong with the debounce settings of a pipeline that debounces, or null.</summary>
+    private static string? DebounceProblem(PipelineSettings pipeline) => (pipeline.DebounceDelay, pipeline.DebounceMaxWait) switch
+    {
+        (null, _) => "DebounceDelay must be set when OnDuplicate is Debounce (how long the key must be quiet, e.g. 00:00:05).",
+        (var delay, _) when delay <= TimeSpan.Zero => $"DebounceDelay must be greater than zero, not {delay}.",
+        (_, null) => "DebounceMaxWait must be set when OnDuplicate is Debounce (the longest wait after the first message, e.g. 00:01:00).",
+        (var delay, var maxWait) when maxWait < delay || maxWait > TimeSpan.FromDays(1) =>
+            $"DebounceMaxWait must be at least DebounceDelay ({delay}) and at most 1 day, not {maxWait}.",
+        _ => null,
+    };
+
+    private static void ValidateDuplicatePolicy(List<string> problems, string path, PipelineSettings pipeline)
+    {
+        if (pipeline.OnDuplicate == DuplicatePolicyKind.Debounce)
+        {
+            if (DebounceProblem(pipeline) is { } problem)
+            {
+                problems.Add($"{path}:{problem}");
+            }
+
+            return;
+        }
+
+        if (!Enum.IsDefined(pipeline.OnDuplicate) || pipeline.OnDuplicate == DuplicatePolicyKind.Throttle)
+        {
+            problems.Add($"{path}:OnDuplicate must be Join, Reject, Replace, KeepLatest or Debounce, not {pipeline.OnDuplicate}.");
+        }
+
+        foreach (var (name, value) in new[] { ("DebounceDelay", pipeline.DebounceDelay), ("DebounceMaxWait", pipeline.DebounceMaxWait) })
+        {
+            if (value is not null)
+            {
+                problems.Add($"{path}:{name} is set, but OnDuplicate is {pipeline.OnDuplicate}: it applies only when OnDuplicate is Debounce.");
+            }
+        }
+    }
+
     private static RabbitMqConsumerOptions<RabbitMqMessage, byte[]> Consumer(string name, PipelineSettings pipeline, BrokerSettings broker)
     {
         var options = new RabbitMqConsumerOptions<RabbitMqMessage, byte[]>
         {
+            // Checked here as the consumer sees it; registered once, as the shared broker settings (see Register).
             ConnectionUri = broker.Uri,
             ConnectionName = broker.ConnectionName ?? $"jobdedup-worker:{name}",
             Queue = pipeline.Queue,
@@ -182,6 +239,20 @@ internal static class WorkerPipelines
         }
 
         return options;
+    }
+
+    /// <summary>Tells whether a failed start is the broker refusing the user name or password of the broker address.</summary>
+    public static bool IsCredentialsRefused(Exception exception)
+    {
+        for (Exception? ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is RabbitMQ.Client.Exceptions.AuthenticationFailureException or RabbitMQ.Client.Exceptions.PossibleAuthenticationFailureException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>How a pipeline's messages are keyed; the dead-letter tool keys them the same way.</summary>
@@ -357,14 +428,18 @@ internal static class WorkerPipelines
         to.Fingerprint = from.Fingerprint;
         to.ClaimLease = from.ClaimLease;
         to.ClaimRenewInterval = from.ClaimRenewInterval;
+        to.StoreFailureRatio = from.StoreFailureRatio;
+        to.StoreMinimumThroughput = from.StoreMinimumThroughput;
+        to.StoreSamplingDuration = from.StoreSamplingDuration;
+        to.StoreBreakDuration = from.StoreBreakDuration;
         to.MaxConcurrentHandlers = from.MaxConcurrentHandlers;
         to.QueueCapacity = from.QueueCapacity;
         to.WhenKeyBusy = from.WhenKeyBusy;
+        to.OnDuplicate = from.OnDuplicate;
     }
 
     private static void Copy(RabbitMqConsumerOptions<RabbitMqMessage, byte[]> from, RabbitMqConsumerOptions<RabbitMqMessage, byte[]> to)
     {
-        to.ConnectionUri = from.ConnectionUri;
         to.ConnectionName = from.ConnectionName;
         to.Queue = from.Queue;
         to.Prefetch = from.Prefetch;

@@ -26,6 +26,27 @@ public sealed class PipelineSettings
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Gets or sets what happens to a message whose key is already in flight: <c>Join</c> (it shares the run),
+    /// <c>Reject</c> (it is parked and comes back later), <c>Replace</c> (its body replaces that of a run not started
+    /// yet), <c>KeepLatest</c> (one more run after the current one, with the latest body) or <c>Debounce</c> (the run
+    /// starts once the key was quiet for <see cref="DebounceDelay"/>, at most <see cref="DebounceMaxWait"/> after the
+    /// first message). See docs/engine.md, "What happens to a duplicate".
+    /// </summary>
+    /// <value>The default is <c>Join</c>.</value>
+    public DuplicatePolicyKind OnDuplicate { get; set; } = DuplicatePolicyKind.Join;
+
+    /// <summary>Gets or sets, for <c>OnDuplicate: Debounce</c>, how long the key must be quiet before its run starts. Required there.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public TimeSpan? DebounceDelay { get; set; }
+
+    /// <summary>
+    /// Gets or sets, for <c>OnDuplicate: Debounce</c>, the longest a run waits after its first message: at least
+    /// <see cref="DebounceDelay"/>, at most 1 day. Required there.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public TimeSpan? DebounceMaxWait { get; set; }
+
+    /// <summary>
     /// Gets or sets a PostgreSQL connection string to keep the dedupe window in, shared by every worker on that
     /// database and kept across restarts (see docs/postgresql.md). Needs a <see cref="DedupeWindow"/>. A message whose
     /// key another worker is running is parked and comes back later, to be answered from the window.
@@ -58,6 +79,29 @@ public sealed class PipelineSettings
     /// </summary>
     /// <value>The default is <see langword="null"/>: a third of <see cref="ClaimLease"/>.</value>
     public TimeSpan? ClaimRenewInterval { get; set; }
+
+    /// <summary>
+    /// Gets or sets the share of calls to the outcome store (<see cref="PostgreSql"/> or <see cref="Redis"/>) that must
+    /// fail within <see cref="StoreSamplingDuration"/> for the pipeline to pause its calls to the store and its intake.
+    /// More than 0 and at most 1.
+    /// </summary>
+    /// <value>The default is 0.5.</value>
+    public double StoreFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets how many outcome-store calls must be made within <see cref="StoreSamplingDuration"/> before their failures can pause the store. At least 2.</summary>
+    /// <value>The default is 5.</value>
+    public int StoreMinimumThroughput { get; set; } = 5;
+
+    /// <summary>Gets or sets the span of time over which outcome-store failures are counted. Between 500 milliseconds and 1 day.</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan StoreSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long calls to the outcome store stay paused once its failures passed
+    /// <see cref="StoreFailureRatio"/>; then one trial call tests it. Between 500 milliseconds and 1 day.
+    /// </summary>
+    /// <value>The default is 5 seconds.</value>
+    public TimeSpan StoreBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets a value indicating whether the window is kept in a store every worker shares.</summary>
     internal bool HasSharedStore => PostgreSql is not null || Redis is not null;

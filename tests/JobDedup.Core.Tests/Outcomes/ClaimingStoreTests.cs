@@ -36,8 +36,10 @@ public sealed class ClaimingStoreTests
         Assert.Equal(JobRole.Replayed, waited.Role);
     }
 
-    [Fact]
-    public async Task KeyBusyReject_ReturnsRejectedAtOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task KeyBusyReject_ReturnsRejectedAtOnce(bool byTheRejectPolicy)
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
@@ -54,7 +56,12 @@ public sealed class ClaimingStoreTests
             store,
             time,
             (job, _, _) => ValueTask.FromResult("must not run"),
-            o => o.WhenKeyBusy = BusyKeyMode.Reject);
+            o =>
+            {
+                // The Reject duplicate policy refuses a key busy elsewhere too, whatever WhenKeyBusy says.
+                o.WhenKeyBusy = byTheRejectPolicy ? BusyKeyMode.Wait : BusyKeyMode.Reject;
+                o.OnDuplicate = byTheRejectPolicy ? DuplicatePolicy.Reject : DuplicatePolicy.Join;
+            });
 
         var a = first.EnqueueAsync(new Job("k", "A")).AsTask();
         await gate.Reached.Within();

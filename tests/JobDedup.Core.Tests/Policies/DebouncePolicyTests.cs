@@ -139,6 +139,23 @@ public sealed class DebouncePolicyTests
         Assert.Equal([(Delay * 2, "b")], scenario.Started);
     }
 
+    [Fact]
+    public async Task Debounce_StopDuringTheWait_CancelsEveryCallerWithoutARun()
+    {
+        var scenario = new DebouncedRuns(maxWait: TimeSpan.FromMinutes(1));
+        var dedup = scenario.Create();
+
+        var a = dedup.EnqueueAsync(new Job("k", "a")).AsTask();
+        var b = dedup.EnqueueAsync(new Job("k", "b")).AsTask();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "b joined the debounced flight");
+        await dedup.StopAsync().Within();
+
+        Assert.Equal(JobStatus.Canceled, (await a.Within()).Status);
+        Assert.Equal(JobStatus.Canceled, (await b.Within()).Status);
+        scenario.Time.Advance(Delay);
+        Assert.Empty(scenario.Started);
+    }
+
     /// <summary>A debounced deduplicator on a fake clock that records when (since the start) each run began, and with what.</summary>
     private sealed class DebouncedRuns(TimeSpan maxWait, Gate? gate = null)
     {

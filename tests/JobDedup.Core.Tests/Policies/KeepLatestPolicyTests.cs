@@ -7,8 +7,8 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_BurstDuringARun_GivesExactlyOneMoreRunWithTheLatestPayload()
     {
-        var scenario = new GatedRuns();
-        await using var dedup = scenario.Create();
+        var scenario = new PayloadRuns("p0");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest);
 
         var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
         await scenario.FirstRun.Reached.Within();
@@ -33,14 +33,10 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_WithADedupeWindow_ThePendingRunIsNotAnsweredByTheRunBeforeIt()
     {
-        var scenario = new GatedRuns();
-        await using var dedup = scenario.Create(o => o.DedupeWindow = TimeSpan.FromHours(1));
+        var scenario = new PayloadRuns("p0");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest, o => o.DedupeWindow = TimeSpan.FromHours(1));
 
-        var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
-        await scenario.FirstRun.Reached.Within();
-        var pending = dedup.EnqueueAsync(new Job("k", "p1")).AsTask();
-        var joined = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
-        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the third caller joined the pending flight");
+        var (running, pending, joined) = await RunWithPendingFlightAsync(dedup, scenario);
         scenario.FirstRun.Open();
 
         Assert.Equal("ran-p0", (await running.Within()).Value);
@@ -61,18 +57,14 @@ public sealed class KeepLatestPolicyTests
     {
         var time = new FakeTimeProvider();
         var store = new ScriptableOutcomeStore<string>(time);
-        var scenario = new GatedRuns();
-        await using var dedup = scenario.Create(o =>
+        var scenario = new PayloadRuns("p0");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest, o =>
         {
             o.DedupeWindow = TimeSpan.FromHours(1);
             o.ClaimLease = TimeSpan.FromSeconds(30);
         }, time, store);
 
-        var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
-        await scenario.FirstRun.Reached.Within();
-        var pending = dedup.EnqueueAsync(new Job("k", "p1")).AsTask();
-        var joined = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
-        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the third caller joined the pending flight");
+        var (running, pending, joined) = await RunWithPendingFlightAsync(dedup, scenario);
         scenario.FirstRun.Open();
 
         Assert.Equal("ran-p0", (await running.Within()).Value);
@@ -91,8 +83,8 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_ArrivalWhileThePendingRunRuns_StartsTheNextPendingRun()
     {
-        var scenario = new GatedRuns(gated: ["p0", "p1"]);
-        await using var dedup = scenario.Create();
+        var scenario = new PayloadRuns("p0", "p1");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest);
 
         var a = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
         await scenario.FirstRun.Reached.Within();
@@ -116,8 +108,8 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_FlightWaitingForASlot_TakesTheLatestPayloadWithoutASecondRun()
     {
-        var scenario = new GatedRuns(gated: ["o"]);
-        await using var dedup = scenario.Create(o => o.MaxConcurrentHandlers = 1);
+        var scenario = new PayloadRuns("o");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest, o => o.MaxConcurrentHandlers = 1);
 
         var other = dedup.EnqueueAsync(new Job("other", "o")).AsTask();
         await scenario.FirstRun.Reached.Within();
@@ -134,8 +126,8 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_PendingCallersAllLeave_TheRunGoesOnAndTheNextArrivalStillGetsARunOfItsOwn()
     {
-        var scenario = new GatedRuns();
-        await using var dedup = scenario.Create();
+        var scenario = new PayloadRuns("p0");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest);
 
         var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
         await scenario.FirstRun.Reached.Within();
@@ -164,14 +156,10 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_StopWithAPendingFlight_PendingCallersGetCanceledAndTheRunFinishes()
     {
-        var scenario = new GatedRuns();
-        var dedup = scenario.Create(o => o.ShutdownTimeout = TimeSpan.FromMinutes(1));
+        var scenario = new PayloadRuns("p0");
+        var dedup = scenario.Create(DuplicatePolicy.KeepLatest, o => o.ShutdownTimeout = TimeSpan.FromMinutes(1));
 
-        var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
-        await scenario.FirstRun.Reached.Within();
-        var pending = dedup.EnqueueAsync(new Job("k", "p1")).AsTask();
-        var joined = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
-        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the third caller joined the pending flight");
+        var (running, pending, joined) = await RunWithPendingFlightAsync(dedup, scenario);
         var stopping = dedup.StopAsync();
 
         Assert.Equal(JobStatus.Canceled, (await pending.Within()).Status);
@@ -187,14 +175,10 @@ public sealed class KeepLatestPolicyTests
     [Fact]
     public async Task KeepLatest_ForgetWithAPendingFlight_TheArrivalAfterForgetRunsAfterThePendingRunAndIsNotReplayed()
     {
-        var scenario = new GatedRuns();
-        await using var dedup = scenario.Create(o => o.DedupeWindow = TimeSpan.FromHours(1));
+        var scenario = new PayloadRuns("p0");
+        await using var dedup = scenario.Create(DuplicatePolicy.KeepLatest, o => o.DedupeWindow = TimeSpan.FromHours(1));
 
-        var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
-        await scenario.FirstRun.Reached.Within();
-        var pending = dedup.EnqueueAsync(new Job("k", "p1")).AsTask();
-        var joined = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
-        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the third caller joined the pending flight");
+        var (running, pending, joined) = await RunWithPendingFlightAsync(dedup, scenario);
         await dedup.ForgetAsync("k").AsTask().Within();
         var afterForget = dedup.EnqueueAsync(new Job("k", "p3")).AsTask();
         scenario.FirstRun.Open();
@@ -209,67 +193,19 @@ public sealed class KeepLatestPolicyTests
         Assert.Equal(1, scenario.Tracker.MaxConcurrent);
     }
 
-    /// <summary>A KeepLatest deduplicator whose runs of the gated payloads wait: the first at one gate, the second at another.</summary>
-    private sealed class GatedRuns(string[]? gated = null)
+    /// <summary>
+    /// Starts the run of <c>p0</c> (held at its gate), then the pending flight behind it with <c>p1</c>, which
+    /// <c>p2</c> joins; returns once the dispatcher has placed all three.
+    /// </summary>
+    private static async Task<(Task<JobOutcome<string>> Running, Task<JobOutcome<string>> Pending, Task<JobOutcome<string>> Joined)> RunWithPendingFlightAsync(
+        JobDeduplicator<Job, string> dedup,
+        PayloadRuns scenario)
     {
-        private readonly string[] _gated = gated ?? ["p0"];
-        private readonly List<string> _ran = [];
-
-        public Gate FirstRun { get; } = new();
-
-        public Gate SecondRun { get; } = new();
-
-        public RunTracker Tracker { get; } = new();
-
-        public IReadOnlyList<string> Ran
-        {
-            get
-            {
-                lock (_ran)
-                {
-                    return [.. _ran];
-                }
-            }
-        }
-
-        public JobDeduplicator<Job, string> Create(
-            Action<JobDedupOptions<Job>>? configure = null,
-            TimeProvider? time = null,
-            IOutcomeStore<string>? store = null) =>
-            Dedup.Create(
-                async (job, _, ct) =>
-                {
-                    var run = Tracker.Start();
-                    try
-                    {
-                        lock (_ran)
-                        {
-                            _ran.Add(job.Payload);
-                        }
-
-                        var index = Array.IndexOf(_gated, job.Payload);
-                        if (index == 0)
-                        {
-                            await FirstRun.WaitAsync(ct);
-                        }
-                        else if (index == 1)
-                        {
-                            await SecondRun.WaitAsync(ct);
-                        }
-
-                        return "ran-" + job.Payload;
-                    }
-                    finally
-                    {
-                        Tracker.End(run);
-                    }
-                },
-                o =>
-                {
-                    o.OnDuplicate = DuplicatePolicy.KeepLatest;
-                    configure?.Invoke(o);
-                },
-                time,
-                store);
+        var running = dedup.EnqueueAsync(new Job("k", "p0")).AsTask();
+        await scenario.FirstRun.Reached.Within();
+        var pending = dedup.EnqueueAsync(new Job("k", "p1")).AsTask();
+        var joined = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 1, "the third caller joined the pending flight");
+        return (running, pending, joined);
     }
 }

@@ -7,47 +7,45 @@ public sealed class ReplacePolicyTests
     [Fact]
     public async Task Replace_FlightWaitingForASlot_RunsTheNewestPayloadAndEveryCallerGetsThatOutcome()
     {
-        var gate = new Gate();
-        var ran = new List<string>();
-        await using var dedup = Dedup.Create(
-            async (job, _, ct) =>
-            {
-                lock (ran)
-                {
-                    ran.Add(job.Payload);
-                }
-
-                if (job.Key == "other")
-                {
-                    await gate.WaitAsync(ct);
-                }
-
-                return "ran-" + job.Payload;
-            },
-            o =>
-            {
-                o.OnDuplicate = DuplicatePolicy.Replace;
-                o.MaxConcurrentHandlers = 1;
-            });
+        var scenario = new PayloadRuns("o");
+        await using var dedup = scenario.Create(DuplicatePolicy.Replace, o => o.MaxConcurrentHandlers = 1);
 
         var other = dedup.EnqueueAsync(new Job("other", "o")).AsTask();
-        await gate.Reached.Within();
-        var calls = new List<Task<JobOutcome<string>>>();
-        for (var i = 1; i <= 3; i++)
-        {
-            calls.Add(dedup.EnqueueAsync(new Job("k", $"p{i}")).AsTask());
-        }
-
+        await scenario.FirstRun.Reached.Within();
+        var calls = Enumerable.Range(1, 3).Select(i => dedup.EnqueueAsync(new Job("k", $"p{i}")).AsTask()).ToArray();
         await Watchdog.Until(() => dedup.GetStats().Hits == 2, "two callers joined the flight waiting for the slot");
-        Assert.Equal(["o"], ran);
-        gate.Open();
+        Assert.Equal(["o"], scenario.Ran);
+        scenario.FirstRun.Open();
         var outcomes = await Task.WhenAll(calls).Within();
         await other.Within();
 
-        Assert.Equal(["o", "p3"], ran);
+        Assert.Equal(["o", "p3"], scenario.Ran);
         Assert.All(outcomes, o => Assert.Equal("ran-p3", o.Value));
         Assert.Equal(JobRole.Leader, outcomes[0].Role);
         Assert.All(outcomes.Skip(1), o => Assert.Equal(JobRole.Joined, o.Role));
+    }
+
+    [Fact]
+    public async Task Replace_FlightWaitingForTheKeysAbandonedRunToEnd_RunsTheNewestPayloadAfterIt()
+    {
+        var scenario = new PayloadRuns("p0") { WatchesToken = false };
+        await using var dedup = scenario.Create(DuplicatePolicy.Replace);
+
+        // The only caller of p0 leaves; its handler does not watch the token, so the key stays held until it ends.
+        using var leaving = new CancellationTokenSource();
+        var abandoned = dedup.EnqueueAsync(new Job("k", "p0"), leaving.Token).AsTask();
+        await scenario.FirstRun.Reached.Within();
+        await leaving.CancelAsync();
+        Assert.Equal(JobStatus.Canceled, (await abandoned.Within()).Status);
+        var calls = Enumerable.Range(1, 3).Select(i => dedup.EnqueueAsync(new Job("k", $"p{i}")).AsTask()).ToArray();
+        await Watchdog.Until(() => dedup.GetStats().Hits == 2, "two callers joined the flight waiting for the key");
+        Assert.Equal(["p0"], scenario.Ran);
+        scenario.FirstRun.Open();
+
+        var outcomes = await Task.WhenAll(calls).Within();
+        Assert.All(outcomes, o => Assert.Equal("ran-p3", o.Value));
+        Assert.Equal(["p0", "p3"], scenario.Ran);
+        Assert.Equal(1, scenario.Tracker.MaxConcurrent);
     }
 
     [Fact]
@@ -93,31 +91,11 @@ public sealed class ReplacePolicyTests
     [Fact]
     public async Task Replace_LeaderLeavesBeforeTheStart_TheRunUsesTheLatestReplacedJobNotTheNewLeaders()
     {
-        var gate = new Gate();
-        var ran = new List<(string Payload, bool LeaderChanged)>();
-        await using var dedup = Dedup.Create(
-            async (job, ctx, ct) =>
-            {
-                lock (ran)
-                {
-                    ran.Add((job.Payload, ctx.LeaderChanged));
-                }
-
-                if (job.Key == "other")
-                {
-                    await gate.WaitAsync(ct);
-                }
-
-                return "ran-" + job.Payload;
-            },
-            o =>
-            {
-                o.OnDuplicate = DuplicatePolicy.Replace;
-                o.MaxConcurrentHandlers = 1;
-            });
+        var scenario = new PayloadRuns("o");
+        await using var dedup = scenario.Create(DuplicatePolicy.Replace, o => o.MaxConcurrentHandlers = 1);
 
         var other = dedup.EnqueueAsync(new Job("other", "o")).AsTask();
-        await gate.Reached.Within();
+        await scenario.FirstRun.Reached.Within();
         using var leaving = new CancellationTokenSource();
         var leader = dedup.EnqueueAsync(new Job("k", "p1"), leaving.Token).AsTask();
         var second = dedup.EnqueueAsync(new Job("k", "p2")).AsTask();
@@ -125,13 +103,13 @@ public sealed class ReplacePolicyTests
         await Watchdog.Until(() => dedup.GetStats().Hits == 2, "two callers joined");
         await leaving.CancelAsync();
         Assert.Equal(JobStatus.Canceled, (await leader.Within()).Status);
-        gate.Open();
+        scenario.FirstRun.Open();
 
         var secondOutcome = await second.Within();
         Assert.Equal("ran-p3", secondOutcome.Value);
         Assert.Equal(JobRole.Leader, secondOutcome.Role); // the oldest caller still waiting was elected
         Assert.Equal("ran-p3", (await third.Within()).Value);
         await other.Within();
-        Assert.Equal([("o", false), ("p3", true)], ran);
+        Assert.Equal([("o", false), ("p3", true)], scenario.Runs);
     }
 }

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace JobDedup.Worker.Tests.Support;
 
@@ -39,10 +34,7 @@ public sealed class HttpSink : IAsyncDisposable
 
     public static async Task<HttpSink> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LocalKestrel.Create();
         var sink = new HttpSink(app);
         app.MapPost("/{**path}", async (HttpContext context) =>
         {
@@ -61,9 +53,8 @@ public sealed class HttpSink : IAsyncDisposable
                 sink.Requests.Add((context.Request.Path.Value ?? string.Empty, key, started, System.Diagnostics.Stopwatch.GetTimestamp()));
             }
         });
-        await app.StartAsync().Within();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        sink.Url = new Uri(new Uri(address), "/webhooks");
+        var address = await LocalKestrel.StartAsync(app);
+        sink.Url = new Uri(address, "/webhooks");
         return sink;
     }
 

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace JobDedup.Worker.Tests.Support;
 
@@ -29,10 +24,7 @@ public sealed class RecordingEndpoint : IAsyncDisposable
 
     public static async Task<RecordingEndpoint> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LocalKestrel.Create();
         var endpoint = new RecordingEndpoint(app);
         app.MapPost("/{**path}", async (HttpContext context) =>
         {
@@ -47,9 +39,8 @@ public sealed class RecordingEndpoint : IAsyncDisposable
             context.Response.StatusCode = status;
             await context.Response.WriteAsync($"answer {endpoint._requests.Count}", context.RequestAborted);
         });
-        await app.StartAsync().Within();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        endpoint.Url = new Uri(new Uri(address), "/hooks");
+        var address = await LocalKestrel.StartAsync(app);
+        endpoint.Url = new Uri(address, "/hooks");
         return endpoint;
     }
 

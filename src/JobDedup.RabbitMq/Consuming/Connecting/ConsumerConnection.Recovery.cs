@@ -10,9 +10,29 @@ namespace JobDedup.RabbitMq.Consuming.Connecting;
 /// </content>
 internal sealed partial class ConsumerConnection
 {
+    /// <summary>Follows the connection's events (a borrowed connection's too: its loss and recovery are ours to follow).</summary>
+    private void Follow(IConnection connection)
+    {
+        connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
+        connection.RecoveringConsumerAsync += OnRecoveringConsumerAsync;
+        connection.RecoverySucceededAsync += OnRecoverySucceededAsync;
+        connection.ConsumerTagChangeAfterRecoveryAsync += OnConsumerTagChangedAsync;
+    }
+
+    /// <summary>Stops following them: a borrowed connection outlives this consumer.</summary>
+    private void Unfollow(IConnection connection)
+    {
+        connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        connection.RecoveringConsumerAsync -= OnRecoveringConsumerAsync;
+        connection.RecoverySucceededAsync -= OnRecoverySucceededAsync;
+        connection.ConsumerTagChangeAfterRecoveryAsync -= OnConsumerTagChangedAsync;
+    }
+
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
     {
-        if (args.Initiator == ShutdownInitiator.Application)
+        // Our own close needs no handling; a borrowed connection closed by its owner is a loss like any other (one the
+        // client does not recover).
+        if (args.Initiator == ShutdownInitiator.Application && source.OwnsConnections)
         {
             return Task.CompletedTask;
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobDedup.RabbitMq.Connections;
 using JobDedup.RabbitMq.Consuming.Acking;
 using JobDedup.RabbitMq.Consuming.Settling;
 using JobDedup.RabbitMq.Telemetry;
@@ -9,7 +10,8 @@ namespace JobDedup.RabbitMq.Consuming.Connecting;
 
 /// <summary>
 /// The consuming connection: its channel, the consumers registered on it, the channel's ack window, and the
-/// connection generation. A connection loss is survived by the client's automatic recovery, which brings the channel
+/// connection generation. The connection comes from its <see cref="ConnectionSource"/>: one of its own, or one the
+/// application lent, whose events it follows the same way and which it never closes. A connection loss is survived by the client's automatic recovery, which brings the channel
 /// and its consumers back; a channel the broker closes, or a consumer it cancels, on an open connection is re-created
 /// here with backoff. It consumes every queue at once, or, when <paramref name="leased"/>, only the queues it is told to
 /// (<see cref="SubscribeAsync"/>, <see cref="UnsubscribeAsync"/>): the partitions this instance holds a lease on.
@@ -21,7 +23,7 @@ namespace JobDedup.RabbitMq.Consuming.Connecting;
 /// </remarks>
 internal sealed partial class ConsumerConnection(
     string consumer,
-    ConnectionFactory factory,
+    ConnectionSource source,
     IReadOnlyList<string> queues,
     bool leased,
     int prefetch,
@@ -94,12 +96,9 @@ internal sealed partial class ConsumerConnection(
         Transition(ConnectionState.Idle, ConnectionState.Connecting);
         try
         {
-            var connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await source.OpenAsync(cancellationToken).ConfigureAwait(false);
             _connection = connection;
-            connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
-            connection.RecoveringConsumerAsync += OnRecoveringConsumerAsync;
-            connection.RecoverySucceededAsync += OnRecoverySucceededAsync;
-            connection.ConsumerTagChangeAfterRecoveryAsync += OnConsumerTagChangedAsync;
+            Follow(connection);
             if (declareTopology is not null)
             {
                 await declareTopology(connection, cancellationToken).ConfigureAwait(false);
@@ -512,18 +511,11 @@ internal sealed partial class ConsumerConnection(
             await DisposeQuietlyAsync(channel).ConfigureAwait(false);
         }
 
-        if (_connection is { } connection)
+        if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
-            try
-            {
-                await connection.CloseAsync(CloseTimeout).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Log.CloseFailed(logger, consumer, ex);
-            }
-
-            await connection.DisposeAsync().ConfigureAwait(false);
+            // A borrowed connection stays open for its owner: only our handlers come off it (and our channel, above).
+            Unfollow(connection);
+            await source.ReleaseAsync(connection, CloseTimeout, ex => Log.CloseFailed(logger, consumer, ex)).ConfigureAwait(false);
         }
     }
 
