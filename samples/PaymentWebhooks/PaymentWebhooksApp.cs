@@ -13,7 +13,9 @@ namespace PaymentWebhooks;
 /// <summary>
 /// Builds the sample: the webhook endpoint and, in the same process, the worker that records each event once.
 /// <code>
-/// POST /webhooks/payments ─ signature ok? ─ publish to RabbitMQ (key = event id, confirmed) ─ 202 + receipt
+/// POST /webhooks/payments ─ signature ok? ─ idempotency filter (key = event id, scope = sender) ─ first copy only:
+///                            (401/400/413)    other copies: the first one's 202, waited for or replayed
+///                                                      │ publish to RabbitMQ (key = event id, confirmed) ─ 202 + receipt
 ///                                                      │
 ///               JobDedup consumer ─ one handler run per event id, answer kept 24 h ─ ledger
 ///                                                      │ every delivery's outcome (reply-to)
@@ -48,14 +50,20 @@ internal static class PaymentWebhooksApp
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IChargeLedger, MemoryChargeLedger>();
         services.AddSingleton(new ReceiptBook(options.MaxReceipts));
+        services.AddSingleton<WebhookIntake>();
         services.AddSingleton<WebhookReceiver>();
+
+        // The endpoint's idempotency: the first copy of an event publishes it; every other copy within the window gets
+        // that copy's 202 (the same receipt) without a second publish.
+        services.AddIdempotency(o => o.DedupeWindow = options.DedupeWindow)
+            .Configure(o => o.MaxRetainedOutcomes = options.MaxRememberedEvents);
 
         // Registered before the consumer, so it is consuming outcomes before the first delivery can produce one.
         services.AddHostedService<OutcomeListener>();
 
         services.AddJobDedup<PaymentEvent, Charge>(DeduplicatorName, o =>
             {
-                // A provider sends an event again when it misses our 2xx, sometimes hours later.
+                // The second line: a delivery the broker sends again (after a lost ack, a restart) is answered from here.
                 o.DedupeWindow = options.DedupeWindow;
                 o.MaxRetainedOutcomes = options.MaxRememberedEvents;
             })

@@ -97,7 +97,8 @@ public sealed class JobDedupOptions<TJob>
 
     /// <summary>
     /// Gets or sets how long a successful outcome is remembered after its flight ends. Within it, a duplicate gets the
-    /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are never remembered.
+    /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are not remembered, unless
+    /// <see cref="Retention"/> or a <see cref="DuplicatePolicy.Throttle"/> policy says otherwise.
     /// </summary>
     /// <value>The default is <see cref="TimeSpan.Zero"/>: only jobs in flight are deduplicated.</value>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;
@@ -117,9 +118,12 @@ public sealed class JobDedupOptions<TJob>
 
     /// <summary>
     /// Gets or sets the retention classifier: how long a finished run's outcome is kept in the dedupe window, by its
-    /// class. It returns the time to keep it, or <see langword="null"/> (or zero) to keep nothing. A classifier that
-    /// throws keeps nothing. Kept failures are replayed as <see cref="JobStatus.Failed"/> with a
-    /// <see cref="ReplayedFailureException"/>.
+    /// class. It is asked once per run that succeeded or failed (never for a canceled, rejected or unavailable job),
+    /// after the run, and returns the time to keep the outcome (at most 365 days; a longer answer is cut to that), or
+    /// <see langword="null"/>, zero or less to keep nothing. A classifier that throws keeps nothing, and its exception
+    /// is logged. Kept failures are replayed as <see cref="JobStatus.Failed"/> (<see cref="JobRole.Replayed"/>) with a
+    /// <see cref="ReplayedFailureException"/>, from every store. Under a <see cref="DuplicatePolicy.Throttle"/> policy,
+    /// what the throttle covers is kept for at least its window.
     /// </summary>
     /// <value>
     /// The default is <see langword="null"/>: a success is kept for <see cref="DedupeWindow"/>, a failure is never kept.

@@ -25,6 +25,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
 
         DateTimeOffset? lastLease = null;
+        string? lastFingerprint = null;
         for (var round = 0; round < MaxClaimRounds; round++)
         {
             var command = _dataSource.CreateCommand(_sql.Claim);
@@ -36,6 +37,7 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
                 AddInstance(command.Parameters);
                 command.Parameters.Add(Interval("lease", lease));
                 command.Parameters.Add(Interval("keep", _options.ExpiredClaimRetention));
+                AddFingerprint(command.Parameters, fingerprint);
                 var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
@@ -56,14 +58,19 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
 
             if (state.Held)
             {
-                return OutcomeClaim.Busy<TResult>(state.LeaseExpiresAt!.Value);
+                return OutcomeClaim.Busy<TResult>(state.LeaseExpiresAt!.Value) with { Fingerprint = state.Fingerprint };
             }
 
-            lastLease = state.LeaseExpiresAt ?? lastLease;
+            if (state.LeaseExpiresAt is { } seen)
+            {
+                // The claim seen last, lease and fingerprint together.
+                lastLease = seen;
+                lastFingerprint = state.Fingerprint;
+            }
         }
 
         // The key kept changing under us: report it busy; the caller's wait sees it free and claims again.
-        return OutcomeClaim.Busy<TResult>(lastLease ?? _timeProvider.GetUtcNow());
+        return OutcomeClaim.Busy<TResult>(lastLease ?? _timeProvider.GetUtcNow()) with { Fingerprint = lastFingerprint };
     }
 
     /// <inheritdoc/>
@@ -201,7 +208,10 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
         }
     }
 
-    /// <summary>Reads a row of <c>Inspect</c>: kept, held, lease_expires_at, lease_left, outcome, attempts, completed_at.</summary>
+    /// <summary>
+    /// Reads a row of <c>Inspect</c>: kept, held, lease_expires_at, lease_left, then the outcome's columns (outcome,
+    /// attempts, completed_at, fingerprint, failure_type, failure_message).
+    /// </summary>
     private KeyState ReadKeyState(NpgsqlDataReader reader, string scope, string key)
     {
         var kept = reader.GetBoolean(0);
@@ -209,9 +219,13 @@ public sealed partial class PostgreSqlOutcomeStore<TResult>
         DateTimeOffset? leaseExpiresAt = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2);
         var leaseLeft = reader.IsDBNull(3) ? TimeSpan.Zero : reader.GetFieldValue<TimeSpan>(3);
         StoredOutcome<TResult>? outcome = kept ? ReadOutcome(reader, 4, scope, key) : null;
-        return new KeyState(held, leaseExpiresAt, leaseLeft, outcome);
+        var fingerprint = reader.IsDBNull(7) ? null : reader.GetString(7);
+        return new KeyState(held, leaseExpiresAt, leaseLeft, outcome, fingerprint);
     }
 
-    /// <summary>What holds a key: a kept outcome, a live claim (until its lease lapses), or nothing (the default).</summary>
-    private readonly record struct KeyState(bool Held, DateTimeOffset? LeaseExpiresAt, TimeSpan LeaseLeft, StoredOutcome<TResult>? Outcome);
+    /// <summary>
+    /// What holds a key: a kept outcome, a live claim (until its lease lapses), or nothing (the default); with the
+    /// fingerprint of the claim or the outcome on the row.
+    /// </summary>
+    private readonly record struct KeyState(bool Held, DateTimeOffset? LeaseExpiresAt, TimeSpan LeaseLeft, StoredOutcome<TResult>? Outcome, string? Fingerprint);
 }

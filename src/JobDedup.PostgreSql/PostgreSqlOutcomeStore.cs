@@ -251,12 +251,23 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         parameters.Add(new NpgsqlParameter<string>("payload", payload));
     }
 
+    /// <summary>Adds an outcome's columns; a kept failure has no value, only its exception's type and message.</summary>
     private void AddOutcome(NpgsqlParameterCollection parameters, in StoredOutcome<TResult> outcome)
     {
-        parameters.Add(new NpgsqlParameter<byte[]>("outcome", _serializer.Serialize(outcome.Value)));
+        var failure = outcome.Failure;
+        parameters.Add(new NpgsqlParameter("outcome", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = failure is null ? _serializer.Serialize(outcome.Value) : DBNull.Value });
         parameters.Add(new NpgsqlParameter<int>("attempts", outcome.Attempts));
         parameters.Add(new NpgsqlParameter<DateTimeOffset>("completed_at", outcome.CompletedAt.ToUniversalTime()));
+        AddFingerprint(parameters, outcome.Fingerprint);
+        parameters.Add(Text("failure_type", failure is null ? null : failure.ExceptionType ?? string.Empty));
+        parameters.Add(Text("failure_message", failure is null ? null : failure.Message ?? string.Empty));
     }
+
+    private static void AddFingerprint(NpgsqlParameterCollection parameters, string? fingerprint) =>
+        parameters.Add(Text("fingerprint", fingerprint));
+
+    private static NpgsqlParameter Text(string name, string? value) =>
+        new(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
 
     /// <summary>Runs a statement whose rows say whether it changed anything (its notification is sent at commit).</summary>
     private static async Task<bool> ChangedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -268,16 +279,27 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
         }
     }
 
-    /// <summary>Reads a kept outcome; a value that no longer reads as <typeparamref name="TResult"/> fails loudly rather than running the job again.</summary>
+    /// <summary>
+    /// Reads a kept outcome from the columns outcome, attempts, completed_at, fingerprint, failure_type and
+    /// failure_message, starting at <paramref name="outcome"/>. A row written before fingerprints and kept failures
+    /// has neither. A value that no longer reads as <typeparamref name="TResult"/> fails loudly rather than running
+    /// the job again.
+    /// </summary>
     private StoredOutcome<TResult> ReadOutcome(NpgsqlDataReader reader, int outcome, string scope, string key)
     {
-        var data = reader.GetFieldValue<byte[]>(outcome);
         var attempts = reader.GetInt32(outcome + 1);
         var completedAt = reader.IsDBNull(outcome + 2) ? DateTimeOffset.MinValue : reader.GetFieldValue<DateTimeOffset>(outcome + 2);
+        var fingerprint = reader.IsDBNull(outcome + 3) ? null : reader.GetString(outcome + 3);
+        if (!reader.IsDBNull(outcome + 4))
+        {
+            var failure = new StoredFailure(reader.GetString(outcome + 4), reader.IsDBNull(outcome + 5) ? string.Empty : reader.GetString(outcome + 5));
+            return new StoredOutcome<TResult>(default!, attempts, completedAt) { Fingerprint = fingerprint, Failure = failure };
+        }
+
         TResult value;
         try
         {
-            value = _serializer.Deserialize<TResult>(data);
+            value = _serializer.Deserialize<TResult>(reader.GetFieldValue<byte[]>(outcome));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -287,6 +309,6 @@ public sealed partial class PostgreSqlOutcomeStore<TResult> : IClaimingOutcomeSt
                 ex);
         }
 
-        return new StoredOutcome<TResult>(value, attempts, completedAt);
+        return new StoredOutcome<TResult>(value, attempts, completedAt) { Fingerprint = fingerprint };
     }
 }

@@ -27,12 +27,15 @@ public sealed partial class RedisOutcomeStore<TResult>
         var reply = (RedisResult[])(await RunAsync(
             StoreScripts.Claim,
             scopePart,
-            [_keys.RecordPrefix(scopePart), StoreKeys.Part(key), owner, Milliseconds(lease), Milliseconds(_options.ExpiredClaimRetention), HeartbeatKey, HeartbeatMilliseconds],
+            [
+                _keys.RecordPrefix(scopePart), StoreKeys.Part(key), owner, Milliseconds(lease), Milliseconds(_options.ExpiredClaimRetention),
+                HeartbeatKey, HeartbeatMilliseconds, Optional(fingerprint),
+            ],
             cancellationToken).ConfigureAwait(false))!;
         return (string?)reply[0] switch
         {
             "claimed" => OutcomeClaim.Claimed<TResult>((long)reply[1], (long)reply[2] == 1, (string?)reply[3] is { Length: > 0 } previous ? previous : null),
-            "busy" => OutcomeClaim.Busy<TResult>(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])),
+            "busy" => OutcomeClaim.Busy<TResult>(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])) with { Fingerprint = (string?)reply[2] },
             _ => OutcomeClaim.Completed(ReadOutcome(reply, 1, scope, key)),
         };
     }
@@ -65,12 +68,14 @@ public sealed partial class RedisOutcomeStore<TResult>
 
         var scopePart = StoreKeys.Part(scope);
         var keyPart = StoreKeys.Part(key);
+        var fields = OutcomeFields(outcome);
         var kept = await RunAsync(
             StoreScripts.Complete,
             scopePart,
             [
-                _keys.RecordPrefix(scopePart), keyPart, fencingToken, _serializer.Serialize(outcome.Value), outcome.Attempts,
+                _keys.RecordPrefix(scopePart), keyPart, fencingToken, fields.Value, outcome.Attempts,
                 Ticks(outcome.CompletedAt), Milliseconds(retention), _keys.ChannelName, StoreKeys.KeyMessage(scopePart, keyPart),
+                fields.Fingerprint, fields.FailureType, fields.FailureMessage,
             ],
             cancellationToken).ConfigureAwait(false);
         return (long)kept == 1;

@@ -32,12 +32,14 @@ public sealed partial class RedisOutcomeStore<TResult>
 
         var scopePart = StoreKeys.Part(scope);
         var keyPart = StoreKeys.Part(key);
+        var fields = OutcomeFields(outcome);
         await RunAsync(
             StoreScripts.Save,
             scopePart,
             [
-                _keys.RecordPrefix(scopePart), keyPart, _serializer.Serialize(outcome.Value), outcome.Attempts, Ticks(outcome.CompletedAt),
+                _keys.RecordPrefix(scopePart), keyPart, fields.Value, outcome.Attempts, Ticks(outcome.CompletedAt),
                 Milliseconds(retention), _keys.ChannelName, StoreKeys.KeyMessage(scopePart, keyPart),
+                fields.Fingerprint, fields.FailureType, fields.FailureMessage,
             ],
             cancellationToken).ConfigureAwait(false);
     }

@@ -179,18 +179,43 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
 
     private static string Ticks(DateTimeOffset value) => value.UtcTicks.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Reads val, att, at from a script's reply, starting at <paramref name="first"/>.</summary>
+    /// <summary>
+    /// Optional text as the scripts take it: <c>''</c> for none, <c>'='</c> followed by the text otherwise (so that an
+    /// empty text is kept as one).
+    /// </summary>
+    private static string Optional(string? text) => text is null ? string.Empty : "=" + text;
+
+    /// <summary>The outcome's fields as the Complete and Save scripts take them, after their other arguments: val first, then fp, ft, fm.</summary>
+    private (RedisValue Value, string Fingerprint, string FailureType, string FailureMessage) OutcomeFields(in StoredOutcome<TResult> outcome)
+    {
+        // A kept failure has no value, only what it failed with.
+        var failure = outcome.Failure;
+        return failure is null
+            ? (_serializer.Serialize(outcome.Value), Optional(outcome.Fingerprint), string.Empty, string.Empty)
+            : (RedisValue.EmptyString, Optional(outcome.Fingerprint), Optional(failure.ExceptionType ?? string.Empty), Optional(failure.Message ?? string.Empty));
+    }
+
+    /// <summary>
+    /// Reads val, att, at, fp, ft, fm from a script's reply, starting at <paramref name="first"/>. A record written
+    /// before fingerprints and kept failures has neither.
+    /// </summary>
     private StoredOutcome<TResult> ReadOutcome(RedisResult[] reply, int first, string scope, string key)
     {
-        var data = (byte[])reply[first]!;
         var attempts = (int)reply[first + 1];
         var completedAt = reply[first + 2].IsNull
             ? DateTimeOffset.MinValue
             : new DateTimeOffset(long.Parse((string)reply[first + 2]!, CultureInfo.InvariantCulture), TimeSpan.Zero);
+        var fingerprint = (string?)reply[first + 3];
+        if ((string?)reply[first + 4] is { } failureType)
+        {
+            var failure = new StoredFailure(failureType, (string?)reply[first + 5] ?? string.Empty);
+            return new StoredOutcome<TResult>(default!, attempts, completedAt) { Fingerprint = fingerprint, Failure = failure };
+        }
+
         TResult value;
         try
         {
-            value = _serializer.Deserialize<TResult>(data);
+            value = _serializer.Deserialize<TResult>((byte[])reply[first]!);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -200,7 +225,7 @@ public sealed partial class RedisOutcomeStore<TResult> : IClaimingOutcomeStore<T
                 ex);
         }
 
-        return new StoredOutcome<TResult>(value, attempts, completedAt);
+        return new StoredOutcome<TResult>(value, attempts, completedAt) { Fingerprint = fingerprint };
     }
 
     /// <summary>Runs one of the store's scripts against a scope.</summary>

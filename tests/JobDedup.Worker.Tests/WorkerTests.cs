@@ -226,6 +226,36 @@ public sealed class WorkerTests(Broker broker)
     }
 
     [Fact]
+    public async Task Worker_JsonFingerprintOnPostgreSql_AnotherBodyUnderAUsedKeyIsDeadLetteredAsPayloadMismatch_AndTheSameJsonIsReplayed()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "worker-fingerprint");
+        await using var sink = await HttpSink.StartAsync();
+        var replies = await queue.DeclareReplyQueueAsync();
+        var id = $"evt_{Guid.NewGuid():N}"; // the window outlives this test in the shared store, so the key is new each run
+        await using var worker = WorkerProcess.Start(WorkerSettingsFor.Pipeline(
+            queue, sink, ("DedupeWindow", "01:00:00"), ("Fingerprint", "Json"), ("PostgreSql", Servers.PostgreSql())));
+        await worker.Consuming.Within();
+
+        await queue.PublishAsync(key: null, $"{{\"id\":\"{id}\",\"amount\":10}}", replyTo: replies, correlationId: "first");
+        await Watchdog.Until(async () => await queue.CountAsync(replies) == 1, "the first message is answered");
+        await queue.PublishAsync(key: null, $"{{\"id\":\"{id}\",\"amount\":20}}", replyTo: replies, correlationId: "other");
+        await Watchdog.Until(async () => await queue.CountAsync(queue.DeadLetterQueue) == 1, "the other body is dead-lettered");
+        await queue.PublishAsync(key: null, $"{{ \"amount\": 10, \"id\": \"{id}\" }}", replyTo: replies, correlationId: "same");
+        await Watchdog.Until(async () => await queue.CountAsync(replies) == 3, "an answer for each of the three");
+        Assert.Equal(0, await worker.TerminateAsync());
+
+        Assert.Equal(1, sink.Calls[id]);
+        var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
+        Assert.Equal(DeadLetterReasons.PayloadMismatch, Encoding.UTF8.GetString((byte[])letter.BasicProperties.Headers![JobDedupHeaders.Reason]!));
+        Assert.Contains("\"amount\":20", Encoding.UTF8.GetString(letter.Body.Span), StringComparison.Ordinal);
+        var answers = (await queue.DrainAsync(replies)).ToDictionary(a => a.BasicProperties.CorrelationId!);
+        Assert.Equal($"handled {id}", Encoding.UTF8.GetString(answers["first"].Body.Span));
+        Assert.Equal("Replayed", Encoding.UTF8.GetString((byte[])answers["same"].BasicProperties.Headers![JobDedupHeaders.Role]!));
+        Assert.Equal($"handled {id}", Encoding.UTF8.GetString(answers["same"].Body.Span));
+        Assert.Contains(DeadLetterReasons.PayloadMismatch, Encoding.UTF8.GetString(answers["other"].Body.Span), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Worker_RedisAndPostgreSqlBothSet_ExitsNamingBoth()
     {
         var environment = new Dictionary<string, string>

@@ -55,8 +55,14 @@ public sealed class RejectionTests(Broker broker)
         await Watchdog.Until(() => app.Receipts.Pending == 0, "the real event's outcome came back");
         await app.StopAsync();
 
-        Assert.All(answers, a => Assert.True(a.Status == HttpStatusCode.Unauthorized && a.Location is null, $"{a.What}: {a.Status}"));
+        Assert.All(answers, a => Assert.True(a.Status == HttpStatusCode.Unauthorized && a.Location is null && !a.Replayed, $"{a.What}: {a.Status}"));
         Assert.Equal(HttpStatusCode.Accepted, sentinel.Status);
+        Assert.False(sentinel.Replayed);
+
+        // No forgery reached the idempotency filter: none claimed an event id, so none could block or answer the real one.
+        Assert.Equal(1, app.Idempotency.GetStats().Misses);
+        Assert.Equal(0, app.Idempotency.GetStats().Hits);
+        Assert.Equal(1, app.Publisher.Publishes);
         Assert.Equal(1, app.Receipts.Count);
         Assert.Equal(1, ledger.Writes);
         Assert.Equal(real, Assert.Single(await ((IChargeLedger)ledger).ListAsync(CancellationToken.None)).EventId);
@@ -84,13 +90,19 @@ public sealed class RejectionTests(Broker broker)
             ($"t={t},v0=ignored,v1={Signer.Hex(WebhookApp.Secret, t, body).ToUpperInvariant()}", "an unknown scheme alongside, hex in capitals"),
         };
 
+        var answers = new List<Sent>();
         foreach (var (signature, what) in valid)
         {
             var sent = await app.PostAsync(id, body, signature, what);
             Assert.True(sent.Status == HttpStatusCode.Accepted, $"{what}: {sent.Status}");
+            answers.Add(sent);
         }
 
+        // Each passed the signature check; the first was published, the other three got its answer back.
         await Watchdog.Until(() => app.Receipts.Pending == 0, "every outcome came back");
+        Assert.Equal([false, true, true, true], answers.Select(a => a.Replayed));
+        Assert.Single(answers.Select(a => a.Location).Distinct());
+        Assert.Equal(1, app.Publisher.Publishes);
         Assert.Equal(1, ledger.Writes);
     }
 
@@ -126,12 +138,42 @@ public sealed class RejectionTests(Broker broker)
         await Watchdog.Until(() => app.Receipts.Pending == 0, "the real event's outcome came back");
         await app.StopAsync();
 
-        Assert.All(answers, a => Assert.True(a.Sent.Status == a.Expected && a.Sent.Location is null, $"{a.Sent.What}: {a.Sent.Status}"));
+        Assert.All(answers, a => Assert.True(a.Sent.Status == a.Expected && a.Sent.Location is null && !a.Sent.Replayed, $"{a.Sent.What}: {a.Sent.Status}"));
         Assert.Equal(HttpStatusCode.Accepted, sentinel.Status);
+        Assert.Equal(1, app.Idempotency.GetStats().Misses);
+        Assert.Equal(1, app.Publisher.Publishes);
         Assert.Equal(1, ledger.Writes);
         Assert.Equal(1, settled["ack"]);
         Assert.Equal(0, settled["dead-letter"]);
         Assert.Equal(0u, await queue.CountAsync(queue.Name));
         Assert.Equal(0u, await queue.CountAsync(queue.DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task Webhook_SameEventIdWithAnotherSignedBody_Gets422AndIsNeverPublished()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "changed");
+        var outcomes = await queue.DeclareReplyQueueAsync();
+        using var settled = new Settlements(PaymentWebhooksApp.DeduplicatorName);
+        var clock = new FakeTimeProvider();
+        var ledger = new GatedLedger(new MemoryChargeLedger(clock));
+        await using var app = await WebhookApp.StartAsync(queue, outcomes, ledger, clock);
+        var id = EventBodies.NewId("changed");
+
+        var original = await app.SendSignedAsync(id, EventBodies.Body(id, 4_999));
+        var changed = await app.SendSignedAsync(id, EventBodies.Body(id, 9_999), "same event id, another amount, genuinely signed");
+        var again = await app.SendSignedAsync(id, EventBodies.Body(id, 4_999), "the original body again");
+        await Watchdog.Until(() => app.Receipts.Pending == 0, "the original's outcome came back");
+        await app.StopAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, original.Status);
+        Assert.True(changed.Status == HttpStatusCode.UnprocessableEntity && changed.Location is null, $"{changed.What}: {changed.Status}");
+        Assert.Equal(HttpStatusCode.Accepted, again.Status);
+        Assert.True(again.Replayed);
+        Assert.Equal(original.Location, again.Location);
+        Assert.Equal(1, app.Publisher.Publishes);
+        Assert.Equal(4_999, Assert.Single(await ((IChargeLedger)ledger).ListAsync(CancellationToken.None)).Amount);
+        Assert.Equal(1, settled["ack"]);
+        Assert.Equal(0u, await queue.CountAsync(queue.Name));
     }
 }

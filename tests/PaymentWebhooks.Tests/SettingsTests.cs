@@ -20,6 +20,7 @@ public sealed class SettingsTests
     [InlineData("DedupeWindow", "00:00:00", "PaymentWebhooks:DedupeWindow")]
     [InlineData("OutcomeQueue", "payment-webhooks", "PaymentWebhooks:OutcomeQueue")]
     [InlineData("SignatureTolerance", "1.00:00:00", "PaymentWebhooks:SignatureTolerance")]
+    [InlineData("Sender", "a sender with spaces", "PaymentWebhooks:Sender")]
     [InlineData("Secret", "a-typo-for-SigningSecret", "Secret")]
     public void Build_WithAWrongSetting_FailsNamingIt(string setting, string value, string named)
     {

@@ -26,6 +26,13 @@ internal sealed class PaymentWebhooksOptions
     /// <value>Required; at least 16 bytes. Never commit a real one: set it with PaymentWebhooks__SigningSecret.</value>
     public string SigningSecret { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Gets or sets the name of the provider that signs with <see cref="SigningSecret"/>. Event ids are deduplicated per
+    /// sender, so two providers' event ids never meet.
+    /// </summary>
+    /// <value>The default is <c>payment-provider</c>; 1 to 64 letters, digits, '-' or '_'.</value>
+    public string Sender { get; set; } = "payment-provider";
+
     /// <summary>Gets or sets how far a signature's timestamp may be from the clock, so a captured request cannot be replayed later.</summary>
     /// <value>The default is 5 minutes.</value>
     public TimeSpan SignatureTolerance { get; set; } = TimeSpan.FromMinutes(5);
@@ -46,11 +53,14 @@ internal sealed class PaymentWebhooksOptions
     /// <value>The default is <see langword="null"/>: <c>{Queue}.outcomes</c>.</value>
     public string? OutcomeQueue { get; set; }
 
-    /// <summary>Gets or sets how long a recorded event is remembered, so a later copy gets the same answer without a second run.</summary>
+    /// <summary>
+    /// Gets or sets how long an event is remembered: the endpoint answers a later copy with the first copy's 202, and
+    /// the consumer answers a redelivery with the recorded charge, both without a second run.
+    /// </summary>
     /// <value>The default is 24 hours.</value>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>Gets or sets how many recorded events the dedupe window holds at most; the oldest is forgotten first.</summary>
+    /// <summary>Gets or sets how many events the endpoint's and the consumer's dedupe windows each hold at most; the oldest is forgotten first.</summary>
     /// <value>The default is 100,000.</value>
     public int MaxRememberedEvents { get; set; } = 100_000;
 
@@ -76,6 +86,11 @@ internal sealed class PaymentWebhooksOptions
             problems.Add(
                 $"{Section}:{nameof(SigningSecret)} must be set to the secret shared with the payment provider " +
                 $"(at least {MinSecretBytes} bytes), for example with the environment variable {Section}__{nameof(SigningSecret)}.");
+        }
+
+        if (Sender is not { Length: > 0 and <= 64 } sender || !sender.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            problems.Add($"{Section}:{nameof(Sender)} must be 1 to 64 letters, digits, '-' or '_', not '{Sender}'.");
         }
 
         if (SignatureTolerance < TimeSpan.FromSeconds(1) || SignatureTolerance > TimeSpan.FromHours(1))

@@ -36,7 +36,9 @@ public static class FailureClassification
 
     /// <summary>
     /// Asks <paramref name="classifier"/> (the default when null) whether <paramref name="exception"/> is permanent.
-    /// A cancellation is never permanent; a classifier that throws counts as "not permanent" and its failure is
+    /// A cancellation is never permanent. A <see cref="ReplayedFailureException"/> always is, whatever the classifier
+    /// says: it is a failure the retention classifier kept as the key's final answer, so asking again gets it again;
+    /// a message consumer dead-letters such a delivery at once. A classifier that throws counts as "not permanent" and its failure is
     /// returned in <paramref name="classifierFailure"/> to be logged.
     /// </summary>
     /// <param name="classifier">The classification in use; <see langword="null"/> for <see cref="IsPermanentByDefault"/>.</param>
@@ -50,6 +52,11 @@ public static class FailureClassification
         if (exception is OperationCanceledException)
         {
             return false;
+        }
+
+        if (exception is ReplayedFailureException)
+        {
+            return true;
         }
 
         try

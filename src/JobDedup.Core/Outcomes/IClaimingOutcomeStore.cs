@@ -31,7 +31,10 @@ public interface IClaimingOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <returns><see langword="false"/> when the claim is no longer this token's (it expired and another instance took the key).</returns>
     ValueTask<bool> RenewAsync(string scope, string key, long fencingToken, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Keeps a successful outcome, only if <paramref name="fencingToken"/> still holds the key.</summary>
+    /// <summary>
+    /// Keeps the outcome of the claim's run (a success, or a failure the retention classifier keeps), only if
+    /// <paramref name="fencingToken"/> still holds the key; later claims on the key find it (<see cref="ClaimState.Completed"/>).
+    /// </summary>
     /// <param name="scope">The deduplicator's name.</param>
     /// <param name="key">The dedupe key.</param>
     /// <param name="fencingToken">The token the claim was granted with.</param>

@@ -1,8 +1,11 @@
 namespace JobDedup;
 
 /// <summary>
-/// Keeps successful outcomes for the dedupe window so that a late duplicate is answered without a handler run.
-/// Keys are scoped by the deduplicator's name. Implementations must be safe for concurrent use.
+/// Keeps outcomes for the dedupe window so that a late duplicate is answered without a handler run: successes, and
+/// failures the retention classifier keeps (<see cref="StoredOutcome{TResult}.Failure"/>). An implementation keeps
+/// every <see cref="StoredOutcome{TResult}"/> as given, its <see cref="StoredOutcome{TResult}.Fingerprint"/> and
+/// <see cref="StoredOutcome{TResult}.Failure"/> included. Keys are scoped by the deduplicator's name. Implementations
+/// must be safe for concurrent use.
 /// </summary>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
 public interface IOutcomeStore<TResult>
@@ -14,7 +17,7 @@ public interface IOutcomeStore<TResult>
     /// <returns>The kept outcome, if any.</returns>
     ValueTask<StoredOutcome<TResult>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken);
 
-    /// <summary>Keeps a successful outcome for <paramref name="retention"/>, replacing any earlier one for the key.</summary>
+    /// <summary>Keeps an outcome for <paramref name="retention"/>, replacing any earlier one for the key.</summary>
     /// <param name="scope">The deduplicator's name.</param>
     /// <param name="key">The dedupe key.</param>
     /// <param name="outcome">The outcome.</param>

@@ -9,8 +9,9 @@ namespace JobDedup.Running;
 
 /// <summary>
 /// One flight's run, start to end: wait for the key (an earlier run of it must end first), read or claim the dedupe
-/// window, take a handler slot, run the attempts, keep a success in the window, deliver the one outcome to every
-/// caller, and give the key up only once the handler has really ended.
+/// window (a kept outcome with another payload fingerprint is a conflict), take a handler slot, run the attempts,
+/// keep the outcome for as long as the retention policy says, deliver the one outcome to every caller, and give the
+/// key up only once the handler has really ended.
 /// </summary>
 internal sealed class FlightRunner<TJob, TResult>
 {

@@ -5,7 +5,7 @@ using JobDedup.Telemetry;
 namespace JobDedup.Window;
 
 /// <summary>
-/// The dedupe window of one deduplicator: reads, fenced writes, and forgetting. Every write is fenced by its
+/// The dedupe window of one deduplicator: reads, fenced writes of what the retention policy keeps, and forgetting. Every write is fenced by its
 /// flight's <see cref="WindowWriteState"/>, so a forgotten flight never writes; every removal waits for a write
 /// already started; and whoever arrives after a forget waits for its removal before reading.
 /// </summary>

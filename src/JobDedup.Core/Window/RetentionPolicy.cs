@@ -9,7 +9,7 @@ namespace JobDedup.Window;
 /// </summary>
 internal sealed class RetentionPolicy
 {
-    /// <summary>The longest an outcome is kept, whatever the classifier answers.</summary>
+    /// <summary>The longest the classifier can keep an outcome; a longer answer is cut to this.</summary>
     public static readonly TimeSpan Longest = TimeSpan.FromDays(365);
 
     private readonly TimeSpan _dedupeWindow;
@@ -58,6 +58,7 @@ internal sealed class RetentionPolicy
             {
                 keep = _classifier(new OutcomeRetentionContext(outcome.Key, outcome.Status, succeeded ? (object?)outcome.Value : null, outcome.Exception, _dedupeWindow))
                     ?? TimeSpan.Zero;
+                keep = keep > Longest ? Longest : keep;
             }
             catch (Exception ex)
             {
@@ -71,6 +72,6 @@ internal sealed class RetentionPolicy
             keep = _throttle;
         }
 
-        return keep <= TimeSpan.Zero ? TimeSpan.Zero : keep > Longest ? Longest : keep;
+        return keep <= TimeSpan.Zero ? TimeSpan.Zero : keep;
     }
 }

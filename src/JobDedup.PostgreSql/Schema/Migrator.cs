@@ -60,6 +60,15 @@ internal static class Migrator
             ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS owner_instance integer;
             ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS taken_over_from text;
             """),
+
+        // A claim keeps its job's payload fingerprint (so that a caller who finds the key busy can compare), and so does
+        // the outcome that ends it; a kept failure has no value, only what it failed with. Earlier rows read as having
+        // neither.
+        new(4, "payload fingerprints and kept failures", static sql => $"""
+            ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS fingerprint text;
+            ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS failure_type text;
+            ALTER TABLE {sql.QualifiedTable} ADD COLUMN IF NOT EXISTS failure_message text;
+            """),
     ];
 
     /// <summary>Gets the version the latest migration brings a table to.</summary>

@@ -38,19 +38,21 @@ internal sealed class StoreSql
         // comes from a sequence, so a takeover always holds a larger token than every earlier claim on the key (the
         // WHERE makes sure of it). A claim replaced while still claimed records who held it: that run died.
         Claim = $"""
-            INSERT INTO {t} AS o (scope, key, key_digest, status, owner, owner_instance, lease_expires_at, fencing_token, attempts, expires_at)
-            VALUES (@scope, @key_text, @digest, '{Claimed}', @owner, @instance, now() + @lease, nextval('{Sequence}'), 0, now() + @lease + @keep)
+            INSERT INTO {t} AS o (scope, key, key_digest, status, owner, owner_instance, lease_expires_at, fencing_token, attempts, expires_at, fingerprint)
+            VALUES (@scope, @key_text, @digest, '{Claimed}', @owner, @instance, now() + @lease, nextval('{Sequence}'), 0, now() + @lease + @keep, @fingerprint)
             ON CONFLICT (scope, key_digest) DO UPDATE
                SET status = '{Claimed}', owner = EXCLUDED.owner, owner_instance = EXCLUDED.owner_instance,
                    lease_expires_at = EXCLUDED.lease_expires_at, fencing_token = EXCLUDED.fencing_token,
                    taken_over_from = CASE o.status WHEN '{Claimed}' THEN coalesce(o.owner, '') END,
-                   outcome = NULL, attempts = 0, completed_at = NULL, expires_at = EXCLUDED.expires_at
+                   outcome = NULL, attempts = 0, completed_at = NULL, expires_at = EXCLUDED.expires_at,
+                   fingerprint = EXCLUDED.fingerprint, failure_type = NULL, failure_message = NULL
              WHERE o.fencing_token < EXCLUDED.fencing_token
                AND CASE o.status WHEN '{Claimed}' THEN NOT {held} ELSE o.expires_at <= now() END
             RETURNING o.fencing_token, o.taken_over_from
             """;
 
-        // What holds a key now: a live outcome (with its value), a live claim (with its lease), or neither.
+        // What holds a key now: a live outcome (with its value), a live claim (with its lease), or neither; the
+        // fingerprint is the live claim's or the kept outcome's.
         Inspect = $"""
             SELECT o.status = '{Completed}' AND o.expires_at > now() AS kept,
                    CASE WHEN o.status = '{Claimed}' AND o.lease_expires_at > now() THEN {ownerAlive} ELSE false END AS held,
@@ -58,7 +60,10 @@ internal sealed class StoreSql
                    o.lease_expires_at - now() AS lease_left,
                    CASE WHEN o.status = '{Completed}' AND o.expires_at > now() THEN o.outcome END AS outcome,
                    o.attempts,
-                   o.completed_at
+                   o.completed_at,
+                   o.fingerprint,
+                   o.failure_type,
+                   o.failure_message
               FROM {t} o
              WHERE o.scope = @scope AND o.key_digest = @digest
             """;
@@ -75,7 +80,8 @@ internal sealed class StoreSql
             WITH done AS (
                 UPDATE {t}
                    SET status = '{Completed}', lease_expires_at = NULL, outcome = @outcome, attempts = @attempts,
-                       completed_at = @completed_at, expires_at = now() + @retention
+                       completed_at = @completed_at, expires_at = now() + @retention, fingerprint = @fingerprint,
+                       failure_type = @failure_type, failure_message = @failure_message
                  WHERE scope = @scope AND key_digest = @digest AND fencing_token = @token AND status = '{Claimed}'
              RETURNING 1)
             SELECT pg_notify(@channel, @payload) FROM done
@@ -90,7 +96,7 @@ internal sealed class StoreSql
             """;
 
         TryGet = $"""
-            SELECT outcome, attempts, completed_at
+            SELECT outcome, attempts, completed_at, fingerprint, failure_type, failure_message
               FROM {t}
              WHERE scope = @scope AND key_digest = @digest AND status = '{Completed}' AND expires_at > now()
             """;
@@ -98,12 +104,15 @@ internal sealed class StoreSql
         // A plain save replaces whatever holds the key, with a new token: a claim holder's later write is refused.
         Save = $"""
             WITH kept AS (
-                INSERT INTO {t} AS o (scope, key, key_digest, status, owner, lease_expires_at, fencing_token, outcome, attempts, completed_at, expires_at)
-                VALUES (@scope, @key_text, @digest, '{Completed}', NULL, NULL, nextval('{Sequence}'), @outcome, @attempts, @completed_at, now() + @retention)
+                INSERT INTO {t} AS o (scope, key, key_digest, status, owner, lease_expires_at, fencing_token, outcome, attempts, completed_at, expires_at,
+                                      fingerprint, failure_type, failure_message)
+                VALUES (@scope, @key_text, @digest, '{Completed}', NULL, NULL, nextval('{Sequence}'), @outcome, @attempts, @completed_at, now() + @retention,
+                        @fingerprint, @failure_type, @failure_message)
                 ON CONFLICT (scope, key_digest) DO UPDATE
                    SET status = '{Completed}', owner = NULL, owner_instance = NULL, taken_over_from = NULL, lease_expires_at = NULL,
                        fencing_token = EXCLUDED.fencing_token, outcome = EXCLUDED.outcome, attempts = EXCLUDED.attempts,
-                       completed_at = EXCLUDED.completed_at, expires_at = EXCLUDED.expires_at
+                       completed_at = EXCLUDED.completed_at, expires_at = EXCLUDED.expires_at, fingerprint = EXCLUDED.fingerprint,
+                       failure_type = EXCLUDED.failure_type, failure_message = EXCLUDED.failure_message
              RETURNING 1)
             SELECT pg_notify(@channel, @payload) FROM kept
             """;

@@ -27,7 +27,7 @@ public static class JobDedupHeaders
     /// <summary>On a dead letter: the queue the message came from.</summary>
     public const string SourceQueue = "x-jobdedup-source-queue";
 
-    /// <summary>On a reply: the outcome's status (Succeeded or Failed).</summary>
+    /// <summary>On a reply: the outcome's status (Succeeded, Failed, or Conflict for a payload mismatch).</summary>
     public const string Status = "x-jobdedup-status";
 
     /// <summary>On a reply: whether this delivery led the flight, joined it, or got a replayed outcome.</summary>
@@ -61,4 +61,11 @@ public static class DeadLetterReasons
     /// its first delivery without any retry.
     /// </summary>
     public const string PermanentFailure = "permanent-failure";
+
+    /// <summary>
+    /// The key was already in flight, or kept in the dedupe window, with a different payload fingerprint (the
+    /// deduplicator's Fingerprint): the message is a different job under a key already used, so it was dead-lettered at
+    /// once, without running the handler, and never requeued.
+    /// </summary>
+    public const string PayloadMismatch = "payload-mismatch";
 }

@@ -20,6 +20,7 @@ internal sealed class SettlementMeter
         DeadLetterReasons.Oversize,
         DeadLetterReasons.HandlerFailed,
         DeadLetterReasons.PermanentFailure,
+        DeadLetterReasons.PayloadMismatch,
     ];
 
     private readonly KeyValuePair<string, object?>[][] _tags;

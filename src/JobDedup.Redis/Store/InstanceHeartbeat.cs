@@ -117,9 +117,9 @@ internal sealed class InstanceHeartbeat : IAsyncDisposable
             }
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false));
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or RedisException or TimeoutException)
         {
-            // Disposed.
+            // Disposed, possibly while a beat to a server that cannot be reached was failing: nothing to report.
         }
     }
 }

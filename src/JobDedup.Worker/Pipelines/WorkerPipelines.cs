@@ -144,6 +144,7 @@ internal static class WorkerPipelines
         RetryMaxDelay = TimeSpan.FromSeconds(Math.Max(30, pipeline.RetryDelay.TotalSeconds)),
         AttemptTimeout = pipeline.AttemptTimeout,
         DedupeWindow = pipeline.DedupeWindow,
+        Fingerprint = FingerprintOf(pipeline.Fingerprint),
         ClaimLease = pipeline.ClaimLease,
         ClaimRenewInterval = pipeline.ClaimRenewInterval,
         StoreFailureRatio = pipeline.StoreFailureRatio,
@@ -156,6 +157,14 @@ internal static class WorkerPipelines
         // With a shared store, a delivery whose key another worker runs is parked rather than held.
         WhenKeyBusy = pipeline.HasSharedStore ? BusyKeyMode.Reject : BusyKeyMode.Wait,
         OnDuplicate = DuplicatePolicyOf(pipeline),
+    };
+
+    /// <summary>How a pipeline's messages are fingerprinted: by their body's bytes, by their body as canonical JSON, or not at all.</summary>
+    internal static Func<RabbitMqMessage, string>? FingerprintOf(PayloadFingerprint fingerprint) => fingerprint switch
+    {
+        PayloadFingerprint.Body => static message => JobFingerprint.FromBytes(message.Body.Span),
+        PayloadFingerprint.Json => static message => JobFingerprint.FromJson(message.Body.Span),
+        _ => null,
     };
 
     /// <summary>The pipeline's duplicate policy; <c>Join</c> while its settings are invalid (they are reported by path).</summary>
@@ -416,6 +425,7 @@ internal static class WorkerPipelines
         to.RetryMaxDelay = from.RetryMaxDelay;
         to.AttemptTimeout = from.AttemptTimeout;
         to.DedupeWindow = from.DedupeWindow;
+        to.Fingerprint = from.Fingerprint;
         to.ClaimLease = from.ClaimLease;
         to.ClaimRenewInterval = from.ClaimRenewInterval;
         to.StoreFailureRatio = from.StoreFailureRatio;

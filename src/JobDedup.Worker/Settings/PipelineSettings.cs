@@ -13,6 +13,14 @@ public sealed class PipelineSettings
     /// <value>The default is <see langword="true"/>.</value>
     public bool Deduplicate { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets what is compared besides the key: a message whose key is running, or kept in the dedupe window,
+    /// with a different fingerprint is not a duplicate but another job under a used key, and is dead-lettered at once
+    /// with reason <c>payload-mismatch</c>. The fingerprint is kept with the outcome in every store.
+    /// </summary>
+    /// <value>The default is <see cref="PayloadFingerprint.None"/>: the key alone decides.</value>
+    public PayloadFingerprint Fingerprint { get; set; } = PayloadFingerprint.None;
+
     /// <summary>Gets or sets how long a successful outcome answers later duplicates without a new run.</summary>
     /// <value>The default is zero: only messages in flight are coalesced.</value>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.Zero;

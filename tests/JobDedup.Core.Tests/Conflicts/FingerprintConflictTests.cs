@@ -296,4 +296,41 @@ public sealed class FingerprintConflictTests
         Assert.Equal("fp-A", busy.Fingerprint);
         Assert.Equal("done", (await running.Within()).Value);
     }
+
+    [Fact]
+    public async Task Conflicts_AreMeasuredWithRoleConflict_AndAFlightEndingInOneWithStatusConflict()
+    {
+        var name = $"conflicts-{Guid.NewGuid():N}";
+        using var metrics = new MetricsRecorder(name);
+        var time = new FakeTimeProvider();
+        var store = new ScriptableOutcomeStore<string>(time);
+        var gate = new Gate();
+        Func<Job, JobContext, CancellationToken, ValueTask<string>> handler = async (job, _, ct) =>
+        {
+            await gate.WaitAsync(ct);
+            return "ran " + job.Payload;
+        };
+        Action<JobDedupOptions<Job>> configure = o =>
+        {
+            o.Name = name; // one scope in the store for both instances
+            o.Fingerprint = job => job.Payload;
+        };
+        await using var first = Dedup.OnClaims(store, time, handler, configure);
+        await using var second = Dedup.OnClaims(store, time, handler, configure);
+
+        // On the other instance the key is busy with payload A: that flight ends in a conflict.
+        var running = first.EnqueueAsync(new Job("k", "A")).AsTask();
+        await gate.Reached.Within();
+        Assert.Equal(JobStatus.Conflict, (await second.EnqueueAsync(new Job("k", "B")).Within()).Status);
+        gate.Open();
+        await running.Within();
+
+        // The key kept with payload A: the claim finds it completed, and B's flight ends in a conflict.
+        Assert.Equal(JobRole.Replayed, (await second.EnqueueAsync(new Job("k", "A")).Within()).Role);
+        Assert.Equal(JobStatus.Conflict, (await second.EnqueueAsync(new Job("k", "B")).Within()).Status);
+
+        Assert.Equal(2, metrics.Sum("jobdedup.jobs.enqueued", "jobdedup.role", "conflict"));
+        Assert.Equal(2, metrics.Sum("jobdedup.flights.completed", "jobdedup.status", "conflict"));
+        Assert.Equal(2, second.GetStats().Conflicts);
+    }
 }

@@ -37,6 +37,16 @@ public sealed class FailureClassificationTests
     }
 
     [Fact]
+    public void IsPermanent_ReplayedKeptFailure_IsPermanentEvenWhenTheClassifierSaysTransient()
+    {
+        var replayed = new ReplayedFailureException(new StoredFailure("Payments.CardDeclinedException", "declined"));
+
+        Assert.True(FailureClassification.IsPermanent(null, replayed, out _));
+        Assert.True(FailureClassification.IsPermanent(_ => false, replayed, out var classifierFailure));
+        Assert.Null(classifierFailure);
+    }
+
+    [Fact]
     public void IsPermanent_ClassifierThrows_NotPermanentAndTheFailureIsReturned()
     {
         var bug = new InvalidOperationException("bug in the classifier");

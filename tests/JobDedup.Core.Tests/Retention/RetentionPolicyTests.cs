@@ -45,10 +45,11 @@ public sealed class RetentionPolicyTests
     }
 
     [Fact]
-    public void AnAnswerLongerThanAYear_IsCutToAYear()
+    public void AClassifierAnswerLongerThanAYear_IsCutToAYear_ButTheDedupeWindowIsNot()
     {
         var policy = new RetentionPolicy(TimeSpan.Zero, _ => TimeSpan.MaxValue, DuplicatePolicy.Join);
 
         Assert.Equal(RetentionPolicy.Longest, policy.For(Success, out _));
+        Assert.Equal(TimeSpan.FromDays(400), new RetentionPolicy(TimeSpan.FromDays(400), null, DuplicatePolicy.Join).For(Success, out _));
     }
 }

@@ -12,32 +12,7 @@ public sealed class TelemetryTests
     public async Task Metrics_CountJobsByRoleAndFlightsByStatus_NeverTaggingTheKey()
     {
         var name = $"telemetry-{Guid.NewGuid():N}";
-        var measurements = new List<(string Instrument, long Value, Dictionary<string, object?> Tags)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == JobDedupTelemetry.Name)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var map = new Dictionary<string, object?>();
-            foreach (var tag in tags)
-            {
-                map[tag.Key] = tag.Value;
-            }
-
-            if (Equals(map.GetValueOrDefault(JobDedupTelemetry.DeduplicatorTag), name))
-            {
-                lock (measurements)
-                {
-                    measurements.Add((instrument.Name, value, map));
-                }
-            }
-        });
-        listener.Start();
+        using var metrics = new MetricsRecorder(name);
 
         var gate = new Gate();
         await using (var dedup = Dedup.Create(
@@ -54,14 +29,8 @@ public sealed class TelemetryTests
             await Task.WhenAll(calls).Within();
         }
 
-        List<(string Instrument, long Value, Dictionary<string, object?> Tags)> seen;
-        lock (measurements)
-        {
-            seen = [.. measurements];
-        }
-
-        long Sum(string instrument, string tag, string value) =>
-            seen.Where(m => m.Instrument == instrument && Equals(m.Tags.GetValueOrDefault(tag), value)).Sum(m => m.Value);
+        var seen = metrics.Measurements;
+        long Sum(string instrument, string tag, string value) => metrics.Sum(instrument, tag, value);
 
         Assert.Equal(1, Sum("jobdedup.jobs.enqueued", "jobdedup.role", "leader"));
         Assert.Equal(2, Sum("jobdedup.jobs.enqueued", "jobdedup.role", "joined"));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
+using static JobDedup.RabbitMq.Tests.Support.HeaderValues;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -235,6 +236,4 @@ public sealed class FailureTests(Broker broker)
     }
 
     public sealed record Payment(int Amount);
-
-    private static string Text(object? value) => value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value?.ToString() ?? string.Empty;
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Options;
+using static JobDedup.RabbitMq.Tests.Support.HeaderValues;
 
 namespace JobDedup.RabbitMq.Tests.Consuming;
 
@@ -176,6 +177,4 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
     }
 
     private static byte[] JsonId(string id) => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { id }));
-
-    private static string Text(object? value) => value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value?.ToString() ?? string.Empty;
 }

@@ -64,6 +64,32 @@ public sealed class SettlementPolicyTests
         Assert.Equal(DeadLetterReasons.PermanentFailure, settlement.Reason);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Decide_Conflict_DeadLettersAsPayloadMismatchAtOnce_WhateverTheAttempt(int attempt)
+    {
+        var mismatch = new PayloadMismatchException("evt_1", "fp-new", "fp-old");
+        var rules = Rules with { IsPermanentFailure = _ => throw new InvalidOperationException("the classifier is not asked") };
+
+        var decision = SettlementPolicy.Decide(JobStatus.Conflict, mismatch, attempt, rules);
+
+        Assert.Equal(SettlementKind.DeadLetter, decision.Settlement.Kind);
+        Assert.Equal(DeadLetterReasons.PayloadMismatch, decision.Settlement.Reason);
+        Assert.Equal("payload-mismatch", decision.Settlement.Reason);
+        Assert.Same(mismatch, decision.Settlement.Exception);
+        Assert.Null(decision.ClassifierFailure);
+    }
+
+    [Fact]
+    public void Decide_ConflictWithoutAnException_StillDeadLettersWithOne()
+    {
+        var settlement = SettlementPolicy.Decide(JobStatus.Conflict, null, attempt: 1, Rules).Settlement;
+
+        Assert.Equal(DeadLetterReasons.PayloadMismatch, settlement.Reason);
+        Assert.IsType<PayloadMismatchException>(settlement.Exception);
+    }
+
     [Fact]
     public void Decide_ClassifierThrows_RetriesAndHandsBackWhatItThrew()
     {

@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using JobDedup;
+using JobDedup.AspNetCore;
+using JobDedup.RabbitMq;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -37,7 +39,12 @@ internal sealed class WebhookApp : IAsyncDisposable
         Http = new HttpClient { BaseAddress = address, Timeout = Watchdog.Limit };
         Receipts = app.Services.GetRequiredService<ReceiptBook>();
         Deduplicator = app.Services.GetRequiredKeyedService<IJobDeduplicator<PaymentEvent, Charge>>(PaymentWebhooksApp.DeduplicatorName);
+        Idempotency = app.Services.GetRequiredKeyedService<IJobDeduplicator<IdempotentRequest, IdempotentResponse>>(IdempotencyDeduplicator);
+        Publisher = (GatedPublisher)app.Services.GetRequiredService<IJobPublisher>();
     }
+
+    /// <summary>The name of the deduplicator behind the default idempotency option set, which the endpoint uses.</summary>
+    public const string IdempotencyDeduplicator = "idempotency";
 
     public WebApplication App { get; }
 
@@ -47,14 +54,22 @@ internal sealed class WebhookApp : IAsyncDisposable
 
     public ReceiptBook Receipts { get; }
 
+    /// <summary>Gets the consumer's deduplicator: one handler run per event id among the deliveries.</summary>
     public IJobDeduplicator<PaymentEvent, Charge> Deduplicator { get; }
+
+    /// <summary>Gets the endpoint's deduplicator (the idempotency filter's): one run of the endpoint per event id and sender.</summary>
+    public IJobDeduplicator<IdempotentRequest, IdempotentResponse> Idempotency { get; }
+
+    /// <summary>Gets the publisher the endpoint uses, counting its publishes.</summary>
+    public GatedPublisher Publisher { get; }
 
     public static async Task<WebhookApp> StartAsync(
         TestQueue queue,
         string outcomeQueue,
         IChargeLedger ledger,
         FakeTimeProvider clock,
-        ILoggerProvider? logs = null)
+        ILoggerProvider? logs = null,
+        Gate? publishGate = null)
     {
         var app = PaymentWebhooksApp.Build([], builder =>
         {
@@ -79,6 +94,9 @@ internal sealed class WebhookApp : IAsyncDisposable
 
             builder.Services.AddSingleton<TimeProvider>(clock);
             builder.Services.AddSingleton(ledger);
+
+            // Registered before the sample's own, which it then leaves alone: the real publisher, counted (and held).
+            builder.Services.AddSingleton<IJobPublisher>(sp => new GatedPublisher(sp.GetRequiredService<RabbitMqJobPublisher>(), publishGate));
         });
         try
         {
@@ -108,7 +126,8 @@ internal sealed class WebhookApp : IAsyncDisposable
         }
 
         using var response = await Http.SendAsync(request).Within();
-        return new Sent(eventId, response.StatusCode, response.Headers.Location, what);
+        var replayed = response.Headers.TryGetValues(IdempotencyOptions.DefaultReplayedHeader, out var values) && values.Contains("true", StringComparer.OrdinalIgnoreCase);
+        return new Sent(eventId, response.StatusCode, response.Headers.Location, what, replayed);
     }
 
     /// <summary>Reads a receipt over HTTP, from the address the 202 answer gave.</summary>

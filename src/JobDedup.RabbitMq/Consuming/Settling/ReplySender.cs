@@ -15,22 +15,24 @@ namespace JobDedup.RabbitMq.Consuming.Settling;
 internal sealed class ReplySender(string consumer, ConfirmedChannel publisher, ILogger logger, CancellationToken abandon)
 {
     /// <summary>Sends a success reply with the serialized result.</summary>
-    public Task SendAsync(Delivery delivery, JobRole role, byte[] body) => PublishAsync(delivery, role, body, null);
+    public Task SendAsync(Delivery delivery, JobRole role, byte[] body) => PublishAsync(delivery, role, body, null, JobStatus.Succeeded);
 
     /// <summary>Sends an error reply saying why the message was dead-lettered.</summary>
     public Task SendErrorAsync(Delivery delivery, in Settlement settlement)
     {
         var exception = settlement.Exception;
         var body = JsonSerializer.SerializeToUtf8Bytes(new ReplyError(settlement.Reason, exception?.GetType().FullName, exception?.Message ?? settlement.Detail));
-        return PublishAsync(delivery, JobRole.None, body, exception ?? new InvalidOperationException(settlement.Detail));
+        // A message refused for its payload did not fail: it was another job under a key already used.
+        var status = settlement.Reason == DeadLetterReasons.PayloadMismatch ? JobStatus.Conflict : JobStatus.Failed;
+        return PublishAsync(delivery, JobRole.None, body, exception ?? new InvalidOperationException(settlement.Detail), status);
     }
 
-    private async Task PublishAsync(Delivery delivery, JobRole role, byte[] body, Exception? error)
+    private async Task PublishAsync(Delivery delivery, JobRole role, byte[] body, Exception? error, JobStatus status)
     {
         var message = delivery.Message;
         var headers = new Dictionary<string, object?>
         {
-            [JobDedupHeaders.Status] = error is null ? nameof(JobStatus.Succeeded) : nameof(JobStatus.Failed),
+            [JobDedupHeaders.Status] = status.ToString(),
             [JobDedupHeaders.Role] = role.ToString(),
         };
         if (error is not null)
