@@ -23,11 +23,20 @@ internal static class CanonicalJson
     /// <exception cref="JsonException">The document is not JSON, or the scheme cannot represent it.</exception>
     public static byte[] Canonicalize(ReadOnlySpan<byte> json)
     {
+        using var document = JsonDocument.Parse(json.ToArray());
+        return Canonicalize(document.RootElement);
+    }
+
+    /// <summary>Returns the canonical form of a parsed JSON value (a whole document, or one value inside it).</summary>
+    /// <param name="element">The value.</param>
+    /// <returns>The canonical form, as UTF-8.</returns>
+    /// <exception cref="JsonException">The scheme cannot represent the value.</exception>
+    public static byte[] Canonicalize(JsonElement element)
+    {
         try
         {
-            using var document = JsonDocument.Parse(json.ToArray());
-            var text = new StringBuilder(json.Length);
-            Write(document.RootElement, text);
+            var text = new StringBuilder(256);
+            Write(element, text);
             return StrictUtf8.GetBytes(text.ToString());
         }
         catch (InvalidOperationException ex)
