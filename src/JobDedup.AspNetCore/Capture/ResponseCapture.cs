@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,8 +14,9 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
 {
     private readonly HttpContext _context;
     private readonly IHttpResponseBodyFeature _original;
-    private readonly MemoryStream _buffer = new();
-    private PipeWriter? _writer;
+    private readonly ArrayBufferWriter<byte> _buffer = new();
+    private CaptureStream? _stream;
+    private CapturePipeWriter? _writer;
 
     private ResponseCapture(HttpContext context, IHttpResponseBodyFeature original)
     {
@@ -22,12 +24,12 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
         _original = original;
     }
 
-    public Stream Stream => _buffer;
+    public Stream Stream => _stream ??= new CaptureStream(_buffer);
 
-    public PipeWriter Writer => _writer ??= PipeWriter.Create(_buffer, new StreamPipeWriterOptions(leaveOpen: true));
+    public PipeWriter Writer => _writer ??= new CapturePipeWriter(_buffer);
 
     /// <summary>Gets how many bytes the endpoint wrote.</summary>
-    public long Length => _buffer.Length;
+    public long Length => _buffer.WrittenCount;
 
     /// <summary>Puts a capture in front of the response's body.</summary>
     public static ResponseCapture Start(HttpContext context)
@@ -46,22 +48,12 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
     public Task StartAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
-        SendFileFallback.SendFileAsync(_buffer, path, offset, count, cancellationToken);
+        SendFileFallback.SendFileAsync(Stream, path, offset, count, cancellationToken);
 
-    public async Task CompleteAsync()
-    {
-        if (_writer is not null)
-        {
-            await _writer.FlushAsync().ConfigureAwait(false);
-        }
-    }
+    public Task CompleteAsync() => Task.CompletedTask;
 
-    /// <summary>Returns the bytes written so far (the writer flushed).</summary>
-    public async Task<byte[]> ToArrayAsync()
-    {
-        await CompleteAsync().ConfigureAwait(false);
-        return _buffer.ToArray();
-    }
+    /// <summary>Returns the bytes written so far.</summary>
+    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 
     public void Dispose()
     {
@@ -69,7 +61,5 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
         {
             _context.Features.Set(_original);
         }
-
-        _buffer.Dispose();
     }
 }

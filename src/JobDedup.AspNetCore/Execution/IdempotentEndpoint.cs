@@ -135,7 +135,7 @@ internal sealed class IdempotentEndpoint
         try
         {
             await endpoint().ConfigureAwait(false);
-            body = await capture.ToArrayAsync().ConfigureAwait(false);
+            body = capture.ToArray();
         }
         finally
         {

@@ -1,6 +1,8 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace JobDedup.AspNetCore.Fingerprints;
 
@@ -22,19 +24,42 @@ internal static class RequestFingerprint
     private const string Version = "v1";
     private const int MemberDigestLength = 12;
 
+    /// <summary>The most bytes set aside up front for a body, whatever length it declares.</summary>
+    private const int InitialBufferLimit = 64 * 1024;
+
     /// <summary>Reads the request's body (leaving it readable again for the endpoint) and returns the fingerprint.</summary>
     public static async Task<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        request.EnableBuffering();
-        using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
-        request.Body.Position = 0;
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         var target = request.PathBase.Add(request.Path).ToUriComponent() + request.QueryString.ToUriComponent();
-        return Compose(request.Method, target, body.GetBuffer().AsSpan(0, (int)body.Length), request.HasJsonContentType());
+        return Compose(request.Method, target, body, request.HasJsonContentType());
+    }
+
+    /// <summary>
+    /// Reads the whole body into memory once and puts a stream over those bytes in the request's place, so that the
+    /// endpoint reads the same bytes again; a request that cannot have a body is not read.
+    /// </summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        // Sized by the declared length, within reason: a declared length is only a hint until the body is read.
+        var capacity = request.ContentLength is { } declared and > 0 ? (int)Math.Min(declared, InitialBufferLimit) : 0;
+        var buffer = new MemoryStream(capacity);
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var length = (int)buffer.Length;
+        request.Body = new MemoryStream(buffer.GetBuffer(), 0, length, writable: false, publiclyVisible: true);
+        return buffer.GetBuffer().AsMemory(0, length);
     }
 
     /// <summary>Builds the fingerprint of a request from its parts.</summary>
-    public static string Compose(string method, string target, ReadOnlySpan<byte> body, bool isJson)
+    public static string Compose(string method, string target, ReadOnlySpan<byte> body, bool isJson) =>
+        Compose(method, target, new ReadOnlyMemory<byte>(body.ToArray()), isJson);
+
+    private static string Compose(string method, string target, ReadOnlyMemory<byte> body, bool isJson)
     {
         var text = new StringBuilder(128)
             .Append(Version).Append(' ')
@@ -47,7 +72,7 @@ internal static class RequestFingerprint
 
         if (!isJson || !TryAppendJson(text, body))
         {
-            text.Append("b:").Append(JobFingerprint.FromBytes(body));
+            text.Append("b:").Append(JobFingerprint.FromBytes(body.Span));
         }
 
         return text.ToString();
@@ -87,14 +112,13 @@ internal static class RequestFingerprint
         return new FingerprintParts(Uri.UnescapeDataString(parts[1]), Uri.UnescapeDataString(parts[2]), parts[3], members, truncated);
     }
 
-    private static bool TryAppendJson(StringBuilder text, ReadOnlySpan<byte> body)
+    private static bool TryAppendJson(StringBuilder text, ReadOnlyMemory<byte> body)
     {
-        string digest;
+        // One parse serves the body's digest and every member's: each is the digest of a value's canonical form.
         JsonDocument document;
         try
         {
-            digest = JobFingerprint.FromJson(body);
-            document = JsonDocument.Parse(body.ToArray());
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
@@ -104,31 +128,45 @@ internal static class RequestFingerprint
 
         using (document)
         {
+            var root = document.RootElement;
+            string digest;
+            try
+            {
+                digest = JobFingerprint.FromJson(root, SHA256.HashSizeInBytes);
+            }
+            catch (JsonException)
+            {
+                // JSON without a canonical form (a member named twice, say): compare it byte for byte.
+                return false;
+            }
+
             text.Append("j:").Append(digest);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            if (root.ValueKind != JsonValueKind.Object)
             {
                 return true;
             }
 
-            var members = document.RootElement.EnumerateObject()
-                .Select(m => m.Name)
-                .Distinct(StringComparer.Ordinal)
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            // The canonical form refused a member named twice, so the names are distinct.
+            var members = new List<JsonProperty>();
+            foreach (var member in root.EnumerateObject())
+            {
+                members.Add(member);
+            }
+
+            members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
             var listed = 0;
             var truncated = false;
-            foreach (var name in members)
+            foreach (var member in members)
             {
-                var escaped = Escape(name);
+                var escaped = Escape(member.Name);
                 if (listed == MaxMembers || escaped.Length > MaxNameLength)
                 {
                     truncated = true;
                     continue;
                 }
 
-                var value = document.RootElement.GetProperty(name).GetRawText();
                 text.Append(' ').Append(escaped).Append('=')
-                    .Append(JobFingerprint.FromJson(Encoding.UTF8.GetBytes(value).AsSpan()).AsSpan(0, MemberDigestLength));
+                    .Append(JobFingerprint.FromJson(member.Value, MemberDigestLength / 2));
                 listed++;
             }
 

@@ -15,7 +15,15 @@ namespace JobDedup;
 /// </remarks>
 internal static class CanonicalJson
 {
+    private const int MaxCachedTextCapacity = 4096;
+
+    /// <summary>The longest integer (in digits) that is spelled as written: every integer of 15 digits is exactly a double.</summary>
+    private const int MaxVerbatimIntegerDigits = 15;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    [ThreadStatic]
+    private static StringBuilder? _cachedText;
 
     /// <summary>Returns the canonical form of a UTF-8 JSON document.</summary>
     /// <param name="json">The document.</param>
@@ -23,11 +31,20 @@ internal static class CanonicalJson
     /// <exception cref="JsonException">The document is not JSON, or the scheme cannot represent it.</exception>
     public static byte[] Canonicalize(ReadOnlySpan<byte> json)
     {
+        using var document = JsonDocument.Parse(json.ToArray());
+        return Canonicalize(document.RootElement);
+    }
+
+    /// <summary>Returns the canonical form of a parsed JSON value (a whole document, or one value inside it).</summary>
+    /// <param name="element">The value.</param>
+    /// <returns>The canonical form, as UTF-8.</returns>
+    /// <exception cref="JsonException">The scheme cannot represent the value.</exception>
+    public static byte[] Canonicalize(JsonElement element)
+    {
+        var text = RentText();
         try
         {
-            using var document = JsonDocument.Parse(json.ToArray());
-            var text = new StringBuilder(json.Length);
-            Write(document.RootElement, text);
+            Write(element, text);
             return StrictUtf8.GetBytes(text.ToString());
         }
         catch (InvalidOperationException ex)
@@ -38,6 +55,27 @@ internal static class CanonicalJson
         catch (EncoderFallbackException ex)
         {
             throw new JsonException("The JSON document has no canonical form: a string holds an unpaired surrogate.", ex);
+        }
+        finally
+        {
+            ReturnText(text);
+        }
+    }
+
+    /// <summary>A cleared builder for one canonical form: this thread's cached one when it is free.</summary>
+    private static StringBuilder RentText()
+    {
+        var text = _cachedText ?? new StringBuilder(256);
+        _cachedText = null;
+        return text.Clear();
+    }
+
+    private static void ReturnText(StringBuilder text)
+    {
+        // A builder grown by a large document is let go rather than held by the thread.
+        if (text.Capacity <= MaxCachedTextCapacity)
+        {
+            _cachedText = text;
         }
     }
 
@@ -133,7 +171,7 @@ internal static class CanonicalJson
                 WriteString(element.GetString()!, text);
                 break;
             case JsonValueKind.Number:
-                text.Append(FormatNumber(ReadNumber(element)));
+                WriteNumber(element.GetRawText(), text);
                 break;
             case JsonValueKind.True:
                 text.Append("true");
@@ -150,19 +188,21 @@ internal static class CanonicalJson
     private static void WriteObject(JsonElement element, StringBuilder text)
     {
         var members = new List<(string Name, JsonElement Value)>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
-            if (!names.Add(property.Name))
-            {
-                throw new JsonException($"The JSON document has no canonical form: member name \"{property.Name}\" appears twice in one object.");
-            }
-
             members.Add((property.Name, property.Value));
         }
 
-        // Ordinal order on .NET strings is the order of their UTF-16 code units, as the scheme asks.
+        // Ordinal order on .NET strings is the order of their UTF-16 code units, as the scheme asks. Sorted, a name
+        // that appears twice appears twice in a row.
         members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (var i = 1; i < members.Count; i++)
+        {
+            if (string.Equals(members[i - 1].Name, members[i].Name, StringComparison.Ordinal))
+            {
+                throw new JsonException($"The JSON document has no canonical form: member name \"{members[i].Name}\" appears twice in one object.");
+            }
+        }
         text.Append('{');
         for (var i = 0; i < members.Count; i++)
         {
@@ -179,15 +219,42 @@ internal static class CanonicalJson
         text.Append('}');
     }
 
-    private static double ReadNumber(JsonElement element)
+    private static void WriteNumber(string raw, StringBuilder text)
     {
-        var raw = element.GetRawText();
+        if (IsVerbatimInteger(raw))
+        {
+            // ECMAScript spells such an integer as JSON wrote it (JSON has no leading zeros or plus sign).
+            text.Append(raw);
+            return;
+        }
+
         if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
         {
             throw new JsonException($"The JSON document has no canonical form: the number {raw} is outside the range of a double.");
         }
 
-        return value;
+        text.Append(FormatNumber(value));
+    }
+
+    /// <summary>Whether a JSON number is a nonzero integer of at most <see cref="MaxVerbatimIntegerDigits"/> digits.</summary>
+    private static bool IsVerbatimInteger(string raw)
+    {
+        var start = raw.StartsWith('-') ? 1 : 0;
+        var digits = raw.Length - start;
+        if (digits is < 1 or > MaxVerbatimIntegerDigits || raw[start] is < '1' or > '9')
+        {
+            return false;
+        }
+
+        for (var i = start + 1; i < raw.Length; i++)
+        {
+            if (!char.IsAsciiDigit(raw[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Writes a string with the escapes of the scheme: the two-character forms where JSON has them, \u00xx for other controls, nothing else escaped.</summary>

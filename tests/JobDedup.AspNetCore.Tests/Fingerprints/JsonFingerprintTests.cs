@@ -35,4 +35,23 @@ public sealed class JsonFingerprintTests
     [Fact]
     public void Compose_InvalidJson_FallsBackToTheRawBytes() =>
         Assert.StartsWith("b:", RequestFingerprint.Parse(Of("{not json"))!.Body, StringComparison.Ordinal);
+
+    [Fact]
+    public void Compose_AJsonObject_DigestsTheCanonicalBodyAndEachMemberAsTheEngineDoes()
+    {
+        // Fingerprints are kept in shared stores: the body's digest and each member's must stay what they were.
+        const string json = """{ "currency" : "EUR", "amount" : 4999.0, "lines" : [ { "sku" : "tea", "n" : 2 } ] }""";
+
+        var parts = RequestFingerprint.Parse(Of(json))!;
+
+        Assert.Equal("j:" + JobFingerprint.FromJson(Encoding.UTF8.GetBytes(json)), parts.Body);
+        Assert.Equal(JobFingerprint.FromJson("4999"u8)[..12], parts.Members["amount"]);
+        Assert.Equal(JobFingerprint.FromJson("\"EUR\""u8)[..12], parts.Members["currency"]);
+        Assert.Equal(JobFingerprint.FromJson("""[{"n":2,"sku":"tea"}]"""u8)[..12], parts.Members["lines"]);
+        Assert.Equal(3, parts.Members.Count);
+    }
+
+    [Fact]
+    public void Compose_AMemberNamedTwice_FallsBackToTheRawBytes() =>
+        Assert.StartsWith("b:", RequestFingerprint.Parse(Of("""{"a":1,"a":2}"""))!.Body, StringComparison.Ordinal);
 }

@@ -49,6 +49,14 @@ public sealed class CanonicalJsonTests
     }
 
     [Theory]
+    [InlineData("[1,-7,10,4999]", "[1,-7,10,4999]")]
+    [InlineData("[123456789012345,-999999999999999]", "[123456789012345,-999999999999999]")]
+    [InlineData("[1234567890123456789,9007199254740993]", "[1234567890123456800,9007199254740992]")]
+    [InlineData("[0,-0,10.0,1e2,-0.0]", "[0,0,10,100,0]")]
+    public void Canonicalize_Integers_AreSpelledAsTheirDoubleIsWhateverTheirLength(string json, string expected) =>
+        Assert.Equal(expected, Canonical(json));
+
+    [Theory]
     [InlineData("0000000000000000", "0")]
     [InlineData("8000000000000000", "0")]
     [InlineData("0000000000000001", "5e-324")]
