@@ -44,5 +44,9 @@ public sealed class Settlements : IDisposable
 
     public long this[string how] => _counts.GetValueOrDefault(how);
 
+    /// <summary>Lists every settlement counted so far, for failure messages.</summary>
+    public override string ToString() =>
+        _counts.IsEmpty ? "no settlement counted" : string.Join(", ", _counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
+
     public void Dispose() => _listener.Dispose();
 }

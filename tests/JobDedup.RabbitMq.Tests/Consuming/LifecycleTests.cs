@@ -84,9 +84,9 @@ public sealed class LifecycleTests(Broker broker)
 
         await host.StopAsync();
 
-        Assert.Equal(30, settled["requeue"]);
-        Assert.Equal(0, settled["ack"]);
-        Assert.Equal(30u, await queue.CountAsync(queue.Name));
+        var inQueue = await queue.CountAsync(queue.Name);
+        Assert.True(settled["requeue"] == 30 && settled["ack"] == 0, $"Expected 30 requeued and none acked; settled: {settled}; {inQueue} in the queue; consumer {Consumers.Of(host).State}.");
+        Assert.Equal(30u, inQueue);
     }
 
     [Fact]
