@@ -61,7 +61,9 @@ public static class IdempotencyServiceCollectionExtensions
                 options.DedupeWindow = http.DedupeWindow;
                 // Requests with distinct keys must not queue behind each other: the web server bounds concurrency.
                 options.MaxConcurrentHandlers = MaxConcurrentRequests;
-                options.WhenKeyBusy = http.WhenInFlight == InFlightRepeat.Conflict ? BusyKeyMode.Reject : BusyKeyMode.Wait;
+                // Conflict mode is the engine's Reject policy: a repeat of a key in flight here, or busy on another
+                // instance, is refused; a repeat after the run is answered from the window.
+                options.OnDuplicate = http.WhenInFlight == InFlightRepeat.Conflict ? DuplicatePolicy.Reject : DuplicatePolicy.Join;
             });
 
         // What makes the engine fit HTTP, whatever else is configured: the endpoint runs once (no retry of a request),

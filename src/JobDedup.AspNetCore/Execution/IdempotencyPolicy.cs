@@ -1,12 +1,10 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace JobDedup.AspNetCore.Execution;
 
 /// <summary>
-/// One registered option set (<c>AddIdempotency</c>): its options, its deduplicator, and the keys whose first request
-/// is being handled in this process (for <see cref="InFlightRepeat.Conflict"/>).
+/// One registered option set (<c>AddIdempotency</c>): its options and its deduplicator.
 /// </summary>
 internal sealed class IdempotencyPolicy
 {
@@ -28,9 +26,6 @@ internal sealed class IdempotencyPolicy
     public KeyPolicy KeyPolicy { get; }
 
     public ILogger Logger { get; }
-
-    /// <summary>Gets the keys whose first request is being handled here; only used when repeats in flight are refused.</summary>
-    public ConcurrentDictionary<string, byte> InProgress { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The deduplicator's name for an option set: <c>idempotency</c>, or <c>idempotency-{name}</c>.</summary>
     public static string DeduplicatorName(string name) => name.Length == 0 ? "idempotency" : $"idempotency-{name}";

@@ -74,27 +74,7 @@ internal sealed class IdempotentEndpoint
 
         var key = reading.EngineKey!;
         var fingerprint = await RequestFingerprint.ComputeAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-        var guarded = _options.WhenInFlight == InFlightRepeat.Conflict;
-        if (guarded && !_policy.InProgress.TryAdd(key, 0))
-        {
-            await InFlightAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        Func<Task> answer;
-        try
-        {
-            answer = await RunOrShareAsync(context, key, fingerprint, endpoint).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Before the answer is sent: a client that reads it and repeats at once must find the key free.
-            if (guarded)
-            {
-                _policy.InProgress.TryRemove(key, out _);
-            }
-        }
-
+        var answer = await RunOrShareAsync(context, key, fingerprint, endpoint).ConfigureAwait(false);
         await answer().ConfigureAwait(false);
     }
 
