@@ -96,6 +96,21 @@ public sealed class JobDedupOptions<TJob>
     public bool RunToCompletionWhenAbandoned { get; set; }
 
     /// <summary>
+    /// Gets or sets a value indicating whether a caller whose job starts a new flight runs the handler itself, on its
+    /// own thread up to the handler's first <c>await</c>, as a direct call would, instead of handing the run to the
+    /// thread pool. A handler that completes without waiting then answers its caller with no thread switch at all.
+    /// </summary>
+    /// <remarks>
+    /// Suits callers that wait for their outcome at once anyway, such as an HTTP request running its own endpoint
+    /// (the idempotency layer of JobDedup.AspNetCore turns it on). Leave it off where the caller must not be held up by
+    /// a handler that works before it first awaits, such as a message consumer enqueueing delivery after delivery: its
+    /// next <c>EnqueueAsync</c> would wait for that work. Joined callers, and flights started by the dispatcher for
+    /// queued jobs, are unaffected; the handler still runs in the flight, with its retries, timeout and handler slot.
+    /// </remarks>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool CallerRunsHandler { get; set; }
+
+    /// <summary>
     /// Gets or sets how long a successful outcome is remembered after its flight ends. Within it, a duplicate gets the
     /// outcome back (<see cref="JobRole.Replayed"/>) without a handler run. Failures are not remembered, unless
     /// <see cref="Retention"/> or a <see cref="DuplicatePolicy.Throttle"/> policy says otherwise.

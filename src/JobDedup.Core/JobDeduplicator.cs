@@ -38,6 +38,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     private readonly TimeProvider _timeProvider;
     private readonly FlightRunner<TJob, TResult> _runner;
     private readonly ShutdownCoordinator<TJob, TResult> _shutdown;
+    private readonly Dispatcher<TJob, TResult> _dispatch;
     private readonly Task _dispatcher;
     private readonly KeyPolicy _keyPolicy;
     private Task? _stopped;
@@ -110,10 +111,10 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
             SingleWriter = false,
             AllowSynchronousContinuations = false,
         });
-        var dispatcher = new Dispatcher<TJob, TResult>(
+        _dispatch = new Dispatcher<TJob, TResult>(
             _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned,
-            _options.OnDuplicate, time);
-        _dispatcher = Task.Run(dispatcher.RunAsync);
+            _options.OnDuplicate, time, _options.CallerRunsHandler, callerMayDispatch: _window is null || _window.Claims is not null || outcomeStore is null);
+        _dispatcher = Task.Run(_dispatch.RunAsync);
     }
 
     /// <summary>Initializes a new instance of the <see cref="JobDeduplicator{TJob, TResult}"/> class with a delegate handler.</summary>
@@ -274,7 +275,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
                 () =>
                 {
                     _queue.Writer.TryComplete();
-                    return _dispatcher;
+                    return DrainAsync();
                 },
                 flight => _runner.Complete(flight, JobDeduplicatorOutcomes.ShuttingDown<TResult>(flight.Key, JobRole.Leader, flight.Attempts)),
                 cancellationToken).ConfigureAwait(false);
@@ -294,6 +295,17 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         {
             stop.TrySetException(ex);
         }
+    }
+
+    /// <summary>
+    /// Waits until the dispatcher has read the closed queue to its end, and until a caller deciding for its own job
+    /// (which began before shutdown did) is done: every flight either was started and is known to shutdown, or will
+    /// never be.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        await _dispatcher.ConfigureAwait(false);
+        await _dispatch.WaitForTurnAsync().ConfigureAwait(false);
     }
 
     private void ObserveRemoval(Task removal, string key)
@@ -331,6 +343,17 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
 
         var waiter = new JobWaiter<TJob, TResult>(key, job) { Fingerprint = fingerprint };
         waiter.RegisterCancellation(cancellationToken);
+        if (_dispatch.TryDispatchNow(waiter, out var ledHere))
+        {
+            if (ledHere is not null)
+            {
+                // CallerRunsHandler: this caller leads a new flight and runs it, up to the handler's first await.
+                _ = _runner.RunAsync(ledHere);
+            }
+
+            return new(waiter.Task);
+        }
+
         if (_queue.Writer.TryWrite(waiter))
         {
             _metrics.Queued(1);

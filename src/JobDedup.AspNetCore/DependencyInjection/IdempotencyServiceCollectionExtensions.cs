@@ -67,13 +67,15 @@ public static class IdempotencyServiceCollectionExtensions
             });
 
         // What makes the engine fit HTTP, whatever else is configured: the endpoint runs once (no retry of a request),
-        // runs to its end when its client leaves (so that a retry finds its response), requests are compared, and only
+        // in the request that starts the run, runs to its end when its client leaves (so that a retry finds its response), requests are compared, and only
         // the responses chosen when they were captured are kept (never a failure).
         services.PostConfigure<JobDedupOptions<IdempotentRequest>>(deduplicatorName, options =>
         {
             options.MaxRetryAttempts = 0;
             options.ResiliencePipeline = null;
             options.RunToCompletionWhenAbandoned = true;
+            // The request that starts a run executes its own endpoint on its own thread, as without the layer.
+            options.CallerRunsHandler = true;
             options.Fingerprint = static request => request.Fingerprint;
             options.Retention = static outcome => outcome.Value is IdempotentResponse { Keep: true } ? outcome.DedupeWindow : null;
         });

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using JobDedup.Conflicts;
 using JobDedup.Flights;
@@ -14,6 +15,18 @@ namespace JobDedup.Dispatching;
 /// perhaps give it this job), refuse the job, or start a new flight (after the key's previous owner, if one still
 /// holds it).
 /// </summary>
+/// <remarks>
+/// Decisions are made one at a time, each by whoever holds the dispatcher's turn: the loop that reads the queue, or,
+/// when nothing is queued and the turn is free, the enqueueing caller itself (<see cref="TryDispatchNow"/>), which
+/// saves its job the trip through the queue and a thread switch. A caller that finds the turn taken queues its job,
+/// and the holder of the turn reads it. A handler never runs while the turn is held, and a caller decides for itself
+/// only where a decision runs no user code but telemetry listeners: not when the dedupe window is read from an
+/// outcome store of the application's own (its lookup is made while deciding).
+/// </remarks>
+[SuppressMessage(
+    "Design",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "The turn's wait handle is never asked for, so the semaphore holds nothing to release.")]
 internal sealed class Dispatcher<TJob, TResult>
 {
     private readonly ChannelReader<JobWaiter<TJob, TResult>> _queue;
@@ -28,6 +41,16 @@ internal sealed class Dispatcher<TJob, TResult>
     private readonly bool _runToCompletionWhenAbandoned;
     private readonly DuplicatePolicy _policy;
     private readonly TimeProvider _timeProvider;
+    private readonly bool _callerRunsHandler;
+    private readonly bool _callerMayDispatch;
+
+    // Held while one decision (or one batch read from the queue) is made. Never waited for synchronously: a caller
+    // that finds it taken queues its job instead.
+    private readonly SemaphoreSlim _turn = new(1, 1);
+
+    // The flight that the caller dispatching now (on the fast path, holding the turn) leads and runs itself.
+    private JobFlight<TJob, TResult>? _ledHere;
+    private bool _dispatchingForCaller;
 
     public Dispatcher(
         ChannelReader<JobWaiter<TJob, TResult>> queue,
@@ -41,7 +64,9 @@ internal sealed class Dispatcher<TJob, TResult>
         int maxWaitersPerKey,
         bool runToCompletionWhenAbandoned,
         DuplicatePolicy policy,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        bool callerRunsHandler,
+        bool callerMayDispatch)
     {
         _queue = queue;
         _table = table;
@@ -55,6 +80,8 @@ internal sealed class Dispatcher<TJob, TResult>
         _runToCompletionWhenAbandoned = runToCompletionWhenAbandoned;
         _policy = policy;
         _timeProvider = timeProvider;
+        _callerRunsHandler = callerRunsHandler;
+        _callerMayDispatch = callerMayDispatch;
     }
 
     /// <summary>Reads the queue until it is completed and empty. Nothing escapes the loop: a failure is logged and it reads on.</summary>
@@ -66,10 +93,18 @@ internal sealed class Dispatcher<TJob, TResult>
             {
                 while (await _queue.WaitToReadAsync().ConfigureAwait(false))
                 {
-                    while (_queue.TryRead(out var waiter))
+                    await _turn.WaitAsync().ConfigureAwait(false);
+                    try
                     {
-                        _metrics.Queued(-1);
-                        Dispatch(waiter);
+                        while (_queue.TryRead(out var waiter))
+                        {
+                            _metrics.Queued(-1);
+                            Dispatch(waiter);
+                        }
+                    }
+                    finally
+                    {
+                        _turn.Release();
                     }
                 }
 
@@ -80,6 +115,47 @@ internal sealed class Dispatcher<TJob, TResult>
                 _log.Write(static (logger, name, ex) => Log.DispatcherLoopFailed(logger, name, ex), ex);
             }
         }
+    }
+
+    /// <summary>
+    /// Decides for <paramref name="waiter"/> at once, on the caller's thread, when nothing is queued before it and no
+    /// other decision is being made.
+    /// </summary>
+    /// <param name="waiter">The caller's job, not queued.</param>
+    /// <param name="ledHere">
+    /// The flight the caller now leads and must run itself (with <see cref="JobDedupOptions{TJob}.CallerRunsHandler"/>),
+    /// or <see langword="null"/> when there is nothing to run here.
+    /// </param>
+    /// <returns><see langword="false"/> when the job must be queued instead.</returns>
+    public bool TryDispatchNow(JobWaiter<TJob, TResult> waiter, out JobFlight<TJob, TResult>? ledHere)
+    {
+        ledHere = null;
+        if (!_callerMayDispatch || _queue.Count > 0 || !_turn.Wait(0))
+        {
+            return false;
+        }
+
+        try
+        {
+            _dispatchingForCaller = true;
+            Dispatch(waiter);
+            ledHere = _ledHere;
+        }
+        finally
+        {
+            _ledHere = null;
+            _dispatchingForCaller = false;
+            _turn.Release();
+        }
+
+        return true;
+    }
+
+    /// <summary>Waits until no decision is being made; with intake stopped, every later one sees shutdown.</summary>
+    public async Task WaitForTurnAsync()
+    {
+        await _turn.WaitAsync().ConfigureAwait(false);
+        _turn.Release();
     }
 
     private void Dispatch(JobWaiter<TJob, TResult> waiter)
@@ -220,7 +296,15 @@ internal sealed class Dispatcher<TJob, TResult>
 
         _shutdown.Track(created);
         waiter.MarkAttached(created, JobRole.Leader);
-        ThreadPool.UnsafeQueueUserWorkItem(created, preferLocal: false);
+        if (_dispatchingForCaller && _callerRunsHandler)
+        {
+            _ledHere = created; // run by the caller once the turn is given back
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(created, preferLocal: false);
+        }
+
         return true;
     }
 

@@ -6,18 +6,22 @@ namespace JobDedup.Concurrency.Tests.JobDeduplicators;
 
 /// <summary>
 /// One handler run per key at any moment, and one outcome for every caller, under schedules Coyote picks: callers
-/// arriving together, callers canceled from another task, and a caller leaving while its handler still blocks.
+/// arriving together, callers canceled from another task, and a caller leaving while its handler still blocks. Each
+/// runs twice: with handlers run on the thread pool, and with the caller that starts a flight running its handler
+/// (<see cref="JobDedupOptions{TJob}.CallerRunsHandler"/>).
 /// </summary>
 public sealed class OneRunPerKeyTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller() =>
-        ScheduleExploration.Explore(output, nameof(EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller), seed: 1101, async () =>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller(bool callerRunsHandler) =>
+        ScheduleExploration.Explore(output, Named(nameof(EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller), callerRunsHandler), seed: 1101, async () =>
         {
             var ledger = new RunLedger();
             var deduplicator = new JobDeduplicator<int, int>(
                 async (job, context, token) => await ledger.CountAsync(context.Key),
-                Callers.Options());
+                Callers.Options(callerRunsHandler: callerRunsHandler));
 
             var outcomes = await Task.WhenAll(new[]
             {
@@ -37,16 +41,18 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
             Callers.AssertOneLeaderPerRun(outcomes);
         });
 
-    [Fact]
-    public void EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap() =>
-        ScheduleExploration.Explore(output, nameof(EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap), seed: 1102, async () =>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap(bool callerRunsHandler) =>
+        ScheduleExploration.Explore(output, Named(nameof(EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap), callerRunsHandler), seed: 1102, async () =>
         {
             var ledger = new RunLedger();
 
             // The handler does not watch its token, as many real ones do not: it ends when its work ends.
             var deduplicator = new JobDeduplicator<int, int>(
                 async (job, context, token) => await ledger.CountAsync(context.Key),
-                Callers.Options());
+                Callers.Options(callerRunsHandler: callerRunsHandler));
             using var first = new CancellationTokenSource();
             using var third = new CancellationTokenSource();
 
@@ -83,9 +89,11 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
     /// The handler is still in its synchronous part (a blocking call) when its only caller leaves; the next arrival
     /// must wait for that run to end rather than start a second run beside it.
     /// </summary>
-    [Fact]
-    public void EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt() =>
-        ScheduleExploration.Explore(output, nameof(EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt), seed: 1103, async () =>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt(bool callerRunsHandler) =>
+        ScheduleExploration.Explore(output, Named(nameof(EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt), callerRunsHandler), seed: 1103, async () =>
         {
             var ledger = new RunLedger();
             var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -106,7 +114,7 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
                         ledger.Exit(context.Key);
                     }
                 },
-                Callers.Options());
+                Callers.Options(callerRunsHandler: callerRunsHandler));
             using var leaving = new CancellationTokenSource();
 
             var only = Callers.Enqueue(deduplicator, "k", 1, leaving.Token);
@@ -123,4 +131,6 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
             Callers.AssertOutcome(outcomes[0], "k", ledger.Runs, mayBeCanceled: true);
             Callers.AssertOutcome(outcomes[1], "k", ledger.Runs, mayBeCanceled: false);
         });
+
+    private static string Named(string test, bool callerRunsHandler) => callerRunsHandler ? test + " (CallerRunsHandler)" : test;
 }

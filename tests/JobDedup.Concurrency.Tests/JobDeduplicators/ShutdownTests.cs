@@ -11,14 +11,25 @@ namespace JobDedup.Concurrency.Tests.JobDeduplicators;
 /// </summary>
 public sealed class ShutdownTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome() =>
-        ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome), seed: 1301, () => StopRacingCallers(
-            async (ledger, job, context, token) => await ledger.CountAsync(context.Key)));
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome(bool callerRunsHandler) =>
+        ScheduleExploration.Explore(
+            output,
+            callerRunsHandler ? nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome) + " (CallerRunsHandler)" : nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome),
+            seed: 1301,
+            () => StopRacingCallers(async (ledger, job, context, token) => await ledger.CountAsync(context.Key), callerRunsHandler));
 
-    [Fact]
-    public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome() =>
-        ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome), seed: 1302, () => StopRacingCallers(
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome(bool callerRunsHandler) =>
+        ScheduleExploration.Explore(
+            output,
+            callerRunsHandler ? nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome) + " (CallerRunsHandler)" : nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome),
+            seed: 1302,
+            () => StopRacingCallers(
             async (ledger, job, context, token) => await ledger.CountAsync(context.Key, async () =>
             {
                 // Runs until shutdown gives up on it and fires the token.
@@ -27,12 +38,15 @@ public sealed class ShutdownTests(ITestOutputHelper output)
                 await fired.Task;
                 registration.Unregister();
                 token.ThrowIfCancellationRequested();
-            })));
+            }),
+            callerRunsHandler));
 
-    private static async Task StopRacingCallers(Func<RunLedger, int, JobContext, CancellationToken, ValueTask<int>> handler)
+    private static async Task StopRacingCallers(Func<RunLedger, int, JobContext, CancellationToken, ValueTask<int>> handler, bool callerRunsHandler)
     {
         var ledger = new RunLedger();
-        var deduplicator = new JobDeduplicator<int, int>((job, context, token) => handler(ledger, job, context, token), Callers.Options());
+        var deduplicator = new JobDeduplicator<int, int>(
+            (job, context, token) => handler(ledger, job, context, token),
+            Callers.Options(callerRunsHandler: callerRunsHandler));
 
         long clock = 0;
         long stopCalled = long.MaxValue;

@@ -5,10 +5,14 @@ namespace JobDedup.Concurrency.Tests.Support;
 /// <summary>Starts callers on their own tasks and checks the outcomes they get.</summary>
 internal static class Callers
 {
-    /// <summary>Deduplicator options for the schedule tests: no retry, no timeout (so no timer), no window.</summary>
-    public static JobDedupOptions<int> Options(TimeSpan? retention = null) => new()
+    /// <summary>
+    /// Deduplicator options for the schedule tests: no retry, no timeout (so no timer), no window; with
+    /// <paramref name="callerRunsHandler"/>, a caller that starts a flight runs its handler itself.
+    /// </summary>
+    public static JobDedupOptions<int> Options(TimeSpan? retention = null, bool callerRunsHandler = false) => new()
     {
         Name = "coyote",
+        CallerRunsHandler = callerRunsHandler,
         MaxRetryAttempts = 0,
         DedupeWindow = retention ?? TimeSpan.Zero,
         ShutdownTimeout = TimeSpan.FromMilliseconds(50),
