@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -55,8 +56,9 @@ internal static class RequestFingerprint
     }
 
     /// <summary>
-    /// Reads the whole body into memory once and puts a stream over those bytes in the request's place, so that the
-    /// endpoint reads the same bytes again; a request that cannot have a body is not read.
+    /// Reads the whole body into memory once and puts those bytes back in the request's place, as its stream and as its
+    /// pipe, so that the endpoint reads the same bytes again whichever it uses; a request that cannot have a body is
+    /// not read.
     /// </summary>
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -65,13 +67,66 @@ internal static class RequestFingerprint
             return ReadOnlyMemory<byte>.Empty;
         }
 
+        // Read through the pipe: on Kestrel that is the server's own reader, with no stream adapter in between.
+        var reader = request.BodyReader;
+        byte[] body;
+        var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (result.IsCompleted)
+        {
+            // The whole body at once, as a small body comes.
+            body = result.Buffer.ToArray();
+            reader.AdvanceTo(result.Buffer.End);
+        }
+        else
+        {
+            body = await ReadRestAsync(request, reader, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The stream first: the pipe put back answers for the body only while the request's stream is this one.
+        var stream = new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
+        request.Body = stream;
+        request.HttpContext.Features.Set<IRequestBodyPipeFeature>(new BufferedBodyPipeFeature(request, stream, body, request.HttpContext.Features.Get<IRequestBodyPipeFeature>()));
+        return body;
+    }
+
+    /// <summary>
+    /// Reads a body that did not come in one read, consuming each read as it comes (the server stops reading from the
+    /// connection while too much is left unconsumed), and returns it in an array of its exact length.
+    /// </summary>
+    private static async Task<byte[]> ReadRestAsync(HttpRequest request, PipeReader reader, ReadResult result, CancellationToken cancellationToken)
+    {
         // Sized by the declared length, within reason: a declared length is only a hint until the body is read.
         var capacity = request.ContentLength is { } declared and > 0 ? (int)Math.Min(declared, InitialBufferLimit) : 0;
-        var buffer = new MemoryStream(capacity);
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        var length = (int)buffer.Length;
-        request.Body = new MemoryStream(buffer.GetBuffer(), 0, length, writable: false, publiclyVisible: true);
-        return buffer.GetBuffer().AsMemory(0, length);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, (int)Math.Min(result.Buffer.Length * 2, int.MaxValue)));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                var read = result.Buffer;
+                if (buffer.Length - length < read.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max((long)buffer.Length * 2, length + read.Length), Array.MaxLength));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                read.CopyTo(buffer.AsSpan(length));
+                length += (int)read.Length;
+                reader.AdvanceTo(read.End);
+                if (result.IsCompleted)
+                {
+                    return buffer.AsSpan(0, length).ToArray();
+                }
+
+                result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Builds the fingerprint of a request from its parts.</summary>
