@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -27,17 +29,36 @@ internal static class RequestFingerprint
     /// <summary>The most bytes set aside up front for a body, whatever length it declares.</summary>
     private const int InitialBufferLimit = 64 * 1024;
 
+    /// <summary>The longest part of a fingerprint escaped on the stack; a longer one is escaped into a string.</summary>
+    private const int StackEscapeLimit = 256;
+
+    /// <summary>The largest builder kept by a thread between two fingerprints.</summary>
+    private const int MaxCachedTextCapacity = 4096;
+
+    /// <summary>The largest list of members kept by a thread between two fingerprints.</summary>
+    private const int MaxCachedMembers = 256;
+
+    [ThreadStatic]
+    private static StringBuilder? _cachedText;
+
+    [ThreadStatic]
+    private static List<CanonicalMember>? _cachedMembers;
+
+    /// <summary>This thread's SHA-256, kept: a one-shot hash sets up and tears down a native context on every call.</summary>
+    [ThreadStatic]
+    private static IncrementalHash? _sha256;
+
     /// <summary>Reads the request's body (leaving it readable again for the endpoint) and returns the fingerprint.</summary>
     public static async Task<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        var target = request.PathBase.Add(request.Path).ToUriComponent() + request.QueryString.ToUriComponent();
-        return Compose(request.Method, target, body, request.HasJsonContentType());
+        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, request.HasJsonContentType());
     }
 
     /// <summary>
-    /// Reads the whole body into memory once and puts a stream over those bytes in the request's place, so that the
-    /// endpoint reads the same bytes again; a request that cannot have a body is not read.
+    /// Reads the whole body into memory once and puts those bytes back in the request's place, as its stream and as its
+    /// pipe, so that the endpoint reads the same bytes again whichever it uses; a request that cannot have a body is
+    /// not read.
     /// </summary>
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -46,36 +67,108 @@ internal static class RequestFingerprint
             return ReadOnlyMemory<byte>.Empty;
         }
 
+        // Read through the pipe: on Kestrel that is the server's own reader, with no stream adapter in between.
+        var reader = request.BodyReader;
+        byte[] body;
+        var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (result.IsCompleted)
+        {
+            // The whole body at once, as a small body comes.
+            body = result.Buffer.ToArray();
+            reader.AdvanceTo(result.Buffer.End);
+        }
+        else
+        {
+            body = await ReadRestAsync(request, reader, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The stream first: the pipe put back answers for the body only while the request's stream is this one.
+        var stream = new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
+        request.Body = stream;
+        request.HttpContext.Features.Set<IRequestBodyPipeFeature>(new BufferedBodyPipeFeature(request, stream, body, request.HttpContext.Features.Get<IRequestBodyPipeFeature>()));
+        return body;
+    }
+
+    /// <summary>
+    /// Reads a body that did not come in one read, consuming each read as it comes (the server stops reading from the
+    /// connection while too much is left unconsumed), and returns it in an array of its exact length.
+    /// </summary>
+    private static async Task<byte[]> ReadRestAsync(HttpRequest request, PipeReader reader, ReadResult result, CancellationToken cancellationToken)
+    {
         // Sized by the declared length, within reason: a declared length is only a hint until the body is read.
         var capacity = request.ContentLength is { } declared and > 0 ? (int)Math.Min(declared, InitialBufferLimit) : 0;
-        var buffer = new MemoryStream(capacity);
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        var length = (int)buffer.Length;
-        request.Body = new MemoryStream(buffer.GetBuffer(), 0, length, writable: false, publiclyVisible: true);
-        return buffer.GetBuffer().AsMemory(0, length);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, (int)Math.Min(result.Buffer.Length * 2, int.MaxValue)));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                var read = result.Buffer;
+                if (buffer.Length - length < read.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max((long)buffer.Length * 2, length + read.Length), Array.MaxLength));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                read.CopyTo(buffer.AsSpan(length));
+                length += (int)read.Length;
+                reader.AdvanceTo(read.End);
+                if (result.IsCompleted)
+                {
+                    return buffer.AsSpan(0, length).ToArray();
+                }
+
+                result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Builds the fingerprint of a request from its parts.</summary>
     public static string Compose(string method, string target, ReadOnlySpan<byte> body, bool isJson) =>
-        Compose(method, target, new ReadOnlyMemory<byte>(body.ToArray()), isJson);
+        Compose(method, target, string.Empty, new ReadOnlyMemory<byte>(body.ToArray()), isJson);
 
-    private static string Compose(string method, string target, ReadOnlyMemory<byte> body, bool isJson)
+    /// <summary>Builds the fingerprint of a request from its parts, the target in two (path, then query).</summary>
+    private static string Compose(string method, string path, string query, ReadOnlyMemory<byte> body, bool isJson)
     {
-        var text = new StringBuilder(128)
-            .Append(Version).Append(' ')
-            .Append(Escape(method.ToUpperInvariant())).Append(' ')
-            .Append(Escape(target)).Append(' ');
-        if (body.IsEmpty)
+        var text = _cachedText ?? new StringBuilder(128);
+        _cachedText = null;
+        try
         {
-            return text.Append('-').ToString();
-        }
+            text.Clear().Append(Version).Append(' ');
 
-        if (!isJson || !TryAppendJson(text, body))
+            // Escaped in parts as it was escaped whole: escaping goes char by char, and the path's escaped form is ASCII,
+            // so no surrogate pair is split between the two.
+            AppendEscaped(text, method.ToUpperInvariant());
+            text.Append(' ');
+            AppendEscaped(text, path);
+            AppendEscaped(text, query);
+            text.Append(' ');
+            if (body.IsEmpty)
+            {
+                return text.Append('-').ToString();
+            }
+
+            if (!isJson || !TryAppendJson(text, body))
+            {
+                text.Append("b:");
+                AppendDigest(text, body.Span, SHA256.HashSizeInBytes);
+            }
+
+            return text.ToString();
+        }
+        finally
         {
-            text.Append("b:").Append(JobFingerprint.FromBytes(body.Span));
+            if (text.Capacity <= MaxCachedTextCapacity)
+            {
+                _cachedText = text;
+            }
         }
-
-        return text.ToString();
     }
 
     /// <summary>Reads a fingerprint back into its parts; <see langword="null"/> when it is not one of this form.</summary>
@@ -114,7 +207,6 @@ internal static class RequestFingerprint
 
     private static bool TryAppendJson(StringBuilder text, ReadOnlyMemory<byte> body)
     {
-        // One parse serves the body's digest and every member's: each is the digest of a value's canonical form.
         JsonDocument document;
         try
         {
@@ -129,44 +221,65 @@ internal static class RequestFingerprint
         using (document)
         {
             var root = document.RootElement;
-            string digest;
+            var canonical = CanonicalJson.RentText();
+            var members = _cachedMembers ?? [];
+            _cachedMembers = null;
             try
             {
-                digest = JobFingerprint.FromJson(root, SHA256.HashSizeInBytes);
+                // One pass writes the body's canonical form; each member's is a range of it, so each member's digest
+                // is the digest of its value's canonical form, as if written alone.
+                CanonicalJson.Write(root, canonical, members);
+                AppendDigests(text, canonical, members);
+                return true;
             }
             catch (JsonException)
             {
                 // JSON without a canonical form (a member named twice, say): compare it byte for byte.
                 return false;
             }
-
-            text.Append("j:").Append(digest);
-            if (root.ValueKind != JsonValueKind.Object)
+            finally
             {
-                return true;
+                CanonicalJson.ReturnText(canonical);
+                members.Clear();
+
+                // A list grown by a very wide object is let go rather than held by the thread.
+                if (members.Capacity <= MaxCachedMembers)
+                {
+                    _cachedMembers = members;
+                }
             }
+        }
+    }
+
+    /// <summary>Appends the digest of a canonical form and those of its members (sorted by name, as it lists them).</summary>
+    /// <exception cref="JsonException">The canonical form holds an unpaired surrogate.</exception>
+    private static void AppendDigests(StringBuilder text, StringBuilder canonical, List<CanonicalMember> members)
+    {
+        var length = canonical.Length;
+        var chars = ArrayPool<char>.Shared.Rent(length);
+        var bytes = ArrayPool<byte>.Shared.Rent(CanonicalJson.GetMaxUtf8ByteCount(length));
+        try
+        {
+            canonical.CopyTo(0, chars, length);
+            var count = CanonicalJson.GetUtf8Bytes(chars.AsSpan(0, length), bytes);
+            text.Append("j:");
+            AppendDigest(text, bytes.AsSpan(0, count), SHA256.HashSizeInBytes);
 
             // The canonical form refused a member named twice, so the names are distinct.
-            var members = new List<JsonProperty>();
-            foreach (var member in root.EnumerateObject())
-            {
-                members.Add(member);
-            }
-
-            members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
             var listed = 0;
             var truncated = false;
             foreach (var member in members)
             {
-                var escaped = Escape(member.Name);
-                if (listed == MaxMembers || escaped.Length > MaxNameLength)
+                if (listed == MaxMembers || !TryEscapeName(member.Name, out var escaped))
                 {
                     truncated = true;
                     continue;
                 }
 
-                text.Append(' ').Append(escaped).Append('=')
-                    .Append(JobFingerprint.FromJson(member.Value, MemberDigestLength / 2));
+                // A value's range begins and ends at ASCII, so it splits no surrogate pair and encodes as it did whole.
+                count = CanonicalJson.GetUtf8Bytes(chars.AsSpan(member.Start, member.Length), bytes);
+                text.Append(' ').Append(escaped).Append('=');
+                AppendDigest(text, bytes.AsSpan(0, count), MemberDigestLength / 2);
                 listed++;
             }
 
@@ -175,8 +288,51 @@ internal static class RequestFingerprint
                 text.Append(" +");
             }
         }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
 
-        return true;
+    /// <summary>The escaped name of a member, unless it is too long to list.</summary>
+    private static bool TryEscapeName(string name, out string escaped)
+    {
+        // Escaping never shortens a name: one too long as it is is too long escaped, and is not escaped to find out.
+        if (name.Length > MaxNameLength)
+        {
+            escaped = string.Empty;
+            return false;
+        }
+
+        escaped = Escape(name);
+        return escaped.Length <= MaxNameLength;
+    }
+
+    /// <summary>Appends the lowercase hex of the first <paramref name="digestBytes"/> bytes of the SHA-256 of <paramref name="data"/>.</summary>
+    private static void AppendDigest(StringBuilder text, ReadOnlySpan<byte> data, int digestBytes)
+    {
+        var sha256 = _sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        sha256.AppendData(data);
+        sha256.GetHashAndReset(digest);
+        Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
+        Convert.TryToHexStringLower(digest[..digestBytes], hex, out var written);
+        text.Append(hex[..written]);
+    }
+
+    /// <summary>Appends <paramref name="value"/> escaped as <see cref="Escape"/> does, without a string when it is short.</summary>
+    private static void AppendEscaped(StringBuilder text, string value)
+    {
+        Span<char> escaped = stackalloc char[StackEscapeLimit];
+        if (Uri.TryEscapeDataString(value, escaped, out var written))
+        {
+            text.Append(escaped[..written]);
+        }
+        else
+        {
+            text.Append(Escape(value));
+        }
     }
 
     private static string Escape(string value) => Uri.EscapeDataString(value);

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -22,6 +24,11 @@ internal static class CanonicalJson
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>The chars a canonical string escapes: the quote, the backslash and the controls.</summary>
+    private static readonly SearchValues<char> Escaped = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000B\f\r\u000E\u000F" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
+
     [ThreadStatic]
     private static StringBuilder? _cachedText;
 
@@ -44,17 +51,8 @@ internal static class CanonicalJson
         var text = RentText();
         try
         {
-            Write(element, text);
-            return StrictUtf8.GetBytes(text.ToString());
-        }
-        catch (InvalidOperationException ex)
-        {
-            // A string that does not decode to valid UTF-16 (an unpaired surrogate escape, say).
-            throw new JsonException($"The JSON document has no canonical form: {ex.Message}", ex);
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw new JsonException("The JSON document has no canonical form: a string holds an unpaired surrogate.", ex);
+            Write(element, text, members: null);
+            return GetUtf8Bytes(text.ToString());
         }
         finally
         {
@@ -62,15 +60,88 @@ internal static class CanonicalJson
         }
     }
 
+    /// <summary>
+    /// Appends the canonical form of a parsed JSON value to <paramref name="text"/>, as UTF-16 (see
+    /// <see cref="GetUtf8Bytes(ReadOnlySpan{char}, Span{byte})"/> for the bytes); when the value is an object and
+    /// <paramref name="members"/> is given, adds to it where each member's value lies in that text, in canonical order.
+    /// </summary>
+    /// <remarks>
+    /// A member's range holds exactly the canonical form of its value, so that one pass serves a document's digest and
+    /// each of its members'. A string holding an unpaired surrogate is written as it is: it is refused when encoded.
+    /// </remarks>
+    /// <param name="element">The value.</param>
+    /// <param name="text">Where to write it.</param>
+    /// <param name="members">Where to record the ranges of the top-level members' values, or <see langword="null"/>.</param>
+    /// <exception cref="JsonException">The scheme cannot represent the value.</exception>
+    public static void Write(JsonElement element, StringBuilder text, List<CanonicalMember>? members)
+    {
+        try
+        {
+            if (members is not null && element.ValueKind == JsonValueKind.Object)
+            {
+                WriteObject(element, text, members);
+            }
+            else
+            {
+                Write(element, text);
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A string that does not decode to valid UTF-16 (invalid UTF-8, say).
+            throw new JsonException($"The JSON document has no canonical form: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Encodes canonical text as UTF-8, refusing an unpaired surrogate as the scheme does.</summary>
+    /// <param name="text">The text (or a part of it that splits no surrogate pair).</param>
+    /// <param name="bytes">Where to write the bytes; at least <see cref="Encoding.GetMaxByteCount(int)"/> long.</param>
+    /// <returns>How many bytes were written.</returns>
+    /// <exception cref="JsonException">The text holds an unpaired surrogate.</exception>
+    public static int GetUtf8Bytes(ReadOnlySpan<char> text, Span<byte> bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetBytes(text, bytes);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw Unpaired(ex);
+        }
+    }
+
+    /// <summary>The most bytes <see cref="GetUtf8Bytes(ReadOnlySpan{char}, Span{byte})"/> writes for this many chars.</summary>
+    /// <param name="chars">How many chars.</param>
+    /// <returns>The most bytes.</returns>
+    public static int GetMaxUtf8ByteCount(int chars) => StrictUtf8.GetMaxByteCount(chars);
+
+    private static byte[] GetUtf8Bytes(string text)
+    {
+        try
+        {
+            return StrictUtf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw Unpaired(ex);
+        }
+    }
+
+    private static JsonException Unpaired(EncoderFallbackException ex) =>
+        new("The JSON document has no canonical form: a string holds an unpaired surrogate.", ex);
+
     /// <summary>A cleared builder for one canonical form: this thread's cached one when it is free.</summary>
-    private static StringBuilder RentText()
+    /// <returns>The builder; hand it back with <see cref="ReturnText(StringBuilder)"/>.</returns>
+    public static StringBuilder RentText()
     {
         var text = _cachedText ?? new StringBuilder(256);
         _cachedText = null;
         return text.Clear();
     }
 
-    private static void ReturnText(StringBuilder text)
+    /// <summary>Hands back a builder from <see cref="RentText"/>, to be cached for this thread unless it grew large.</summary>
+    /// <param name="text">The builder.</param>
+    public static void ReturnText(StringBuilder text)
     {
         // A builder grown by a large document is let go rather than held by the thread.
         if (text.Capacity <= MaxCachedTextCapacity)
@@ -149,7 +220,7 @@ internal static class CanonicalJson
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(element, text);
+                WriteObject(element, text, members: null);
                 break;
             case JsonValueKind.Array:
                 text.Append('[');
@@ -168,10 +239,10 @@ internal static class CanonicalJson
                 text.Append(']');
                 break;
             case JsonValueKind.String:
-                WriteString(element.GetString()!, text);
+                WriteStringValue(element, text);
                 break;
             case JsonValueKind.Number:
-                WriteNumber(element.GetRawText(), text);
+                WriteNumber(JsonMarshal.GetRawUtf8Value(element), text);
                 break;
             case JsonValueKind.True:
                 text.Append("true");
@@ -185,84 +256,131 @@ internal static class CanonicalJson
         }
     }
 
-    private static void WriteObject(JsonElement element, StringBuilder text)
+    private static void WriteObject(JsonElement element, StringBuilder text, List<CanonicalMember>? members)
     {
-        var members = new List<(string Name, JsonElement Value)>();
-        foreach (var property in element.EnumerateObject())
+        var count = element.GetPropertyCount();
+        var rented = ArrayPool<(string Name, JsonElement Value)>.Shared.Rent(count);
+        var sorted = rented.AsSpan(0, count);
+        try
         {
-            members.Add((property.Name, property.Value));
-        }
-
-        // Ordinal order on .NET strings is the order of their UTF-16 code units, as the scheme asks. Sorted, a name
-        // that appears twice appears twice in a row.
-        members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        for (var i = 1; i < members.Count; i++)
-        {
-            if (string.Equals(members[i - 1].Name, members[i].Name, StringComparison.Ordinal))
+            var at = 0;
+            foreach (var property in element.EnumerateObject())
             {
-                throw new JsonException($"The JSON document has no canonical form: member name \"{members[i].Name}\" appears twice in one object.");
-            }
-        }
-        text.Append('{');
-        for (var i = 0; i < members.Count; i++)
-        {
-            if (i > 0)
-            {
-                text.Append(',');
+                sorted[at++] = (property.Name, property.Value);
             }
 
-            WriteString(members[i].Name, text);
-            text.Append(':');
-            Write(members[i].Value, text);
-        }
+            // Ordinal order on .NET strings is the order of their UTF-16 code units, as the scheme asks. Sorted, a name
+            // that appears twice appears twice in a row.
+            sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+            for (var i = 1; i < sorted.Length; i++)
+            {
+                if (string.Equals(sorted[i - 1].Name, sorted[i].Name, StringComparison.Ordinal))
+                {
+                    throw new JsonException($"The JSON document has no canonical form: member name \"{sorted[i].Name}\" appears twice in one object.");
+                }
+            }
 
-        text.Append('}');
+            text.Append('{');
+            for (var i = 0; i < sorted.Length; i++)
+            {
+                if (i > 0)
+                {
+                    text.Append(',');
+                }
+
+                WriteString(sorted[i].Name, text);
+                text.Append(':');
+                var start = text.Length;
+                Write(sorted[i].Value, text);
+                members?.Add(new CanonicalMember(sorted[i].Name, start, text.Length - start));
+            }
+
+            text.Append('}');
+        }
+        finally
+        {
+            // The pool keeps the array: let go of the names and the document it points into.
+            sorted.Clear();
+            ArrayPool<(string Name, JsonElement Value)>.Shared.Return(rented);
+        }
     }
 
-    private static void WriteNumber(string raw, StringBuilder text)
+    private static void WriteNumber(ReadOnlySpan<byte> raw, StringBuilder text)
     {
         if (IsVerbatimInteger(raw))
         {
             // ECMAScript spells such an integer as JSON wrote it (JSON has no leading zeros or plus sign).
-            text.Append(raw);
+            AppendAscii(raw, text);
             return;
         }
 
         if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
         {
-            throw new JsonException($"The JSON document has no canonical form: the number {raw} is outside the range of a double.");
+            throw new JsonException($"The JSON document has no canonical form: the number {Encoding.UTF8.GetString(raw)} is outside the range of a double.");
         }
 
         text.Append(FormatNumber(value));
     }
 
     /// <summary>Whether a JSON number is a nonzero integer of at most <see cref="MaxVerbatimIntegerDigits"/> digits.</summary>
-    private static bool IsVerbatimInteger(string raw)
+    private static bool IsVerbatimInteger(ReadOnlySpan<byte> raw)
     {
-        var start = raw.StartsWith('-') ? 1 : 0;
+        var start = raw.Length > 0 && raw[0] == (byte)'-' ? 1 : 0;
         var digits = raw.Length - start;
-        if (digits is < 1 or > MaxVerbatimIntegerDigits || raw[start] is < '1' or > '9')
+        if (digits is < 1 or > MaxVerbatimIntegerDigits || raw[start] is < (byte)'1' or > (byte)'9')
         {
             return false;
         }
 
-        for (var i = start + 1; i < raw.Length; i++)
+        return !raw[(start + 1)..].ContainsAnyExceptInRange((byte)'0', (byte)'9');
+    }
+
+    /// <summary>Writes a string value; one of plain ASCII with no escape is copied from the document as it stands.</summary>
+    private static void WriteStringValue(JsonElement element, StringBuilder text)
+    {
+        // The raw value, quotes included. JSON allows neither a quote nor a control character unescaped in a string,
+        // so ASCII without a backslash is already in canonical form.
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (raw.IndexOf((byte)'\\') < 0 && Ascii.IsValid(raw))
         {
-            if (!char.IsAsciiDigit(raw[i]))
-            {
-                return false;
-            }
+            AppendAscii(raw, text);
+            return;
         }
 
-        return true;
+        WriteString(element.GetString()!, text);
+    }
+
+    /// <summary>Appends ASCII bytes as chars.</summary>
+    private static void AppendAscii(ReadOnlySpan<byte> ascii, StringBuilder text)
+    {
+        const int StackLimit = 256;
+        char[]? rented = null;
+        var chars = ascii.Length <= StackLimit ? stackalloc char[StackLimit] : (rented = ArrayPool<char>.Shared.Rent(ascii.Length));
+        Ascii.ToUtf16(ascii, chars, out var written);
+        text.Append(chars[..written]);
+        if (rented is not null)
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Writes a string with the escapes of the scheme: the two-character forms where JSON has them, \u00xx for other controls, nothing else escaped.</summary>
     private static void WriteString(string value, StringBuilder text)
     {
         text.Append('"');
-        foreach (var c in value)
+        var rest = value.AsSpan();
+        while (true)
         {
+            var at = rest.IndexOfAny(Escaped);
+            if (at < 0)
+            {
+                text.Append(rest);
+                break;
+            }
+
+            text.Append(rest[..at]);
+            var c = rest[at];
+            rest = rest[(at + 1)..];
             switch (c)
             {
                 case '"':
@@ -286,11 +404,8 @@ internal static class CanonicalJson
                 case '\t':
                     text.Append("\\t");
                     break;
-                case < ' ':
-                    text.Append("\\u00").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    break;
                 default:
-                    text.Append(c);
+                    text.Append("\\u00").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
                     break;
             }
         }

@@ -23,18 +23,6 @@ public static class JobFingerprint
     /// <exception cref="JsonException"><paramref name="json"/> is not valid JSON.</exception>
     public static string FromJson(ReadOnlySpan<byte> json) => FromBytes(CanonicalJson.Canonicalize(json));
 
-    /// <summary>Returns the fingerprint of a parsed JSON value in its canonical form: the same as <see cref="FromJson(ReadOnlySpan{byte})"/> of its text.</summary>
-    /// <param name="element">The value (a whole document, or one value inside it).</param>
-    /// <param name="digestBytes">How many leading bytes of the SHA-256 to spell (32 for all of it).</param>
-    /// <returns>The lowercase hex of the digest's first <paramref name="digestBytes"/> bytes.</returns>
-    /// <exception cref="JsonException">The canonical form cannot hold the value.</exception>
-    internal static string FromJson(JsonElement element, int digestBytes)
-    {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(CanonicalJson.Canonicalize(element), digest);
-        return Convert.ToHexStringLower(digest[..digestBytes]);
-    }
-
     /// <summary>Returns the fingerprint of a value serialized as JSON, in its canonical form (see <see cref="FromJson(ReadOnlySpan{byte})"/>).</summary>
     /// <remarks>
     /// Named apart from <see cref="FromJson(ReadOnlySpan{byte})"/> so that a byte array of JSON text is never taken for
