@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobDedup.AspNetCore.Execution;
+using Microsoft.AspNetCore.Http;
 
 namespace JobDedup.AspNetCore;
 
@@ -9,14 +10,18 @@ namespace JobDedup.AspNetCore;
 /// </summary>
 public sealed class IdempotentRequest
 {
-    private readonly Func<CancellationToken, Task<IdempotentResponse>> _run;
+    private readonly IdempotentEndpoint _endpoint;
+    private readonly HttpContext _context;
+    private readonly RequestDelegate _run;
     private readonly ExecutionContext? _executionContext;
     private readonly TaskCompletionSource<IdempotentResponse> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state = (int)RunState.Pending;
 
-    internal IdempotentRequest(string fingerprint, Func<CancellationToken, Task<IdempotentResponse>> run)
+    internal IdempotentRequest(string fingerprint, IdempotentEndpoint endpoint, HttpContext context, RequestDelegate run)
     {
         Fingerprint = fingerprint;
+        _endpoint = endpoint;
+        _context = context;
         _run = run;
         // The endpoint runs on the engine's thread; it must see the request's ambient state (the HttpContext accessor,
         // the current activity, logging scopes) as if it ran in the request's own flow.
@@ -54,13 +59,14 @@ public sealed class IdempotentRequest
         try
         {
             Task<IdempotentResponse>? task = null;
-            if (_executionContext is null)
+            if (_executionContext is null || ReferenceEquals(_executionContext, ExecutionContext.Capture()))
             {
-                task = _run(cancellationToken);
+                // Run in the request's own flow already (the request that starts the run runs its endpoint itself).
+                task = _endpoint.RunAsync(_context, _run, cancellationToken);
             }
             else
             {
-                ExecutionContext.Run(_executionContext, _ => task = _run(cancellationToken), null);
+                ExecutionContext.Run(_executionContext, _ => task = _endpoint.RunAsync(_context, _run, cancellationToken), null);
             }
 
             var response = await task!.ConfigureAwait(false);

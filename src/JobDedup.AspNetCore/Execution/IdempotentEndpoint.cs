@@ -17,11 +17,14 @@ internal sealed class IdempotentEndpoint
 {
     private readonly IdempotencyPolicy _policy;
     private readonly IdempotencyOptions _options;
+    private readonly string[] _replayHeaders;
+    private IReadOnlyDictionary<string, string[]>? _lastKeptHeaders;
 
     private IdempotentEndpoint(IdempotencyPolicy policy, IdempotencyOptions options)
     {
         _policy = policy;
         _options = options;
+        _replayHeaders = [.. options.ReplayHeaders];
     }
 
     /// <summary>Builds the endpoint's settings from a registered option set, refined by <paramref name="configure"/>.</summary>
@@ -55,12 +58,15 @@ internal sealed class IdempotentEndpoint
     }
 
     /// <summary>Handles one request; <paramref name="endpoint"/> runs the endpoint in <paramref name="context"/>.</summary>
-    public async Task ExecuteAsync(HttpContext context, Func<Task> endpoint)
+    public Task ExecuteAsync(HttpContext context, Func<Task> endpoint) => ExecuteAsync(context, _ => endpoint());
+
+    /// <summary>Handles one request; <paramref name="endpoint"/> is the endpoint's own request delegate.</summary>
+    public async Task ExecuteAsync(HttpContext context, RequestDelegate endpoint)
     {
         var reading = IdempotencyKeys.Read(context, _options, _policy.KeyPolicy);
         if (reading.Kind == KeyReadingKind.Missing && !_options.RequireKey)
         {
-            await endpoint().ConfigureAwait(false);
+            await endpoint(context).ConfigureAwait(false);
             return;
         }
 
@@ -72,39 +78,40 @@ internal sealed class IdempotentEndpoint
             return;
         }
 
-        var key = reading.EngineKey!;
         var fingerprint = await RequestFingerprint.ComputeAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-        var answer = await RunOrShareAsync(context, key, fingerprint, endpoint).ConfigureAwait(false);
-        await answer().ConfigureAwait(false);
-    }
-
-    /// <summary>Hands the request to the engine; returns how to answer it once the key's run is over.</summary>
-    private async Task<Func<Task>> RunOrShareAsync(HttpContext context, string key, string fingerprint, Func<Task> endpoint)
-    {
-        var job = new IdempotentRequest(fingerprint, token => RunEndpointAsync(context, endpoint, token));
+        var job = new IdempotentRequest(fingerprint, this, context, endpoint);
         JobOutcome<IdempotentResponse> outcome;
         try
         {
-            outcome = await _policy.Deduplicator.EnqueueAsync(key, job, context.RequestAborted).ConfigureAwait(false);
+            outcome = await _policy.Deduplicator.EnqueueAsync(reading.EngineKey!, job, context.RequestAborted).ConfigureAwait(false);
         }
         catch (ObjectDisposedException ex)
         {
             Log.Unavailable(_policy.Logger, Describe(context), JobStatus.Canceled, ex);
-            return () => UnavailableAsync(context, "The application is shutting down.");
+            await UnavailableAsync(context, "The application is shutting down.").ConfigureAwait(false);
+            return;
         }
 
         if (job.TryWithdraw())
         {
-            return () => AnswerRepeatAsync(context, outcome);
+            await AnswerRepeatAsync(context, outcome).ConfigureAwait(false);
+            return;
         }
 
         // This request's endpoint ran, in this HttpContext: whatever the engine told this caller (it may have stopped
         // waiting when its client left), the context is in use until the run ends. Its failure goes to the pipeline.
         var own = await job.Ended.ConfigureAwait(false);
-        return () => context.RequestAborted.IsCancellationRequested ? Task.CompletedTask : ResponseWriter.WriteBodyAsync(context, own.Body);
+        if (!context.RequestAborted.IsCancellationRequested)
+        {
+            await ResponseWriter.WriteBodyAsync(context, own.Body).ConfigureAwait(false);
+        }
     }
 
-    private async Task<IdempotentResponse> RunEndpointAsync(HttpContext context, Func<Task> endpoint, CancellationToken runToken)
+    /// <summary>Runs the endpoint of the request that leads its key's run, holding its response back (see <see cref="IdempotentRequest"/>).</summary>
+    internal Task<IdempotentResponse> RunAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken) =>
+        RunEndpointAsync(context, endpoint, runToken);
+
+    private async Task<IdempotentResponse> RunEndpointAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken)
     {
         // The endpoint is canceled only when the run is (at shutdown), not when this request's client leaves: other
         // requests with the key may be waiting for its response, and a retry of the client should find it kept.
@@ -114,7 +121,7 @@ internal sealed class IdempotentEndpoint
         byte[] body;
         try
         {
-            await endpoint().ConfigureAwait(false);
+            await endpoint(context).ConfigureAwait(false);
             body = capture.ToArray();
         }
         finally
@@ -145,10 +152,20 @@ internal sealed class IdempotentEndpoint
         return true;
     }
 
-    private Dictionary<string, string[]> KeptHeaders(HttpResponse response)
+    /// <summary>
+    /// The headers kept with a response. Responses of one endpoint mostly keep the same ones (a content type), so a
+    /// response whose kept headers equal those of the endpoint's previous response shares that response's (read-only)
+    /// collection: thousands of answers held in memory then cost one collection, not one each.
+    /// </summary>
+    private IReadOnlyDictionary<string, string[]> KeptHeaders(HttpResponse response)
     {
+        if (Volatile.Read(ref _lastKeptHeaders) is { } last && HasKeptHeaders(response, last))
+        {
+            return last;
+        }
+
         var kept = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in _options.ReplayHeaders)
+        foreach (var name in _replayHeaders)
         {
             if (response.Headers.TryGetValue(name, out var values) && values.Count > 0)
             {
@@ -156,7 +173,39 @@ internal sealed class IdempotentEndpoint
             }
         }
 
+        Volatile.Write(ref _lastKeptHeaders, kept);
         return kept;
+    }
+
+    /// <summary>Whether the headers <paramref name="response"/> would keep are exactly <paramref name="kept"/>.</summary>
+    private bool HasKeptHeaders(HttpResponse response, IReadOnlyDictionary<string, string[]> kept)
+    {
+        var matched = 0;
+        foreach (var name in _replayHeaders)
+        {
+            var present = response.Headers.TryGetValue(name, out var values) && values.Count > 0;
+            if (!present)
+            {
+                continue;
+            }
+
+            if (!kept.TryGetValue(name, out var keptValues) || keptValues.Length != values.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < keptValues.Length; i++)
+            {
+                if (!string.Equals(keptValues[i], values[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            matched++;
+        }
+
+        return matched == kept.Count;
     }
 
     private async Task AnswerRepeatAsync(HttpContext context, JobOutcome<IdempotentResponse> outcome)

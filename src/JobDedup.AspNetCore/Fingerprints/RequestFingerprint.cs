@@ -49,7 +49,7 @@ internal static class RequestFingerprint
     private static IncrementalHash? _sha256;
 
     /// <summary>Reads the request's body (leaving it readable again for the endpoint) and returns the fingerprint.</summary>
-    public static async Task<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async ValueTask<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, request.HasJsonContentType());
@@ -60,7 +60,7 @@ internal static class RequestFingerprint
     /// pipe, so that the endpoint reads the same bytes again whichever it uses; a request that cannot have a body is
     /// not read.
     /// </summary>
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async ValueTask<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
         {

@@ -67,6 +67,6 @@ public static class IdempotencyEndpointConventionBuilderExtensions
                 ?? throw new InvalidOperationException($"The endpoint '{endpoint.DisplayName}' has no request delegate to make idempotent.");
             var idempotent = IdempotentEndpoint.Create(endpoint.ApplicationServices, policy, configure);
             endpoint.Metadata.Add(IdempotentEndpointMarker.Instance);
-            endpoint.RequestDelegate = context => idempotent.ExecuteAsync(context, () => inner(context));
+            endpoint.RequestDelegate = context => idempotent.ExecuteAsync(context, inner);
         });
 }

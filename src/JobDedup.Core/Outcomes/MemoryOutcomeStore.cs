@@ -147,5 +147,6 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         }
     }
 
-    private sealed record Entry(StoredOutcome<TResult> Outcome, DateTimeOffset ExpiresAt, long Version);
+    // A struct, held in the dictionary itself: a kept outcome costs the dictionary no object of its own.
+    private readonly record struct Entry(StoredOutcome<TResult> Outcome, DateTimeOffset ExpiresAt, long Version);
 }
