@@ -48,7 +48,7 @@ public sealed class IdempotentRequest
 
     /// <summary>Runs the endpoint once, unless the request was withdrawn.</summary>
     /// <exception cref="OperationCanceledException">The request left before its turn came.</exception>
-    internal async Task<IdempotentResponse> RunAsync(CancellationToken cancellationToken)
+    internal async ValueTask<IdempotentResponse> RunAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.CompareExchange(ref _state, (int)RunState.Running, (int)RunState.Pending) != (int)RunState.Pending)
         {
@@ -58,7 +58,7 @@ public sealed class IdempotentRequest
         AssertInvariants();
         try
         {
-            Task<IdempotentResponse>? task = null;
+            ValueTask<IdempotentResponse> task = default;
             if (_executionContext is null || ReferenceEquals(_executionContext, ExecutionContext.Capture()))
             {
                 // Run in the request's own flow already (the request that starts the run runs its endpoint itself).
@@ -69,7 +69,7 @@ public sealed class IdempotentRequest
                 ExecutionContext.Run(_executionContext, _ => task = _endpoint.RunAsync(_context, _run, cancellationToken), null);
             }
 
-            var response = await task!.ConfigureAwait(false);
+            var response = await task.ConfigureAwait(false);
             End();
             _ended.TrySetResult(response);
             return response;

@@ -89,11 +89,11 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
         md.Append(Format.Invariant($"""
             What the idempotency filter of `JobDedup.AspNetCore` (`.WithIdempotency(…)`, in-memory store) costs and what it
             prevents, measured on real Kestrel at 127.0.0.1 with `HttpClient` from the same process. Each scenario compares
-            contenders in the same run, as ratios; every POST carries a small JSON payment and, where a key is used, an
-            `Idempotency-Key` header.
+            contenders in the same run, as ratios; every POST carries a small JSON payment and an `Idempotency-Key` header.
 
             - **(a) overhead**: the cheapest handler (it makes a charge id and answers), without the filter and with it, every
-              request a new key so that the handler runs each time. {options.Concurrency} loops send one request after another;
+              request a new key so that the handler runs each time; both endpoints get the very same requests, the
+              `Idempotency-Key` header included, so the ratio is the filter's cost alone. {options.Concurrency} loops send one request after another;
               {options.Rounds} rounds of at most {options.RoundTime.TotalSeconds:0} s (and {BenchOptions.MaxRequestsPerRound:N0} requests) per contender,
               the contenders alternating round by round; the median round counts. "Time per request" is the round's wall-clock
               time divided by its requests at that concurrency: the inverse of throughput. The filter keeps its default window of

@@ -108,10 +108,10 @@ internal sealed class IdempotentEndpoint
     }
 
     /// <summary>Runs the endpoint of the request that leads its key's run, holding its response back (see <see cref="IdempotentRequest"/>).</summary>
-    internal Task<IdempotentResponse> RunAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken) =>
+    internal ValueTask<IdempotentResponse> RunAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken) =>
         RunEndpointAsync(context, endpoint, runToken);
 
-    private async Task<IdempotentResponse> RunEndpointAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken)
+    private async ValueTask<IdempotentResponse> RunEndpointAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken)
     {
         // The endpoint is canceled only when the run is (at shutdown), not when this request's client leaves: other
         // requests with the key may be waiting for its response, and a retry of the client should find it kept.

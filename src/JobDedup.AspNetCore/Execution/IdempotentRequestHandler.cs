@@ -6,5 +6,5 @@ internal sealed class IdempotentRequestHandler : IJobHandler<IdempotentRequest, 
     public static IdempotentRequestHandler Instance { get; } = new();
 
     public ValueTask<IdempotentResponse> HandleAsync(IdempotentRequest job, JobContext context, CancellationToken cancellationToken) =>
-        new(job.RunAsync(cancellationToken));
+        job.RunAsync(cancellationToken);
 }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
@@ -279,7 +281,7 @@ internal static class RequestFingerprint
                 // A value's range begins and ends at ASCII, so it splits no surrogate pair and encodes as it did whole.
                 count = CanonicalJson.GetUtf8Bytes(chars.AsSpan(member.Start, member.Length), bytes);
                 text.Append(' ').Append(escaped).Append('=');
-                AppendDigest(text, bytes.AsSpan(0, count), MemberDigestLength / 2);
+                AppendMemberDigest(text, bytes.AsSpan(0, count));
                 listed++;
             }
 
@@ -318,6 +320,20 @@ internal static class RequestFingerprint
         sha256.GetHashAndReset(digest);
         Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
         Convert.TryToHexStringLower(digest[..digestBytes], hex, out var written);
+        text.Append(hex[..written]);
+    }
+
+    /// <summary>
+    /// Appends the lowercase hex of the first <see cref="MemberDigestLength"/> / 2 bytes (big-endian) of the XxHash3 of
+    /// <paramref name="data"/>: a member's digest only names what changed between two requests; whether they are the same
+    /// request is decided by the body's SHA-256.
+    /// </summary>
+    private static void AppendMemberDigest(StringBuilder text, ReadOnlySpan<byte> data)
+    {
+        Span<byte> digest = stackalloc byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64BigEndian(digest, XxHash3.HashToUInt64(data));
+        Span<char> hex = stackalloc char[MemberDigestLength];
+        Convert.TryToHexStringLower(digest[..(MemberDigestLength / 2)], hex, out var written);
         text.Append(hex[..written]);
     }
 

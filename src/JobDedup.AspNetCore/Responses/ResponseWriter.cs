@@ -29,7 +29,8 @@ internal static class ResponseWriter
         }
 
         context.Response.ContentLength = body.Length;
-        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        var written = context.Response.BodyWriter.WriteAsync(body, context.RequestAborted);
+        return written.IsCompletedSuccessfully ? Task.CompletedTask : written.AsTask();
     }
 
     /// <summary>Sends a problem details response.</summary>
