@@ -16,7 +16,7 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
     [InlineData(false)]
     [InlineData(true)]
     public void EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(output, Named(nameof(EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller), callerRunsHandler), seed: 1101, async () =>
+        ScheduleExploration.Explore(output, Callers.Named(nameof(EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller), callerRunsHandler), seed: 1101, async () =>
         {
             var ledger = new RunLedger();
             var deduplicator = new JobDeduplicator<int, int>(
@@ -45,7 +45,7 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
     [InlineData(false)]
     [InlineData(true)]
     public void EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(output, Named(nameof(EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap), callerRunsHandler), seed: 1102, async () =>
+        ScheduleExploration.Explore(output, Callers.Named(nameof(EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap), callerRunsHandler), seed: 1102, async () =>
         {
             var ledger = new RunLedger();
 
@@ -93,7 +93,7 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
     [InlineData(false)]
     [InlineData(true)]
     public void EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(output, Named(nameof(EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt), callerRunsHandler), seed: 1103, async () =>
+        ScheduleExploration.Explore(output, Callers.Named(nameof(EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt), callerRunsHandler), seed: 1103, async () =>
         {
             var ledger = new RunLedger();
             var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -131,6 +131,4 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
             Callers.AssertOutcome(outcomes[0], "k", ledger.Runs, mayBeCanceled: true);
             Callers.AssertOutcome(outcomes[1], "k", ledger.Runs, mayBeCanceled: false);
         });
-
-    private static string Named(string test, bool callerRunsHandler) => callerRunsHandler ? test + " (CallerRunsHandler)" : test;
 }

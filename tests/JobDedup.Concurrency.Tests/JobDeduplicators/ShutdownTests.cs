@@ -17,7 +17,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
     public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome(bool callerRunsHandler) =>
         ScheduleExploration.Explore(
             output,
-            callerRunsHandler ? nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome) + " (CallerRunsHandler)" : nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome),
+            Callers.Named(nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome), callerRunsHandler),
             seed: 1301,
             () => StopRacingCallers(async (ledger, job, context, token) => await ledger.CountAsync(context.Key), callerRunsHandler));
 
@@ -27,7 +27,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
     public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome(bool callerRunsHandler) =>
         ScheduleExploration.Explore(
             output,
-            callerRunsHandler ? nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome) + " (CallerRunsHandler)" : nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome),
+            Callers.Named(nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome), callerRunsHandler),
             seed: 1302,
             () => StopRacingCallers(
             async (ledger, job, context, token) => await ledger.CountAsync(context.Key, async () =>

@@ -18,6 +18,9 @@ internal static class Callers
         ShutdownTimeout = TimeSpan.FromMilliseconds(50),
     };
 
+    /// <summary>A test's name in its report, saying when it runs with <see cref="JobDedupOptions{TJob}.CallerRunsHandler"/>.</summary>
+    public static string Named(string test, bool callerRunsHandler) => callerRunsHandler ? test + " (CallerRunsHandler)" : test;
+
     /// <summary>Calls <c>EnqueueAsync</c> from a task of its own.</summary>
     /// <remarks>
     /// The lambda awaits the outcome rather than handing its task back: Coyote 1.7.11 does not see a task completion
