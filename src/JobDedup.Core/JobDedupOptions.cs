@@ -106,6 +106,12 @@ public sealed class JobDedupOptions<TJob>
     /// a handler that works before it first awaits, such as a message consumer enqueueing delivery after delivery: its
     /// next <c>EnqueueAsync</c> would wait for that work. Joined callers, and flights started by the dispatcher for
     /// queued jobs, are unaffected; the handler still runs in the flight, with its retries, timeout and handler slot.
+    /// The caller is held until the handler first awaits, whatever its token does meanwhile (its outcome is then
+    /// already there). The flight runs in that caller's ambient context (its <c>AsyncLocal</c> values), as with
+    /// <c>SharedCall</c>; a retry after that caller left runs the next caller's job in it. A caller with a
+    /// synchronization context or task scheduler of its own never runs the handler, and the option does nothing under
+    /// <see cref="DuplicatePolicy.Replace"/>, <see cref="DuplicatePolicy.KeepLatest"/> and <c>Debounce</c>, where the job a
+    /// flight runs may become a later caller's before it starts.
     /// </remarks>
     /// <value>The default is <see langword="false"/>.</value>
     public bool CallerRunsHandler { get; set; }

@@ -19,9 +19,10 @@ namespace JobDedup.Dispatching;
 /// Decisions are made one at a time, each by whoever holds the dispatcher's turn: the loop that reads the queue, or,
 /// when nothing is queued and the turn is free, the enqueueing caller itself (<see cref="TryDispatchNow"/>), which
 /// saves its job the trip through the queue and a thread switch. A caller that finds the turn taken queues its job,
-/// and the holder of the turn reads it. A handler never runs while the turn is held, and a caller decides for itself
-/// only where a decision runs no user code but telemetry listeners: not when the dedupe window is read from an
-/// outcome store of the application's own (its lookup is made while deciding).
+/// and the holder of the turn reads it. A handler never runs while the turn is held. A decision runs no user code but
+/// telemetry listeners and, when a duplicate leaves a flight it was the last caller of, the abandoned handler's
+/// cancellation callbacks (as the loop's decisions always did); a caller does not decide for itself when the dedupe
+/// window is read from an outcome store of the application's own (its lookup is made while deciding).
 /// </remarks>
 [SuppressMessage(
     "Design",
@@ -80,7 +81,8 @@ internal sealed class Dispatcher<TJob, TResult>
         _runToCompletionWhenAbandoned = runToCompletionWhenAbandoned;
         _policy = policy;
         _timeProvider = timeProvider;
-        _callerRunsHandler = callerRunsHandler;
+        // Where a flight's job may become a later caller's before it runs, the starting caller does not run it.
+        _callerRunsHandler = callerRunsHandler && policy.Kind is not (DuplicatePolicyKind.Replace or DuplicatePolicyKind.KeepLatest or DuplicatePolicyKind.Debounce);
         _callerMayDispatch = callerMayDispatch;
     }
 
@@ -320,7 +322,7 @@ internal sealed class Dispatcher<TJob, TResult>
 
         _shutdown.Track(created);
         waiter.MarkAttached(created, JobRole.Leader);
-        if (_dispatchingForCaller && _callerRunsHandler)
+        if (_dispatchingForCaller && _callerRunsHandler && CallerHasNoContext())
         {
             _ledHere = created; // run by the caller once the turn is given back
         }
@@ -331,6 +333,12 @@ internal sealed class Dispatcher<TJob, TResult>
 
         return true;
     }
+
+    /// <summary>
+    /// Whether the caller runs without a synchronization context or task scheduler of its own: only then may it run a
+    /// flight, whose awaits would otherwise post back to it (and deadlock a caller that blocks on its outcome).
+    /// </summary>
+    private static bool CallerHasNoContext() => SynchronizationContext.Current is null && TaskScheduler.Current == TaskScheduler.Default;
 
     private void RejectDuplicate(JobWaiter<TJob, TResult> waiter)
     {

@@ -329,6 +329,10 @@ public sealed class FingerprintConflictTests
         Assert.Equal(JobRole.Replayed, (await second.EnqueueAsync(new Job("k", "A")).Within()).Role);
         Assert.Equal(JobStatus.Conflict, (await second.EnqueueAsync(new Job("k", "B")).Within()).Status);
 
+        // A flight's callers get its outcome first, and then it is counted: wait for the count.
+        await Watchdog.Until(
+            () => second.GetStats().Conflicts == 2 && metrics.Sum("jobdedup.jobs.enqueued", "jobdedup.role", "conflict") == 2,
+            "both conflicts counted");
         Assert.Equal(2, metrics.Sum("jobdedup.jobs.enqueued", "jobdedup.role", "conflict"));
         Assert.Equal(2, metrics.Sum("jobdedup.flights.completed", "jobdedup.status", "conflict"));
         Assert.Equal(2, second.GetStats().Conflicts);

@@ -9,7 +9,7 @@ namespace JobDedup.Core.Tests.Pipeline;
 public sealed class CallerRunsHandlerTests
 {
     [Fact]
-    public async Task EnqueueAsync_HandlerThatDoesNotWait_AnswersOnTheCallersThreadBeforeEnqueueReturns()
+    public Task EnqueueAsync_HandlerThatDoesNotWait_AnswersOnTheCallersThreadBeforeEnqueueReturns() => OffContext(async () =>
     {
         var handlerThread = -1;
         await using var dedup = Dedup.Create(
@@ -29,10 +29,10 @@ public sealed class CallerRunsHandlerTests
         Assert.Equal(JobStatus.Succeeded, outcome.Status);
         Assert.Equal(JobRole.Leader, outcome.Role);
         Assert.Equal("v", outcome.Value);
-    }
+    });
 
     [Fact]
-    public async Task EnqueueAsync_OptionOff_ACallerIsNotHeldByAHandlerThatBlocks()
+    public Task EnqueueAsync_OptionOff_ACallerIsNotHeldByAHandlerThatBlocks() => OffContext(async () =>
     {
         using var release = new ManualResetEventSlim();
         using var entered = new ManualResetEventSlim();
@@ -50,10 +50,10 @@ public sealed class CallerRunsHandlerTests
         Assert.False(pending.IsCompleted);
         release.Set();
         Assert.Equal("v", (await pending.Within()).Value);
-    }
+    });
 
     [Fact]
-    public async Task EnqueueAsync_HandlerAwaits_TheCallerReturnsAtTheAwaitAndADuplicateJoinsTheRun()
+    public Task EnqueueAsync_HandlerAwaits_TheCallerReturnsAtTheAwaitAndADuplicateJoinsTheRun() => OffContext(async () =>
     {
         var gate = new Gate();
         var runs = 0;
@@ -85,10 +85,10 @@ public sealed class CallerRunsHandlerTests
         Assert.Equal(1, runs);
         Assert.Equal((JobRole.Leader, "v"), (led.Role, led.Value));
         Assert.Equal((JobRole.Joined, "v"), (joined.Role, joined.Value));
-    }
+    });
 
     [Fact]
-    public async Task EnqueueAsync_HandlerThrowsSynchronously_TheCallerGetsAFailedOutcomeNotTheException()
+    public Task EnqueueAsync_HandlerThrowsSynchronously_TheCallerGetsAFailedOutcomeNotTheException() => OffContext(async () =>
     {
         await using var dedup = Dedup.Create(
             (job, _, _) => throw new InvalidOperationException("boom"),
@@ -103,10 +103,10 @@ public sealed class CallerRunsHandlerTests
         var again = await dedup.EnqueueAsync(new Job("k", "2")).Within();
         Assert.Equal(JobStatus.Failed, again.Status);
         Assert.Equal(0, dedup.GetStats().Active);
-    }
+    });
 
     [Fact]
-    public async Task EnqueueAsync_OnlyCallerLeavesWhileItsHandlerWaits_TheHandlerTokenFiresAndTheKeyIsFreed()
+    public Task EnqueueAsync_OnlyCallerLeavesWhileItsHandlerWaits_TheHandlerTokenFiresAndTheKeyIsFreed() => OffContext(async () =>
     {
         var gate = new Gate();
         var handlerToken = CancellationToken.None;
@@ -128,10 +128,10 @@ public sealed class CallerRunsHandlerTests
         Assert.Equal(JobStatus.Canceled, (await only.Within()).Status);
         await Watchdog.Until(() => handlerToken.IsCancellationRequested, "the abandoned handler's token fired");
         await Watchdog.Until(() => dedup.GetStats().Active == 0, "the key was given up");
-    }
+    });
 
     [Fact]
-    public async Task EnqueueAsync_AnswerKeptInTheWindow_IsReplayedToTheNextCallerAtOnce()
+    public Task EnqueueAsync_AnswerKeptInTheWindow_IsReplayedToTheNextCallerAtOnce() => OffContext(async () =>
     {
         var runs = 0;
         await using var dedup = Dedup.Create(
@@ -154,10 +154,10 @@ public sealed class CallerRunsHandlerTests
         Assert.Equal(1, runs);
         Assert.Equal((JobRole.Leader, "1"), (first.Role, first.Value));
         Assert.Equal((JobRole.Replayed, "1"), (second.Role, second.Value));
-    }
+    });
 
     [Fact]
-    public async Task EnqueueAsync_WindowInAStoreOfTheApplications_IsNotReadOnTheCallersThread()
+    public Task EnqueueAsync_WindowInAStoreOfTheApplications_IsNotReadOnTheCallersThread() => OffContext(async () =>
     {
         // The store's lookup blocks its thread: it must be the dispatcher's, never the caller's.
         var store = new ScriptableOutcomeStore<string>();
@@ -177,5 +177,87 @@ public sealed class CallerRunsHandlerTests
         Assert.False(pending.IsCompleted);
         lookup.Open();
         Assert.Equal("v", (await pending.Within()).Value);
+    });
+
+    [Fact]
+    public async Task EnqueueAsync_CallerWithASynchronizationContext_DoesNotRunTheHandler()
+    {
+        // A flight run by such a caller would post its continuations back to it (a UI thread, say).
+        using var release = new ManualResetEventSlim();
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                release.Wait(TimeSpan.FromSeconds(30), CancellationToken.None);
+                return ValueTask.FromResult("v");
+            },
+            o => o.CallerRunsHandler = true);
+
+        Task<JobOutcome<string>> pending;
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(new SynchronizationContext());
+        try
+        {
+            pending = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        // EnqueueAsync returned while the handler still blocks: it runs on the thread pool.
+        Assert.False(pending.IsCompleted);
+        release.Set();
+        Assert.Equal("v", (await pending.Within()).Value);
     }
+
+    [Fact]
+    public Task EnqueueAsync_ReplacePolicy_TheStartingCallerDoesNotRunTheHandler() => OffContext(async () =>
+    {
+        // Under Replace the job a flight runs may be a later caller's: the starting caller must not run it.
+        using var release = new ManualResetEventSlim();
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                release.Wait(TimeSpan.FromSeconds(30), CancellationToken.None);
+                return ValueTask.FromResult(job.Payload);
+            },
+            o =>
+            {
+                o.CallerRunsHandler = true;
+                o.OnDuplicate = DuplicatePolicy.Replace;
+            });
+
+        var pending = dedup.EnqueueAsync(new Job("k", "1")).AsTask();
+
+        Assert.False(pending.IsCompleted);
+        release.Set();
+        Assert.Equal("1", (await pending.Within()).Value);
+    });
+
+    [Fact]
+    public Task EnqueueAsync_TheHandlerRunsInTheStartingCallersAmbientContext() => OffContext(async () =>
+    {
+        // As with a direct call: what the caller set in an AsyncLocal is what its handler sees.
+        var ambient = new AsyncLocal<string?>();
+        string? seen = null;
+        await using var dedup = Dedup.Create(
+            (job, _, _) =>
+            {
+                seen = ambient.Value;
+                return ValueTask.FromResult("v");
+            },
+            o => o.CallerRunsHandler = true);
+
+        ambient.Value = "caller";
+        var outcome = await dedup.EnqueueAsync(new Job("k", "1")).Within();
+
+        Assert.Equal(JobStatus.Succeeded, outcome.Status);
+        Assert.Equal("caller", seen);
+    });
+
+    /// <summary>
+    /// Runs a test body as an ASP.NET Core request or a worker runs: on the thread pool, with no synchronization context
+    /// (the test runner has one, and a caller with one never runs the handler).
+    /// </summary>
+    private static Task OffContext(Func<Task> body) => Task.Run(body);
 }
