@@ -6,22 +6,18 @@ namespace JobDedup.Concurrency.Tests.JobDeduplicators;
 
 /// <summary>
 /// One handler run per key at any moment, and one outcome for every caller, under schedules Coyote picks: callers
-/// arriving together, callers canceled from another task, and a caller leaving while its handler still blocks. Each
-/// runs twice: with handlers run on the thread pool, and with the caller that starts a flight running its handler
-/// (<see cref="JobDedupOptions{TJob}.CallerRunsHandler"/>).
+/// arriving together, callers canceled from another task, and a caller leaving while its handler still blocks.
 /// </summary>
 public sealed class OneRunPerKeyTests(ITestOutputHelper output)
 {
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(output, Callers.Named(nameof(EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller), callerRunsHandler), seed: 1101, async () =>
+    [Fact]
+    public void EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller() =>
+        ScheduleExploration.Explore(output, nameof(EnqueueAsync_ConcurrentCallersOfOneKey_RunOneHandlerAtATimeAndAnswerEveryCaller), seed: 1101, async () =>
         {
             var ledger = new RunLedger();
             var deduplicator = new JobDeduplicator<int, int>(
                 async (job, context, token) => await ledger.CountAsync(context.Key),
-                Callers.Options(callerRunsHandler: callerRunsHandler));
+                Callers.Options());
 
             var outcomes = await Task.WhenAll(new[]
             {
@@ -41,18 +37,16 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
             Callers.AssertOneLeaderPerRun(outcomes);
         });
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(output, Callers.Named(nameof(EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap), callerRunsHandler), seed: 1102, async () =>
+    [Fact]
+    public void EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap() =>
+        ScheduleExploration.Explore(output, nameof(EnqueueAsync_CallersCanceledFromAnotherTask_EachGetsOneOutcomeAndRunsNeverOverlap), seed: 1102, async () =>
         {
             var ledger = new RunLedger();
 
             // The handler does not watch its token, as many real ones do not: it ends when its work ends.
             var deduplicator = new JobDeduplicator<int, int>(
                 async (job, context, token) => await ledger.CountAsync(context.Key),
-                Callers.Options(callerRunsHandler: callerRunsHandler));
+                Callers.Options());
             using var first = new CancellationTokenSource();
             using var third = new CancellationTokenSource();
 
@@ -89,11 +83,9 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
     /// The handler is still in its synchronous part (a blocking call) when its only caller leaves; the next arrival
     /// must wait for that run to end rather than start a second run beside it.
     /// </summary>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(output, Callers.Named(nameof(EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt), callerRunsHandler), seed: 1103, async () =>
+    [Fact]
+    public void EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt() =>
+        ScheduleExploration.Explore(output, nameof(EnqueueAsync_OnlyCallerLeavesWhileHandlerBlocks_NextArrivalDoesNotRunBesideIt), seed: 1103, async () =>
         {
             var ledger = new RunLedger();
             var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -114,7 +106,7 @@ public sealed class OneRunPerKeyTests(ITestOutputHelper output)
                         ledger.Exit(context.Key);
                     }
                 },
-                Callers.Options(callerRunsHandler: callerRunsHandler));
+                Callers.Options());
             using var leaving = new CancellationTokenSource();
 
             var only = Callers.Enqueue(deduplicator, "k", 1, leaving.Token);

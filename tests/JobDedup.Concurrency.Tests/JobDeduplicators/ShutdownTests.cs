@@ -11,25 +11,14 @@ namespace JobDedup.Concurrency.Tests.JobDeduplicators;
 /// </summary>
 public sealed class ShutdownTests(ITestOutputHelper output)
 {
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(
-            output,
-            Callers.Named(nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome), callerRunsHandler),
-            seed: 1301,
-            () => StopRacingCallers(async (ledger, job, context, token) => await ledger.CountAsync(context.Key), callerRunsHandler));
+    [Fact]
+    public void StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome() =>
+        ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfFinishingHandlers_GivesEveryCallerAnOutcome), seed: 1301, () => StopRacingCallers(
+            async (ledger, job, context, token) => await ledger.CountAsync(context.Key)));
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome(bool callerRunsHandler) =>
-        ScheduleExploration.Explore(
-            output,
-            Callers.Named(nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome), callerRunsHandler),
-            seed: 1302,
-            () => StopRacingCallers(
+    [Fact]
+    public void StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome() =>
+        ScheduleExploration.Explore(output, nameof(StopAsync_RacingCallersOfHandlersThatWaitForTheirToken_GivesEveryCallerAnOutcome), seed: 1302, () => StopRacingCallers(
             async (ledger, job, context, token) => await ledger.CountAsync(context.Key, async () =>
             {
                 // Runs until shutdown gives up on it and fires the token.
@@ -38,15 +27,12 @@ public sealed class ShutdownTests(ITestOutputHelper output)
                 await fired.Task;
                 registration.Unregister();
                 token.ThrowIfCancellationRequested();
-            }),
-            callerRunsHandler));
+            })));
 
-    private static async Task StopRacingCallers(Func<RunLedger, int, JobContext, CancellationToken, ValueTask<int>> handler, bool callerRunsHandler)
+    private static async Task StopRacingCallers(Func<RunLedger, int, JobContext, CancellationToken, ValueTask<int>> handler)
     {
         var ledger = new RunLedger();
-        var deduplicator = new JobDeduplicator<int, int>(
-            (job, context, token) => handler(ledger, job, context, token),
-            Callers.Options(callerRunsHandler: callerRunsHandler));
+        var deduplicator = new JobDeduplicator<int, int>((job, context, token) => handler(ledger, job, context, token), Callers.Options());
 
         long clock = 0;
         long stopCalled = long.MaxValue;

@@ -5,21 +5,14 @@ namespace JobDedup.Concurrency.Tests.Support;
 /// <summary>Starts callers on their own tasks and checks the outcomes they get.</summary>
 internal static class Callers
 {
-    /// <summary>
-    /// Deduplicator options for the schedule tests: no retry, no timeout (so no timer), no window; with
-    /// <paramref name="callerRunsHandler"/>, a caller that starts a flight runs its handler itself.
-    /// </summary>
-    public static JobDedupOptions<int> Options(TimeSpan? retention = null, bool callerRunsHandler = false) => new()
+    /// <summary>Deduplicator options for the schedule tests: no retry, no timeout (so no timer), no window.</summary>
+    public static JobDedupOptions<int> Options(TimeSpan? retention = null) => new()
     {
         Name = "coyote",
-        CallerRunsHandler = callerRunsHandler,
         MaxRetryAttempts = 0,
         DedupeWindow = retention ?? TimeSpan.Zero,
         ShutdownTimeout = TimeSpan.FromMilliseconds(50),
     };
-
-    /// <summary>A test's name in its report, saying when it runs with <see cref="JobDedupOptions{TJob}.CallerRunsHandler"/>.</summary>
-    public static string Named(string test, bool callerRunsHandler) => callerRunsHandler ? test + " (CallerRunsHandler)" : test;
 
     /// <summary>Calls <c>EnqueueAsync</c> from a task of its own.</summary>
     /// <remarks>
