@@ -312,6 +312,7 @@ internal sealed class Dispatcher<TJob, TResult>
             followsRun);
         if (!_table.TryReplace(created, owner))
         {
+            created.Debounce?.Dispose(); // never runs: its timer must not stay armed
             return false;
         }
 

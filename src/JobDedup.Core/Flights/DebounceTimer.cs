@@ -19,7 +19,12 @@ internal sealed class DebounceTimer : IDisposable
     private DebounceState _state;
     private ITimer? _timer;
 
-    /// <summary>Starts the debounce at the first arrival, now.</summary>
+    /// <summary>Starts the debounce at the first arrival, now, and arms its timer.</summary>
+    /// <remarks>
+    /// The timer is armed here, on the thread that read the clock, rather than when the flight first waits: between
+    /// reading the clock and arming, a clock moved on by another thread (a test's fake clock jumping seconds) would
+    /// have the timer fire that much late.
+    /// </remarks>
     /// <param name="time">The deduplicator's clock.</param>
     /// <param name="delay">How long the key must be quiet.</param>
     /// <param name="maxWait">The longest wait after the first arrival.</param>
@@ -30,6 +35,19 @@ internal sealed class DebounceTimer : IDisposable
         var now = time.GetTimestamp();
         _latest = now + ToTicks(time, maxWait);
         _due = Math.Min(now + _delay, _latest);
+        var remaining = _due - now;
+        if (remaining <= 0)
+        {
+            _state = DebounceState.Elapsed;
+            _elapsed.TrySetResult();
+            return;
+        }
+
+        // No one else sees this instance yet; the lock is taken for the timer's first tick, which may come at once.
+        lock (_dueLock)
+        {
+            _timer = _time.CreateTimer(static s => ((DebounceTimer)s!).OnTick(), this, ToSpan(remaining), Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>Gets where the debounce is.</summary>
@@ -61,37 +79,9 @@ internal sealed class DebounceTimer : IDisposable
         }
     }
 
-    /// <summary>Waits until the start is due. Arms the timer the first time.</summary>
+    /// <summary>Waits until the start is due.</summary>
     /// <param name="cancellationToken">Fires when the flight is abandoned or shutdown begins.</param>
-    public Task WaitAsync(CancellationToken cancellationToken)
-    {
-        var elapsedNow = false;
-        lock (_dueLock)
-        {
-            if (_state == DebounceState.Waiting && _timer is null)
-            {
-                var remaining = _due - _time.GetTimestamp();
-                if (remaining <= 0)
-                {
-                    _state = DebounceState.Elapsed;
-                    elapsedNow = true;
-                }
-                else
-                {
-                    _timer = _time.CreateTimer(static s => ((DebounceTimer)s!).OnTick(), this, ToSpan(remaining), Timeout.InfiniteTimeSpan);
-                }
-            }
-
-            AssertInvariants();
-        }
-
-        if (elapsedNow)
-        {
-            _elapsed.TrySetResult();
-        }
-
-        return _elapsed.Task.WaitAsync(cancellationToken);
-    }
+    public Task WaitAsync(CancellationToken cancellationToken) => _elapsed.Task.WaitAsync(cancellationToken);
 
     /// <summary>Stops a debounce that has not elapsed and frees its timer.</summary>
     public void Dispose()
