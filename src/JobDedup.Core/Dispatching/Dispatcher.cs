@@ -49,10 +49,6 @@ internal sealed class Dispatcher<TJob, TResult>
     // that finds it taken queues its job instead.
     private readonly SemaphoreSlim _turn = new(1, 1);
 
-    // The flight that the caller dispatching now (on the fast path, holding the turn) leads and runs itself.
-    private JobFlight<TJob, TResult>? _ledHere;
-    private bool _dispatchingForCaller;
-
     public Dispatcher(
         ChannelReader<JobWaiter<TJob, TResult>> queue,
         FlightTable<string> table,
@@ -101,7 +97,7 @@ internal sealed class Dispatcher<TJob, TResult>
                         while (_queue.TryRead(out var waiter))
                         {
                             _metrics.Queued(-1);
-                            Dispatch(waiter);
+                            _ = Dispatch(waiter, forCaller: false);
                         }
                     }
                     finally
@@ -139,14 +135,10 @@ internal sealed class Dispatcher<TJob, TResult>
 
         try
         {
-            _dispatchingForCaller = true;
-            Dispatch(waiter);
-            ledHere = _ledHere;
+            ledHere = Dispatch(waiter, forCaller: true);
         }
         finally
         {
-            _ledHere = null;
-            _dispatchingForCaller = false;
             _turn.Release();
         }
 
@@ -184,32 +176,37 @@ internal sealed class Dispatcher<TJob, TResult>
         _turn.Release();
     }
 
-    private void Dispatch(JobWaiter<TJob, TResult> waiter)
+    /// <summary>Decides for one caller; nothing escapes (a failure is the caller's outcome, and logged).</summary>
+    /// <param name="waiter">The caller.</param>
+    /// <param name="forCaller">Whether the caller itself is deciding (it may then run the flight it starts).</param>
+    /// <returns>The flight the caller starts and runs itself, or <see langword="null"/>.</returns>
+    private JobFlight<TJob, TResult>? Dispatch(JobWaiter<TJob, TResult> waiter, bool forCaller)
     {
         try
         {
-            DispatchCore(waiter);
+            return DispatchCore(waiter, forCaller);
         }
         catch (Exception ex)
         {
             // The caller first, then the log: a failing logger must not leave it waiting.
             waiter.Complete(JobOutcome<TResult>.Failed(waiter.Key, ex, JobRole.None, 0));
             _log.Write(static (logger, name, s) => Log.DispatchFailed(logger, name, s.Key, s.ex), (waiter.Key, ex));
+            return null;
         }
     }
 
-    private void DispatchCore(JobWaiter<TJob, TResult> waiter)
+    private JobFlight<TJob, TResult>? DispatchCore(JobWaiter<TJob, TResult> waiter, bool forCaller)
     {
         if (!waiter.IsWaiting)
         {
-            return; // the caller left while queued
+            return null; // the caller left while queued
         }
 
         if (_shutdown.IsStopping)
         {
             // Nothing new starts once shutdown began.
             waiter.Complete(JobDeduplicatorOutcomes.ShuttingDown<TResult>(waiter.Key, JobRole.None, 0));
-            return;
+            return null;
         }
 
         while (true)
@@ -218,7 +215,7 @@ internal sealed class Dispatcher<TJob, TResult>
             // A different request under the same key is refused before any duplicate policy applies.
             if (owner is JobFlight<TJob, TResult> held && RefusedAsConflict(held, waiter))
             {
-                return;
+                return null;
             }
 
             if (owner is { IsReleased: true })
@@ -231,21 +228,21 @@ internal sealed class Dispatcher<TJob, TResult>
             {
                 case DuplicateAction.Reject:
                     RejectDuplicate(waiter);
-                    return;
+                    return null;
 
                 case DuplicateAction.Join or DuplicateAction.ReplaceJob or DuplicateAction.Extend:
                     var flight = (JobFlight<TJob, TResult>)owner!;
                     if (flight.TryJoin() && Join(flight, waiter, action))
                     {
-                        return;
+                        return null;
                     }
 
                     continue; // the flight moved on meanwhile (started, abandoned or completed): decide again
 
                 case DuplicateAction.StartPending:
-                    if (TryStart(waiter, owner, WindowLookup<TResult>.None, followsRun: true))
+                    if (TryStart(waiter, owner, WindowLookup<TResult>.None, followsRun: true) is { } pending)
                     {
-                        return;
+                        return Launch(pending, forCaller);
                     }
 
                     continue;
@@ -265,12 +262,12 @@ internal sealed class Dispatcher<TJob, TResult>
                     _metrics.Enqueued(JobRole.Replayed);
                 }
 
-                return;
+                return null;
             }
 
-            if (TryStart(waiter, owner, lookup, followsRun: false))
+            if (TryStart(waiter, owner, lookup, followsRun: false) is { } started)
             {
-                return;
+                return Launch(started, forCaller);
             }
 
             // Forget replaced the owner meanwhile: decide again.
@@ -294,8 +291,8 @@ internal sealed class Dispatcher<TJob, TResult>
     /// Starts a new flight led by <paramref name="waiter"/>, after <paramref name="owner"/> if it still holds the key.
     /// A pending flight (<paramref name="followsRun"/>) first tells that owner its outcome must not be kept.
     /// </summary>
-    /// <returns><see langword="false"/> when someone else changed the key's owner first.</returns>
-    private bool TryStart(JobWaiter<TJob, TResult> waiter, KeyOwner<string>? owner, WindowLookup<TResult> lookup, bool followsRun)
+    /// <returns>The flight, not yet running (see <see cref="Launch"/>); <see langword="null"/> when someone else changed the key's owner first.</returns>
+    private JobFlight<TJob, TResult>? TryStart(JobWaiter<TJob, TResult> waiter, KeyOwner<string>? owner, WindowLookup<TResult> lookup, bool followsRun)
     {
         // A flight whose leader cannot leave can never be abandoned (that caller waits to the end), so it needs no
         // token source of its own: shutdown reaches it through the deduplicator's tokens.
@@ -313,7 +310,7 @@ internal sealed class Dispatcher<TJob, TResult>
         if (!_table.TryReplace(created, owner))
         {
             created.Debounce?.Dispose(); // never runs: its timer must not stay armed
-            return false;
+            return null;
         }
 
         if (followsRun && owner is JobFlight<TJob, TResult> running)
@@ -323,16 +320,23 @@ internal sealed class Dispatcher<TJob, TResult>
 
         _shutdown.Track(created);
         waiter.MarkAttached(created, JobRole.Leader);
-        if (_dispatchingForCaller && _callerRunsHandler && CallerHasNoContext())
+        return created;
+    }
+
+    /// <summary>
+    /// Hands a flight just started to its run: back to the caller deciding for itself, which runs it once the turn is
+    /// given back (<see cref="JobDedupOptions{TJob}.CallerRunsHandler"/>), or to the thread pool.
+    /// </summary>
+    /// <returns><paramref name="flight"/> when the caller runs it; <see langword="null"/> when the thread pool does.</returns>
+    private JobFlight<TJob, TResult>? Launch(JobFlight<TJob, TResult> flight, bool forCaller)
+    {
+        if (forCaller && _callerRunsHandler && CallerHasNoContext())
         {
-            _ledHere = created; // run by the caller once the turn is given back
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(created, preferLocal: false);
+            return flight;
         }
 
-        return true;
+        ThreadPool.UnsafeQueueUserWorkItem(flight, preferLocal: false);
+        return null;
     }
 
     /// <summary>
