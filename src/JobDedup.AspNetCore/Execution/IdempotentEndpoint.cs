@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using JobDedup.AspNetCore.Capture;
 using JobDedup.AspNetCore.Fingerprints;
 using JobDedup.AspNetCore.Keys;
@@ -108,10 +109,7 @@ internal sealed class IdempotentEndpoint
     }
 
     /// <summary>Runs the endpoint of the request that leads its key's run, holding its response back (see <see cref="IdempotentRequest"/>).</summary>
-    internal ValueTask<IdempotentResponse> RunAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken) =>
-        RunEndpointAsync(context, endpoint, runToken);
-
-    private async ValueTask<IdempotentResponse> RunEndpointAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken)
+    internal async ValueTask<IdempotentResponse> RunAsync(HttpContext context, RequestDelegate endpoint, CancellationToken runToken)
     {
         // The endpoint is canceled only when the run is (at shutdown), not when this request's client leaves: other
         // requests with the key may be waiting for its response, and a retry of the client should find it kept.
@@ -173,8 +171,10 @@ internal sealed class IdempotentEndpoint
             }
         }
 
-        Volatile.Write(ref _lastKeptHeaders, kept);
-        return kept;
+        // Read-only, as it may be shared by many kept answers.
+        var shared = new ReadOnlyDictionary<string, string[]>(kept);
+        Volatile.Write(ref _lastKeptHeaders, shared);
+        return shared;
     }
 
     /// <summary>Whether the headers <paramref name="response"/> would keep are exactly <paramref name="kept"/>.</summary>

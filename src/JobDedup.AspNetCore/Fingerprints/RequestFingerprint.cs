@@ -159,7 +159,7 @@ internal static class RequestFingerprint
             if (!isJson || !TryAppendJson(text, body))
             {
                 text.Append("b:");
-                AppendDigest(text, body.Span, SHA256.HashSizeInBytes);
+                AppendDigest(text, body.Span);
             }
 
             return text.ToString();
@@ -265,7 +265,7 @@ internal static class RequestFingerprint
             canonical.CopyTo(0, chars, length);
             var count = CanonicalJson.GetUtf8Bytes(chars.AsSpan(0, length), bytes);
             text.Append("j:");
-            AppendDigest(text, bytes.AsSpan(0, count), SHA256.HashSizeInBytes);
+            AppendDigest(text, bytes.AsSpan(0, count));
 
             // The canonical form refused a member named twice, so the names are distinct.
             var listed = 0;
@@ -311,15 +311,15 @@ internal static class RequestFingerprint
         return escaped.Length <= MaxNameLength;
     }
 
-    /// <summary>Appends the lowercase hex of the first <paramref name="digestBytes"/> bytes of the SHA-256 of <paramref name="data"/>.</summary>
-    private static void AppendDigest(StringBuilder text, ReadOnlySpan<byte> data, int digestBytes)
+    /// <summary>Appends the lowercase hex SHA-256 of <paramref name="data"/>: the digest that decides whether two bodies are the same.</summary>
+    private static void AppendDigest(StringBuilder text, ReadOnlySpan<byte> data)
     {
         var sha256 = _sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         sha256.AppendData(data);
         sha256.GetHashAndReset(digest);
         Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
-        Convert.TryToHexStringLower(digest[..digestBytes], hex, out var written);
+        Convert.TryToHexStringLower(digest, hex, out var written);
         text.Append(hex[..written]);
     }
 
