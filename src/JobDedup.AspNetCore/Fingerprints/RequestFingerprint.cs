@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.Pipelines;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -28,6 +27,9 @@ internal static class RequestFingerprint
     private const string Version = "v1";
     private const int MemberDigestLength = 12;
 
+    /// <summary>The length of the body's digest: an XxHash128.</summary>
+    private const int BodyDigestBytes = 16;
+
     /// <summary>The most bytes set aside up front for a body, whatever length it declares.</summary>
     private const int InitialBufferLimit = 64 * 1024;
 
@@ -46,15 +48,40 @@ internal static class RequestFingerprint
     [ThreadStatic]
     private static List<CanonicalMember>? _cachedMembers;
 
-    /// <summary>This thread's SHA-256, kept: a one-shot hash sets up and tears down a native context on every call.</summary>
-    [ThreadStatic]
-    private static IncrementalHash? _sha256;
-
     /// <summary>Reads the request's body (leaving it readable again for the endpoint) and returns the fingerprint.</summary>
     public static async ValueTask<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, request.HasJsonContentType());
+        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, IsJson(request.ContentType));
+    }
+
+    /// <summary>
+    /// Whether a content type is JSON, as ASP.NET Core decides it (<c>application/json</c>, or any type with the
+    /// <c>+json</c> suffix, parameters aside), without parsing the header into objects.
+    /// </summary>
+    internal static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return false;
+        }
+
+        var type = contentType.AsSpan();
+        var parameters = type.IndexOf(';');
+        if (parameters >= 0)
+        {
+            type = type[..parameters];
+        }
+
+        type = type.Trim();
+        if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var slash = type.IndexOf('/');
+        var plus = type.LastIndexOf('+');
+        return slash > 0 && plus > slash && type[(plus + 1)..].Equals("json", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -311,14 +338,16 @@ internal static class RequestFingerprint
         return escaped.Length <= MaxNameLength;
     }
 
-    /// <summary>Appends the lowercase hex SHA-256 of <paramref name="data"/>: the digest that decides whether two bodies are the same.</summary>
+    /// <summary>
+    /// Appends the lowercase hex XxHash128 of <paramref name="data"/>: the digest that decides whether two bodies are the
+    /// same. It tells a client's repeat from its mistake (the same key for another request); it guards no secret, so it
+    /// need not resist a forger: a sender who could forge a collision under a key could as well send the request itself.
+    /// </summary>
     private static void AppendDigest(StringBuilder text, ReadOnlySpan<byte> data)
     {
-        var sha256 = _sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        sha256.AppendData(data);
-        sha256.GetHashAndReset(digest);
-        Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
+        Span<byte> digest = stackalloc byte[BodyDigestBytes];
+        XxHash128.Hash(data, digest);
+        Span<char> hex = stackalloc char[BodyDigestBytes * 2];
         Convert.TryToHexStringLower(digest, hex, out var written);
         text.Append(hex[..written]);
     }
@@ -326,7 +355,7 @@ internal static class RequestFingerprint
     /// <summary>
     /// Appends the lowercase hex of the first <see cref="MemberDigestLength"/> / 2 bytes (big-endian) of the XxHash3 of
     /// <paramref name="data"/>: a member's digest only names what changed between two requests; whether they are the same
-    /// request is decided by the body's SHA-256.
+    /// request is decided by the body's digest.
     /// </summary>
     private static void AppendMemberDigest(StringBuilder text, ReadOnlySpan<byte> data)
     {

@@ -6,16 +6,25 @@ namespace JobDedup;
 /// scopes and retentions sharing the store; expired outcomes are dropped by the next operation on the store.
 /// </summary>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
+/// <remarks>
+/// Outcomes are kept per scope, by key (ordinal). Their expiries are kept in order in two places: a queue, for the
+/// usual case where each outcome expires no sooner than the one saved before it (one retention for everything), and a
+/// heap for the others; the soonest expiry is at the head of one of the two, so saving an outcome of the usual case
+/// costs no heap sift.
+/// </remarks>
 public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 {
-    private readonly Dictionary<(string Scope, string Key), Entry> _entries = [];
+    private readonly Dictionary<string, Dictionary<string, Entry>> _scopes = new(StringComparer.Ordinal);
 
-    // Every entry by its expiry. An entry replaced or removed leaves its old heap item behind; the item is skipped when
-    // it surfaces (its version no longer matches), and the heap is rebuilt when such items outnumber the live ones.
-    private readonly PriorityQueue<(string Scope, string Key, long Version), DateTimeOffset> _byExpiry = new();
+    // Every entry by its expiry. An entry replaced or removed leaves its old expiry item behind; the item is skipped
+    // when it surfaces (its version no longer matches), and both orders are rebuilt when such items outnumber live ones.
+    private readonly Queue<Expiry> _inOrder = new();
+    private readonly PriorityQueue<Expiry, long> _outOfOrder = new();
     private readonly TimeProvider _timeProvider;
     private readonly Lock _entriesLock = new();
+    private long _lastInOrder = long.MinValue;
     private long _version;
+    private int _count;
 
     /// <summary>Initializes a new instance of the <see cref="MemoryOutcomeStore{TResult}"/> class.</summary>
     /// <param name="capacity">The most outcomes kept at once.</param>
@@ -35,11 +44,11 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         get
         {
-            var now = _timeProvider.GetUtcNow();
+            var now = _timeProvider.GetUtcNow().UtcTicks;
             lock (_entriesLock)
             {
                 DropExpired(now);
-                return _entries.Count;
+                return _count;
             }
         }
     }
@@ -47,11 +56,11 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <inheritdoc/>
     public ValueTask<StoredOutcome<TResult>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken)
     {
-        var now = _timeProvider.GetUtcNow();
+        var now = _timeProvider.GetUtcNow().UtcTicks;
         lock (_entriesLock)
         {
             DropExpired(now);
-            if (_entries.TryGetValue((scope, key), out var entry) && entry.ExpiresAt > now)
+            if (_scopes.TryGetValue(scope, out var entries) && entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
             {
                 return new(entry.Outcome);
             }
@@ -68,20 +77,31 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             return ValueTask.CompletedTask;
         }
 
-        var now = _timeProvider.GetUtcNow();
+        var now = _timeProvider.GetUtcNow().UtcTicks;
+        var expiresAt = retention.Ticks >= DateTimeOffset.MaxValue.UtcTicks - now ? DateTimeOffset.MaxValue.UtcTicks : now + retention.Ticks;
         lock (_entriesLock)
         {
             DropExpired(now);
-            _entries.Remove((scope, key));
-            while (_entries.Count >= Capacity && _byExpiry.TryDequeue(out var soonest, out _))
+            if (!_scopes.TryGetValue(scope, out var entries))
+            {
+                entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+                _scopes.Add(scope, entries);
+            }
+
+            if (entries.Remove(key))
+            {
+                _count--;
+            }
+
+            while (_count >= Capacity && TryTakeSoonest(long.MaxValue, out var soonest))
             {
                 RemoveIfCurrent(soonest);
             }
 
             var version = ++_version;
-            var expiresAt = now + retention;
-            _entries[(scope, key)] = new Entry(outcome, expiresAt, version);
-            _byExpiry.Enqueue((scope, key, version), expiresAt);
+            entries.Add(key, new Entry(outcome, expiresAt, version));
+            _count++;
+            AddExpiry(new Expiry(entries, key, version, expiresAt));
             CompactIfSparse();
         }
 
@@ -93,7 +113,11 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         lock (_entriesLock)
         {
-            _entries.Remove((scope, key));
+            if (_scopes.TryGetValue(scope, out var entries) && entries.Remove(key))
+            {
+                _count--;
+            }
+
             CompactIfSparse();
         }
 
@@ -105,9 +129,10 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         lock (_entriesLock)
         {
-            foreach (var id in _entries.Keys.Where(k => string.Equals(k.Scope, scope, StringComparison.Ordinal)).ToList())
+            if (_scopes.TryGetValue(scope, out var entries))
             {
-                _entries.Remove(id);
+                _count -= entries.Count;
+                entries.Clear();
             }
 
             CompactIfSparse();
@@ -116,37 +141,92 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         return ValueTask.CompletedTask;
     }
 
-    private void DropExpired(DateTimeOffset now)
+    private void AddExpiry(Expiry item)
     {
-        while (_byExpiry.TryPeek(out var item, out var expiresAt) && expiresAt <= now)
+        if (item.ExpiresAt >= _lastInOrder)
         {
-            _byExpiry.Dequeue();
+            _inOrder.Enqueue(item);
+            _lastInOrder = item.ExpiresAt;
+        }
+        else
+        {
+            _outOfOrder.Enqueue(item, item.ExpiresAt);
+        }
+    }
+
+    /// <summary>Takes the expiry item that comes first, when it comes no later than <paramref name="until"/>.</summary>
+    private bool TryTakeSoonest(long until, out Expiry item)
+    {
+        var inOrder = _inOrder.TryPeek(out var first);
+        var outOfOrder = _outOfOrder.TryPeek(out var other, out _);
+        if (inOrder && (!outOfOrder || first.ExpiresAt <= other.ExpiresAt))
+        {
+            if (first.ExpiresAt > until)
+            {
+                item = default;
+                return false;
+            }
+
+            item = _inOrder.Dequeue();
+            return true;
+        }
+
+        if (outOfOrder && other.ExpiresAt <= until)
+        {
+            item = _outOfOrder.Dequeue();
+            return true;
+        }
+
+        item = default;
+        return false;
+    }
+
+    private void DropExpired(long now)
+    {
+        while (TryTakeSoonest(now, out var item))
+        {
             RemoveIfCurrent(item);
         }
     }
 
-    private void RemoveIfCurrent((string Scope, string Key, long Version) item)
+    private void RemoveIfCurrent(in Expiry item)
     {
-        if (_entries.TryGetValue((item.Scope, item.Key), out var entry) && entry.Version == item.Version)
+        if (item.Entries.TryGetValue(item.Key, out var entry) && entry.Version == item.Version)
         {
-            _entries.Remove((item.Scope, item.Key));
+            item.Entries.Remove(item.Key);
+            _count--;
         }
     }
 
     private void CompactIfSparse()
     {
-        if (_byExpiry.Count <= (2 * _entries.Count) + 64)
+        if (_inOrder.Count + _outOfOrder.Count <= (2 * _count) + 64)
         {
             return;
         }
 
-        _byExpiry.Clear();
-        foreach (var (id, entry) in _entries)
+        var live = new List<Expiry>(_count);
+        foreach (var entries in _scopes.Values)
         {
-            _byExpiry.Enqueue((id.Scope, id.Key, entry.Version), entry.ExpiresAt);
+            foreach (var (key, entry) in entries)
+            {
+                live.Add(new Expiry(entries, key, entry.Version, entry.ExpiresAt));
+            }
+        }
+
+        live.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt));
+        _inOrder.Clear();
+        _outOfOrder.Clear();
+        _lastInOrder = long.MinValue;
+        foreach (var item in live)
+        {
+            AddExpiry(item);
         }
     }
 
     // A struct, held in the dictionary itself: a kept outcome costs the dictionary no object of its own.
-    private readonly record struct Entry(StoredOutcome<TResult> Outcome, DateTimeOffset ExpiresAt, long Version);
+    private readonly record struct Entry(StoredOutcome<TResult> Outcome, long ExpiresAt, long Version);
+
+    /// <summary>When one entry expires: the entries of its scope, its key, and the version of the entry it was saved for.</summary>
+    private readonly record struct Expiry(Dictionary<string, Entry> Entries, string Key, long Version, long ExpiresAt);
 }

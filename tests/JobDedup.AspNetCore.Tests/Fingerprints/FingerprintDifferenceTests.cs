@@ -1,5 +1,7 @@
+using System.IO.Hashing;
 using System.Text;
 using JobDedup.AspNetCore.Fingerprints;
+using Microsoft.AspNetCore.Http;
 
 namespace JobDedup.AspNetCore.Tests.Fingerprints;
 
@@ -49,7 +51,7 @@ public sealed class FingerprintDifferenceTests
 
         Assert.Equal("POST", parts.Method);
         Assert.Equal("/orders?x=1 2", parts.Target);
-        Assert.Equal("b:" + JobFingerprint.FromBytes(Encoding.UTF8.GetBytes("tea")), parts.Body);
+        Assert.Equal("b:" + Convert.ToHexStringLower(XxHash128.Hash("tea"u8)), parts.Body);
         Assert.DoesNotContain(' ', fingerprint.Split(' ')[2]);
     }
 
@@ -62,4 +64,30 @@ public sealed class FingerprintDifferenceTests
         Assert.Equal(
             RequestFingerprint.Compose("POST", "/a", Encoding.UTF8.GetBytes("x"), isJson: false),
             RequestFingerprint.Compose("POST", "/a", Encoding.UTF8.GetBytes("x"), isJson: false));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("application/json")]
+    [InlineData("APPLICATION/JSON")]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("  application/json  ;charset=utf-8")]
+    [InlineData("application/problem+json")]
+    [InlineData("application/vnd.api+JSON; ext=x")]
+    [InlineData("text/x+json")]
+    [InlineData("application/jsonx")]
+    [InlineData("application/json-patch")]
+    [InlineData("application/x-json")]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    [InlineData("application/json+xml")]
+    [InlineData("+json")]
+    [InlineData("application/+json")]
+    public void IsJson_AnyContentType_DecidesAsAspNetCoreDoes(string? contentType)
+    {
+        var request = new DefaultHttpContext().Request;
+        request.ContentType = contentType;
+
+        Assert.Equal(request.HasJsonContentType(), RequestFingerprint.IsJson(contentType));
+    }
 }
