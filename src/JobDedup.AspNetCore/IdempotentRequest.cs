@@ -14,8 +14,12 @@ public sealed class IdempotentRequest
     private readonly HttpContext _context;
     private readonly RequestDelegate _run;
     private readonly ExecutionContext? _executionContext;
-    private readonly TaskCompletionSource<IdempotentResponse> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state = (int)RunState.Pending;
+
+    // The run's end, read once the state says it ran; a task is made only for a request that waits before that.
+    private IdempotentResponse? _response;
+    private Exception? _failure;
+    private TaskCompletionSource<IdempotentResponse>? _ended;
 
     internal IdempotentRequest(string fingerprint, IdempotentEndpoint endpoint, HttpContext context, RequestDelegate run)
     {
@@ -34,8 +38,25 @@ public sealed class IdempotentRequest
     /// <summary>Gets where the run stands.</summary>
     internal RunState State => (RunState)Volatile.Read(ref _state);
 
-    /// <summary>Gets the run's end: the captured response, or the endpoint's exception.</summary>
-    internal Task<IdempotentResponse> Ended => _ended.Task;
+    /// <summary>Waits for the run's end: the captured response, or the endpoint's exception.</summary>
+    internal ValueTask<IdempotentResponse> WhenEndedAsync()
+    {
+        if (State == RunState.Ran)
+        {
+            return Ending();
+        }
+
+        var created = new TaskCompletionSource<IdempotentResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ended = Interlocked.CompareExchange(ref _ended, created, null) ?? created;
+
+        // The run may have ended before it could see the task (both sides fence, so one of them sees the other).
+        if (State == RunState.Ran)
+        {
+            Publish(ended);
+        }
+
+        return new(ended.Task);
+    }
 
     /// <summary>Withdraws a job that has not started; fails when it is running or ran (its caller must wait for it).</summary>
     /// <returns><see langword="true"/> when the job will never run.</returns>
@@ -70,22 +91,41 @@ public sealed class IdempotentRequest
             }
 
             var response = await task.ConfigureAwait(false);
-            End();
-            _ended.TrySetResult(response);
+            End(response, failure: null);
             return response;
         }
         catch (Exception ex)
         {
-            End();
-            _ended.TrySetException(ex);
+            End(response: null, ex);
             throw;
         }
     }
 
-    private void End()
+    private void End(IdempotentResponse? response, Exception? failure)
     {
-        Volatile.Write(ref _state, (int)RunState.Ran);
+        _response = response;
+        _failure = failure;
+        Interlocked.Exchange(ref _state, (int)RunState.Ran);
         AssertInvariants();
+        if (Volatile.Read(ref _ended) is { } ended)
+        {
+            Publish(ended);
+        }
+    }
+
+    private ValueTask<IdempotentResponse> Ending() =>
+        _failure is { } failure ? ValueTask.FromException<IdempotentResponse>(failure) : new(_response!);
+
+    private void Publish(TaskCompletionSource<IdempotentResponse> ended)
+    {
+        if (_failure is { } failure)
+        {
+            ended.TrySetException(failure);
+        }
+        else
+        {
+            ended.TrySetResult(_response!);
+        }
     }
 
     [Conditional("DEBUG")]
@@ -93,6 +133,6 @@ public sealed class IdempotentRequest
     {
         var state = State;
         Debug.Assert(Enum.IsDefined(state), $"Unknown run state {state}.");
-        Debug.Assert(state == RunState.Ran || !_ended.Task.IsCompleted, $"The run ended while {state}.");
+        Debug.Assert(state == RunState.Ran || Volatile.Read(ref _ended) is not { Task.IsCompleted: true }, $"The run ended while {state}.");
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 
 namespace JobDedup.AspNetCore.Capture;
@@ -7,7 +6,7 @@ namespace JobDedup.AspNetCore.Capture;
 /// The response body writer while a response is held back: it hands out the capture buffer's own memory, so what the
 /// endpoint writes is in the buffer at once (no copy on flush, nothing to flush).
 /// </summary>
-internal sealed class CapturePipeWriter(ArrayBufferWriter<byte> written) : PipeWriter
+internal sealed class CapturePipeWriter(CaptureBuffer written) : PipeWriter
 {
     public override bool CanGetUnflushedBytes => true;
 

@@ -6,7 +6,7 @@ namespace JobDedup.AspNetCore.Capture;
 /// The response body stream while a response is held back: write-only, like the server's own, appending to the buffer
 /// that the capture's pipe writer fills too, so that both ways of writing land in one buffer in the order written.
 /// </summary>
-internal sealed class CaptureStream(ArrayBufferWriter<byte> written) : Stream
+internal sealed class CaptureStream(CaptureBuffer written) : Stream
 {
     public override bool CanRead => false;
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +13,7 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
 {
     private readonly HttpContext _context;
     private readonly IHttpResponseBodyFeature _original;
-    private readonly ArrayBufferWriter<byte> _buffer = new();
+    private readonly CaptureBuffer _buffer = new();
     private CaptureStream? _stream;
     private CapturePipeWriter? _writer;
 
@@ -53,13 +52,16 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
     public Task CompleteAsync() => Task.CompletedTask;
 
     /// <summary>Returns the bytes written so far.</summary>
-    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+    public byte[] ToArray() => _buffer.ToArray();
 
+    /// <summary>Puts the real body back and gives the buffer back to the pool; take what is kept first.</summary>
     public void Dispose()
     {
         if (ReferenceEquals(_context.Features.Get<IHttpResponseBodyFeature>(), this))
         {
             _context.Features.Set(_original);
         }
+
+        _buffer.Dispose();
     }
 }

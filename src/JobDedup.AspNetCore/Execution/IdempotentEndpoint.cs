@@ -101,7 +101,7 @@ internal sealed class IdempotentEndpoint
 
         // This request's endpoint ran, in this HttpContext: whatever the engine told this caller (it may have stopped
         // waiting when its client left), the context is in use until the run ends. Its failure goes to the pipeline.
-        var own = await job.Ended.ConfigureAwait(false);
+        var own = await job.WhenEndedAsync().ConfigureAwait(false);
         if (!context.RequestAborted.IsCancellationRequested)
         {
             await ResponseWriter.WriteBodyAsync(context, own.Body).ConfigureAwait(false);
