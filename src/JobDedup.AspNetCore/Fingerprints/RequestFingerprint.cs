@@ -183,7 +183,7 @@ internal static class RequestFingerprint
                 return text.Append('-').ToString();
             }
 
-            if (!isJson || !TryAppendJson(text, body))
+            if (!isJson || !TryAppendJson(text, body.Span))
             {
                 text.Append("b:");
                 AppendDigest(text, body.Span);
@@ -234,93 +234,67 @@ internal static class RequestFingerprint
         return new FingerprintParts(Uri.UnescapeDataString(parts[1]), Uri.UnescapeDataString(parts[2]), parts[3], members, truncated);
     }
 
-    private static bool TryAppendJson(StringBuilder text, ReadOnlyMemory<byte> body)
+    private static bool TryAppendJson(StringBuilder text, ReadOnlySpan<byte> body)
     {
-        JsonDocument document;
+        var canonical = CanonicalJson.RentWriter();
+        var members = _cachedMembers ?? [];
+        _cachedMembers = null;
         try
         {
-            document = JsonDocument.Parse(body);
+            // One pass writes the body's canonical form; each member's is a range of it, so each member's digest is
+            // the digest of its value's canonical form, as if written alone.
+            canonical.Write(body, members);
         }
         catch (JsonException)
         {
-            // Not JSON after all: the endpoint will refuse it; compare it byte for byte.
+            // Not JSON after all (the endpoint will refuse it), or JSON without a canonical form (a member named
+            // twice, say): compare it byte for byte.
+            Release(canonical, members);
             return false;
         }
 
-        using (document)
-        {
-            var root = document.RootElement;
-            var canonical = CanonicalJson.RentText();
-            var members = _cachedMembers ?? [];
-            _cachedMembers = null;
-            try
-            {
-                // One pass writes the body's canonical form; each member's is a range of it, so each member's digest
-                // is the digest of its value's canonical form, as if written alone.
-                CanonicalJson.Write(root, canonical, members);
-                AppendDigests(text, canonical, members);
-                return true;
-            }
-            catch (JsonException)
-            {
-                // JSON without a canonical form (a member named twice, say): compare it byte for byte.
-                return false;
-            }
-            finally
-            {
-                CanonicalJson.ReturnText(canonical);
-                members.Clear();
+        AppendDigests(text, canonical.Written, members);
+        Release(canonical, members);
+        return true;
+    }
 
-                // A list grown by a very wide object is let go rather than held by the thread.
-                if (members.Capacity <= MaxCachedMembers)
-                {
-                    _cachedMembers = members;
-                }
-            }
+    private static void Release(CanonicalJson.CanonicalWriter canonical, List<CanonicalMember> members)
+    {
+        CanonicalJson.ReturnWriter(canonical);
+        members.Clear();
+
+        // A list grown by a very wide object is let go rather than held by the thread.
+        if (members.Capacity <= MaxCachedMembers)
+        {
+            _cachedMembers = members;
         }
     }
 
     /// <summary>Appends the digest of a canonical form and those of its members (sorted by name, as it lists them).</summary>
-    /// <exception cref="JsonException">The canonical form holds an unpaired surrogate.</exception>
-    private static void AppendDigests(StringBuilder text, StringBuilder canonical, List<CanonicalMember> members)
+    private static void AppendDigests(StringBuilder text, ReadOnlySpan<byte> canonical, List<CanonicalMember> members)
     {
-        var length = canonical.Length;
-        var chars = ArrayPool<char>.Shared.Rent(length);
-        var bytes = ArrayPool<byte>.Shared.Rent(CanonicalJson.GetMaxUtf8ByteCount(length));
-        try
+        text.Append("j:");
+        AppendDigest(text, canonical);
+
+        // The canonical form refused a member named twice, so the names are distinct.
+        var listed = 0;
+        var truncated = false;
+        foreach (var member in members)
         {
-            canonical.CopyTo(0, chars, length);
-            var count = CanonicalJson.GetUtf8Bytes(chars.AsSpan(0, length), bytes);
-            text.Append("j:");
-            AppendDigest(text, bytes.AsSpan(0, count));
-
-            // The canonical form refused a member named twice, so the names are distinct.
-            var listed = 0;
-            var truncated = false;
-            foreach (var member in members)
+            if (listed == MaxMembers || !TryEscapeName(member.Name, out var escaped))
             {
-                if (listed == MaxMembers || !TryEscapeName(member.Name, out var escaped))
-                {
-                    truncated = true;
-                    continue;
-                }
-
-                // A value's range begins and ends at ASCII, so it splits no surrogate pair and encodes as it did whole.
-                count = CanonicalJson.GetUtf8Bytes(chars.AsSpan(member.Start, member.Length), bytes);
-                text.Append(' ').Append(escaped).Append('=');
-                AppendMemberDigest(text, bytes.AsSpan(0, count));
-                listed++;
+                truncated = true;
+                continue;
             }
 
-            if (truncated)
-            {
-                text.Append(" +");
-            }
+            text.Append(' ').Append(escaped).Append('=');
+            AppendMemberDigest(text, canonical.Slice(member.Start, member.Length));
+            listed++;
         }
-        finally
+
+        if (truncated)
         {
-            ArrayPool<char>.Shared.Return(chars);
-            ArrayPool<byte>.Shared.Return(bytes);
+            text.Append(" +");
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace JobDedup;
 
@@ -12,13 +12,18 @@ namespace JobDedup;
 /// numbers in the shortest form that reads back as the same IEEE 754 double, spelled as ECMAScript spells them.
 /// </summary>
 /// <remarks>
+/// <para>
+/// It reads the UTF-8 text once and writes UTF-8: each object's members are written as they come, then put in order
+/// once the object ends, so that no document tree and no UTF-16 copy of the text is made.
+/// </para>
+/// <para>
 /// A document the scheme cannot represent is refused with a <see cref="JsonException"/>: a duplicate member name, a
-/// number outside the range of a double, a string holding an unpaired surrogate, or text that is not JSON.
+/// number outside the range of a double, a string holding an unpaired surrogate or bytes that are not UTF-8, or text
+/// that is not JSON.
+/// </para>
 /// </remarks>
 internal static class CanonicalJson
 {
-    private const int MaxCachedTextCapacity = 4096;
-
     /// <summary>The longest integer (in digits) that is spelled as written: every integer of 15 digits is exactly a double.</summary>
     private const int MaxVerbatimIntegerDigits = 15;
 
@@ -30,7 +35,7 @@ internal static class CanonicalJson
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
 
     [ThreadStatic]
-    private static StringBuilder? _cachedText;
+    private static CanonicalWriter? _cachedWriter;
 
     /// <summary>Returns the canonical form of a UTF-8 JSON document.</summary>
     /// <param name="json">The document.</param>
@@ -38,116 +43,33 @@ internal static class CanonicalJson
     /// <exception cref="JsonException">The document is not JSON, or the scheme cannot represent it.</exception>
     public static byte[] Canonicalize(ReadOnlySpan<byte> json)
     {
-        using var document = JsonDocument.Parse(json.ToArray());
-        return Canonicalize(document.RootElement);
-    }
-
-    /// <summary>Returns the canonical form of a parsed JSON value (a whole document, or one value inside it).</summary>
-    /// <param name="element">The value.</param>
-    /// <returns>The canonical form, as UTF-8.</returns>
-    /// <exception cref="JsonException">The scheme cannot represent the value.</exception>
-    public static byte[] Canonicalize(JsonElement element)
-    {
-        var text = RentText();
+        var writer = RentWriter();
         try
         {
-            Write(element, text, members: null);
-            return GetUtf8Bytes(text.ToString());
+            writer.Write(json, members: null);
+            return writer.Written.ToArray();
         }
         finally
         {
-            ReturnText(text);
+            ReturnWriter(writer);
         }
     }
 
-    /// <summary>
-    /// Appends the canonical form of a parsed JSON value to <paramref name="text"/>, as UTF-16 (see
-    /// <see cref="GetUtf8Bytes(ReadOnlySpan{char}, Span{byte})"/> for the bytes); when the value is an object and
-    /// <paramref name="members"/> is given, adds to it where each member's value lies in that text, in canonical order.
-    /// </summary>
-    /// <remarks>
-    /// A member's range holds exactly the canonical form of its value, so that one pass serves a document's digest and
-    /// each of its members'. A string holding an unpaired surrogate is written as it is: it is refused when encoded.
-    /// </remarks>
-    /// <param name="element">The value.</param>
-    /// <param name="text">Where to write it.</param>
-    /// <param name="members">Where to record the ranges of the top-level members' values, or <see langword="null"/>.</param>
-    /// <exception cref="JsonException">The scheme cannot represent the value.</exception>
-    public static void Write(JsonElement element, StringBuilder text, List<CanonicalMember>? members)
+    /// <summary>A writer for one canonical form: this thread's cached one when it is free.</summary>
+    /// <returns>The writer; hand it back with <see cref="ReturnWriter(CanonicalWriter)"/>.</returns>
+    public static CanonicalWriter RentWriter()
     {
-        try
-        {
-            if (members is not null && element.ValueKind == JsonValueKind.Object)
-            {
-                WriteObject(element, text, members);
-            }
-            else
-            {
-                Write(element, text);
-            }
-        }
-        catch (InvalidOperationException ex)
-        {
-            // A string that does not decode to valid UTF-16 (invalid UTF-8, say).
-            throw new JsonException($"The JSON document has no canonical form: {ex.Message}", ex);
-        }
+        var writer = _cachedWriter ?? new CanonicalWriter();
+        _cachedWriter = null;
+        return writer;
     }
 
-    /// <summary>Encodes canonical text as UTF-8, refusing an unpaired surrogate as the scheme does.</summary>
-    /// <param name="text">The text (or a part of it that splits no surrogate pair).</param>
-    /// <param name="bytes">Where to write the bytes; at least <see cref="Encoding.GetMaxByteCount(int)"/> long.</param>
-    /// <returns>How many bytes were written.</returns>
-    /// <exception cref="JsonException">The text holds an unpaired surrogate.</exception>
-    public static int GetUtf8Bytes(ReadOnlySpan<char> text, Span<byte> bytes)
+    /// <summary>Hands back a writer from <see cref="RentWriter"/>, to be cached for this thread (without what a large document made it hold).</summary>
+    /// <param name="writer">The writer.</param>
+    public static void ReturnWriter(CanonicalWriter writer)
     {
-        try
-        {
-            return StrictUtf8.GetBytes(text, bytes);
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw Unpaired(ex);
-        }
-    }
-
-    /// <summary>The most bytes <see cref="GetUtf8Bytes(ReadOnlySpan{char}, Span{byte})"/> writes for this many chars.</summary>
-    /// <param name="chars">How many chars.</param>
-    /// <returns>The most bytes.</returns>
-    public static int GetMaxUtf8ByteCount(int chars) => StrictUtf8.GetMaxByteCount(chars);
-
-    private static byte[] GetUtf8Bytes(string text)
-    {
-        try
-        {
-            return StrictUtf8.GetBytes(text);
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw Unpaired(ex);
-        }
-    }
-
-    private static JsonException Unpaired(EncoderFallbackException ex) =>
-        new("The JSON document has no canonical form: a string holds an unpaired surrogate.", ex);
-
-    /// <summary>A cleared builder for one canonical form: this thread's cached one when it is free.</summary>
-    /// <returns>The builder; hand it back with <see cref="ReturnText(StringBuilder)"/>.</returns>
-    public static StringBuilder RentText()
-    {
-        var text = _cachedText ?? new StringBuilder(256);
-        _cachedText = null;
-        return text.Clear();
-    }
-
-    /// <summary>Hands back a builder from <see cref="RentText"/>, to be cached for this thread unless it grew large.</summary>
-    /// <param name="text">The builder.</param>
-    public static void ReturnText(StringBuilder text)
-    {
-        // A builder grown by a large document is let go rather than held by the thread.
-        if (text.Capacity <= MaxCachedTextCapacity)
-        {
-            _cachedText = text;
-        }
+        writer.Reset();
+        _cachedWriter = writer;
     }
 
     /// <summary>Spells a number as ECMAScript's <c>Number.prototype.toString</c> does, which RFC 8785 adopts.</summary>
@@ -215,113 +137,6 @@ internal static class CanonicalJson
         return (digits, point - leading);
     }
 
-    private static void Write(JsonElement element, StringBuilder text)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                WriteObject(element, text, members: null);
-                break;
-            case JsonValueKind.Array:
-                text.Append('[');
-                var first = true;
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (!first)
-                    {
-                        text.Append(',');
-                    }
-
-                    first = false;
-                    Write(item, text);
-                }
-
-                text.Append(']');
-                break;
-            case JsonValueKind.String:
-                WriteStringValue(element, text);
-                break;
-            case JsonValueKind.Number:
-                WriteNumber(JsonMarshal.GetRawUtf8Value(element), text);
-                break;
-            case JsonValueKind.True:
-                text.Append("true");
-                break;
-            case JsonValueKind.False:
-                text.Append("false");
-                break;
-            default:
-                text.Append("null");
-                break;
-        }
-    }
-
-    private static void WriteObject(JsonElement element, StringBuilder text, List<CanonicalMember>? members)
-    {
-        var count = element.GetPropertyCount();
-        var rented = ArrayPool<(string Name, JsonElement Value)>.Shared.Rent(count);
-        var sorted = rented.AsSpan(0, count);
-        try
-        {
-            var at = 0;
-            foreach (var property in element.EnumerateObject())
-            {
-                sorted[at++] = (property.Name, property.Value);
-            }
-
-            // Ordinal order on .NET strings is the order of their UTF-16 code units, as the scheme asks. Sorted, a name
-            // that appears twice appears twice in a row.
-            sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-            for (var i = 1; i < sorted.Length; i++)
-            {
-                if (string.Equals(sorted[i - 1].Name, sorted[i].Name, StringComparison.Ordinal))
-                {
-                    throw new JsonException($"The JSON document has no canonical form: member name \"{sorted[i].Name}\" appears twice in one object.");
-                }
-            }
-
-            text.Append('{');
-            for (var i = 0; i < sorted.Length; i++)
-            {
-                if (i > 0)
-                {
-                    text.Append(',');
-                }
-
-                WriteString(sorted[i].Name, text);
-                text.Append(':');
-                var start = text.Length;
-                Write(sorted[i].Value, text);
-                members?.Add(new CanonicalMember(sorted[i].Name, start, text.Length - start));
-            }
-
-            text.Append('}');
-        }
-        finally
-        {
-            // The pool keeps the array: let go of the names and the document it points into.
-            sorted.Clear();
-            ArrayPool<(string Name, JsonElement Value)>.Shared.Return(rented);
-        }
-    }
-
-    private static void WriteNumber(ReadOnlySpan<byte> raw, StringBuilder text)
-    {
-        if (IsVerbatimInteger(raw))
-        {
-            // ECMAScript spells such an integer as JSON wrote it (JSON has no leading zeros or plus sign).
-            AppendAscii(raw, text);
-            return;
-        }
-
-        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
-        {
-            throw new JsonException($"The JSON document has no canonical form: the number {Encoding.UTF8.GetString(raw)} is outside the range of a double.");
-        }
-
-        text.Append(FormatNumber(value));
-    }
-
     /// <summary>Whether a JSON number is a nonzero integer of at most <see cref="MaxVerbatimIntegerDigits"/> digits.</summary>
     private static bool IsVerbatimInteger(ReadOnlySpan<byte> raw)
     {
@@ -335,81 +150,387 @@ internal static class CanonicalJson
         return !raw[(start + 1)..].ContainsAnyExceptInRange((byte)'0', (byte)'9');
     }
 
-    /// <summary>Writes a string value; one of plain ASCII with no escape is copied from the document as it stands.</summary>
-    private static void WriteStringValue(JsonElement element, StringBuilder text)
+    /// <summary>
+    /// Writes canonical forms into buffers it keeps between documents. One document at a time; see
+    /// <see cref="RentWriter"/>.
+    /// </summary>
+    internal sealed class CanonicalWriter
     {
-        // The raw value, quotes included. JSON allows neither a quote nor a control character unescaped in a string,
-        // so ASCII without a backslash is already in canonical form.
-        var raw = JsonMarshal.GetRawUtf8Value(element);
-        if (raw.IndexOf((byte)'\\') < 0 && Ascii.IsValid(raw))
-        {
-            AppendAscii(raw, text);
-            return;
-        }
+        /// <summary>The largest buffer kept between two documents.</summary>
+        private const int MaxKeptBytes = 16 * 1024;
 
-        WriteString(element.GetString()!, text);
-    }
+        private byte[] _bytes = new byte[256];
+        private int _length;
+        private char[] _names = new char[64];
+        private int _namesLength;
+        private byte[] _spare = [];
+        private Member[] _members = new Member[16];
+        private int _memberCount;
 
-    /// <summary>Appends ASCII bytes as chars.</summary>
-    private static void AppendAscii(ReadOnlySpan<byte> ascii, StringBuilder text)
-    {
-        const int StackLimit = 256;
-        char[]? rented = null;
-        var chars = ascii.Length <= StackLimit ? stackalloc char[StackLimit] : (rented = ArrayPool<char>.Shared.Rent(ascii.Length));
-        Ascii.ToUtf16(ascii, chars, out var written);
-        text.Append(chars[..written]);
-        if (rented is not null)
-        {
-            ArrayPool<char>.Shared.Return(rented);
-        }
-    }
+        /// <summary>Gets the canonical form written by the last <see cref="Write"/>.</summary>
+        public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
 
-    /// <summary>Writes a string with the escapes of the scheme: the two-character forms where JSON has them, \u00xx for other controls, nothing else escaped.</summary>
-    private static void WriteString(string value, StringBuilder text)
-    {
-        text.Append('"');
-        var rest = value.AsSpan();
-        while (true)
+        /// <summary>
+        /// Writes the canonical form of a UTF-8 JSON document (see <see cref="Written"/>); when the document is an object
+        /// and <paramref name="members"/> is given, adds to it where each member's value lies in that form, in
+        /// canonical order. A member's range holds exactly the canonical form of its value.
+        /// </summary>
+        /// <exception cref="JsonException">The document is not JSON, or the scheme cannot represent it.</exception>
+        public void Write(ReadOnlySpan<byte> json, List<CanonicalMember>? members)
         {
-            var at = rest.IndexOfAny(Escaped);
-            if (at < 0)
+            _length = 0;
+            _namesLength = 0;
+            _memberCount = 0;
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+            try
             {
-                text.Append(rest);
-                break;
+                if (!reader.Read())
+                {
+                    throw new JsonException("The JSON document is empty.");
+                }
+
+                WriteValue(ref reader, members);
+                if (reader.Read())
+                {
+                    throw new JsonException("The JSON document holds more than one value.");
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                // A string that does not decode to valid UTF-16 (invalid UTF-8, say).
+                throw new JsonException($"The JSON document has no canonical form: {ex.Message}", ex);
+            }
+        }
+
+        /// <summary>Lets go of buffers a large document grew, so that a thread does not hold them.</summary>
+        public void Reset()
+        {
+            _length = 0;
+            _namesLength = 0;
+            _memberCount = 0;
+            if (_bytes.Length > MaxKeptBytes)
+            {
+                _bytes = new byte[256];
             }
 
-            text.Append(rest[..at]);
-            var c = rest[at];
-            rest = rest[(at + 1)..];
-            switch (c)
+            if (_spare.Length > MaxKeptBytes)
             {
-                case '"':
-                    text.Append("\\\"");
+                _spare = [];
+            }
+
+            if (_names.Length > MaxKeptBytes)
+            {
+                _names = new char[64];
+            }
+
+            if (_members.Length > 1024)
+            {
+                _members = new Member[16];
+            }
+        }
+
+        private void WriteValue(ref Utf8JsonReader reader, List<CanonicalMember>? members)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    WriteObject(ref reader, members);
                     break;
-                case '\\':
-                    text.Append("\\\\");
+                case JsonTokenType.StartArray:
+                    Append((byte)'[');
+                    var first = true;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (!first)
+                        {
+                            Append((byte)',');
+                        }
+
+                        first = false;
+                        WriteValue(ref reader, members: null);
+                    }
+
+                    Append((byte)']');
                     break;
-                case '\b':
-                    text.Append("\\b");
+                case JsonTokenType.String:
+                    WriteStringValue(ref reader);
                     break;
-                case '\f':
-                    text.Append("\\f");
+                case JsonTokenType.Number:
+                    WriteNumber(reader.ValueSpan);
                     break;
-                case '\n':
-                    text.Append("\\n");
+                case JsonTokenType.True:
+                    Append("true"u8);
                     break;
-                case '\r':
-                    text.Append("\\r");
-                    break;
-                case '\t':
-                    text.Append("\\t");
+                case JsonTokenType.False:
+                    Append("false"u8);
                     break;
                 default:
-                    text.Append("\\u00").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                    Append("null"u8);
                     break;
             }
         }
 
-        text.Append('"');
+        /// <summary>
+        /// Writes an object: its values as they come (each in canonical form), then the whole object again with its
+        /// members in canonical order, from a copy of what was written.
+        /// </summary>
+        private void WriteObject(ref Utf8JsonReader reader, List<CanonicalMember>? members)
+        {
+            var start = _length;
+            var firstMember = _memberCount;
+            var namesStart = _namesLength;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                // The name, decoded to UTF-16: the scheme orders names by their code units.
+                var nameStart = _namesLength;
+                var nameLength = reader.CopyString(ReserveNames(reader.ValueSpan.Length));
+                _namesLength += nameLength;
+                reader.Read();
+                var valueStart = _length;
+                WriteValue(ref reader, members: null);
+                AddMember(new Member(nameStart, nameLength, valueStart - start, _length - valueStart));
+            }
+
+            var count = _memberCount - firstMember;
+            var order = _members.AsSpan(firstMember, count);
+            SortByName(order);
+            for (var i = 1; i < order.Length; i++)
+            {
+                if (NameOf(order[i - 1]).SequenceEqual(NameOf(order[i])))
+                {
+                    throw new JsonException($"The JSON document has no canonical form: member name \"{NameOf(order[i]).ToString()}\" appears twice in one object.");
+                }
+            }
+
+            // The values as written, in document order; the object is written again over them, in canonical order.
+            var valuesLength = _length - start;
+            if (_spare.Length < valuesLength)
+            {
+                _spare = new byte[Math.Max(valuesLength, _spare.Length * 2)];
+            }
+
+            _bytes.AsSpan(start, valuesLength).CopyTo(_spare);
+            _length = start;
+            Append((byte)'{');
+            for (var i = 0; i < order.Length; i++)
+            {
+                if (i > 0)
+                {
+                    Append((byte)',');
+                }
+
+                var member = order[i];
+                var name = NameOf(member);
+                WriteString(name);
+                Append((byte)':');
+                var at = _length;
+                Append(_spare.AsSpan(member.ValueStart, member.ValueLength));
+                members?.Add(new CanonicalMember(name.ToString(), at, member.ValueLength));
+            }
+
+            Append((byte)'}');
+            _memberCount = firstMember;
+            _namesLength = namesStart;
+        }
+
+        /// <summary>Sorts members by the UTF-16 code units of their names (ordinal order); sorted, a name that appears twice appears twice in a row.</summary>
+        private void SortByName(Span<Member> order)
+        {
+            if (order.Length > 16)
+            {
+                var names = _names;
+                order.Sort((a, b) => names.AsSpan(a.NameStart, a.NameLength).SequenceCompareTo(names.AsSpan(b.NameStart, b.NameLength)));
+                return;
+            }
+
+            // Objects mostly have a few members: an insertion sort, with no comparer to allocate.
+            for (var i = 1; i < order.Length; i++)
+            {
+                var member = order[i];
+                var j = i - 1;
+                while (j >= 0 && NameOf(order[j]).SequenceCompareTo(NameOf(member)) > 0)
+                {
+                    order[j + 1] = order[j];
+                    j--;
+                }
+
+                order[j + 1] = member;
+            }
+        }
+
+        private ReadOnlySpan<char> NameOf(Member member) => _names.AsSpan(member.NameStart, member.NameLength);
+
+        /// <summary>Writes a string value; one with no escape is copied as it stands once checked to be UTF-8.</summary>
+        private void WriteStringValue(ref Utf8JsonReader reader)
+        {
+            // JSON allows neither a quote nor a control character unescaped in a string, so text with no escape is
+            // already in canonical form, provided it is UTF-8 (which also rules out encoded surrogates).
+            var raw = reader.ValueSpan;
+            if (!reader.ValueIsEscaped)
+            {
+                if (!Utf8.IsValid(raw))
+                {
+                    throw new JsonException("The JSON document has no canonical form: a string is not valid UTF-8.");
+                }
+
+                Append((byte)'"');
+                Append(raw);
+                Append((byte)'"');
+                return;
+            }
+
+            var start = _namesLength;
+            var length = reader.CopyString(ReserveNames(raw.Length));
+            WriteString(_names.AsSpan(start, length));
+        }
+
+        /// <summary>Writes a string with the escapes of the scheme: the two-character forms where JSON has them, \u00xx for other controls, nothing else escaped.</summary>
+        /// <exception cref="JsonException">The string holds an unpaired surrogate.</exception>
+        private void WriteString(ReadOnlySpan<char> value)
+        {
+            Append((byte)'"');
+            var rest = value;
+            while (true)
+            {
+                var at = rest.IndexOfAny(Escaped);
+                AppendUtf8(at < 0 ? rest : rest[..at]);
+                if (at < 0)
+                {
+                    break;
+                }
+
+                var c = rest[at];
+                rest = rest[(at + 1)..];
+                switch (c)
+                {
+                    case '"':
+                        Append("\\\""u8);
+                        break;
+                    case '\\':
+                        Append("\\\\"u8);
+                        break;
+                    case '\b':
+                        Append("\\b"u8);
+                        break;
+                    case '\f':
+                        Append("\\f"u8);
+                        break;
+                    case '\n':
+                        Append("\\n"u8);
+                        break;
+                    case '\r':
+                        Append("\\r"u8);
+                        break;
+                    case '\t':
+                        Append("\\t"u8);
+                        break;
+                    default:
+                        Append("\\u00"u8);
+                        Append((byte)HexLower(c >> 4));
+                        Append((byte)HexLower(c & 0xF));
+                        break;
+                }
+            }
+
+            Append((byte)'"');
+        }
+
+        private void WriteNumber(ReadOnlySpan<byte> raw)
+        {
+            if (IsVerbatimInteger(raw))
+            {
+                // ECMAScript spells such an integer as JSON wrote it (JSON has no leading zeros or plus sign).
+                Append(raw);
+                return;
+            }
+
+            if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                throw new JsonException($"The JSON document has no canonical form: the number {Encoding.UTF8.GetString(raw)} is outside the range of a double.");
+            }
+
+            // The spelling is ASCII.
+            var spelled = FormatNumber(value);
+            var span = Reserve(spelled.Length);
+            for (var i = 0; i < spelled.Length; i++)
+            {
+                span[i] = (byte)spelled[i];
+            }
+
+            _length += spelled.Length;
+        }
+
+        /// <summary>Encodes text as UTF-8, refusing an unpaired surrogate as the scheme does.</summary>
+        private void AppendUtf8(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty)
+            {
+                return;
+            }
+
+            try
+            {
+                _length += StrictUtf8.GetBytes(text, Reserve(StrictUtf8.GetMaxByteCount(text.Length)));
+            }
+            catch (EncoderFallbackException ex)
+            {
+                throw new JsonException("The JSON document has no canonical form: a string holds an unpaired surrogate.", ex);
+            }
+        }
+
+        private static char HexLower(int digit) => (char)(digit < 10 ? '0' + digit : 'a' + digit - 10);
+
+        private void Append(byte value)
+        {
+            if (_length == _bytes.Length)
+            {
+                Grow(1);
+            }
+
+            _bytes[_length++] = value;
+        }
+
+        private void Append(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(Reserve(bytes.Length));
+            _length += bytes.Length;
+        }
+
+        /// <summary>Room for <paramref name="count"/> more bytes, at the end of what is written.</summary>
+        private Span<byte> Reserve(int count)
+        {
+            if (_bytes.Length - _length < count)
+            {
+                Grow(count);
+            }
+
+            return _bytes.AsSpan(_length, count);
+        }
+
+        private void Grow(int count) => Array.Resize(ref _bytes, (int)Math.Min(Math.Max((long)_bytes.Length * 2, (long)_length + count), Array.MaxLength));
+
+        /// <summary>Room for a decoded string at the end of the names (a JSON string never decodes to more chars than its bytes).</summary>
+        private Span<char> ReserveNames(int utf8Length)
+        {
+            if (_names.Length - _namesLength < utf8Length)
+            {
+                Array.Resize(ref _names, (int)Math.Min(Math.Max((long)_names.Length * 2, (long)_namesLength + utf8Length), Array.MaxLength));
+            }
+
+            return _names.AsSpan(_namesLength, utf8Length);
+        }
+
+        private void AddMember(Member member)
+        {
+            if (_memberCount == _members.Length)
+            {
+                Array.Resize(ref _members, _members.Length * 2);
+            }
+
+            _members[_memberCount++] = member;
+        }
+
+        /// <summary>One member of an object being written: its decoded name, and where its value lies from the object's start.</summary>
+        private readonly record struct Member(int NameStart, int NameLength, int ValueStart, int ValueLength);
     }
 }
