@@ -79,17 +79,11 @@ public sealed class IdempotentRequest
         AssertInvariants();
         try
         {
-            ValueTask<IdempotentResponse> task = default;
-            if (_executionContext is null || ReferenceEquals(_executionContext, ExecutionContext.Capture()))
-            {
-                // Run in the request's own flow already (the request that starts the run runs its endpoint itself).
-                task = _endpoint.RunAsync(_context, _run, cancellationToken);
-            }
-            else
-            {
-                ExecutionContext.Run(_executionContext, _ => task = _endpoint.RunAsync(_context, _run, cancellationToken), null);
-            }
-
+            // Run in the request's own flow already (the request that starts the run runs its endpoint itself), or
+            // in that flow restored.
+            var task = _executionContext is null || ReferenceEquals(_executionContext, ExecutionContext.Capture())
+                ? _endpoint.RunAsync(_context, _run, cancellationToken)
+                : StartInRequestFlow(_executionContext, cancellationToken);
             var response = await task.ConfigureAwait(false);
             End(response, failure: null);
             return response;
@@ -99,6 +93,14 @@ public sealed class IdempotentRequest
             End(response: null, ex);
             throw;
         }
+    }
+
+    /// <summary>Starts the endpoint in the request's captured flow (apart, so that the usual path makes no closure).</summary>
+    private ValueTask<IdempotentResponse> StartInRequestFlow(ExecutionContext flow, CancellationToken cancellationToken)
+    {
+        ValueTask<IdempotentResponse> task = default;
+        ExecutionContext.Run(flow, _ => task = _endpoint.RunAsync(_context, _run, cancellationToken), null);
+        return task;
     }
 
     private void End(IdempotentResponse? response, Exception? failure)

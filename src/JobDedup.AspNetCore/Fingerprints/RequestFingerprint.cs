@@ -253,7 +253,7 @@ internal static class RequestFingerprint
             return false;
         }
 
-        AppendDigests(text, canonical.Written, members);
+        AppendDigests(text, canonical, members);
         Release(canonical, members);
         return true;
     }
@@ -271,8 +271,9 @@ internal static class RequestFingerprint
     }
 
     /// <summary>Appends the digest of a canonical form and those of its members (sorted by name, as it lists them).</summary>
-    private static void AppendDigests(StringBuilder text, ReadOnlySpan<byte> canonical, List<CanonicalMember> members)
+    private static void AppendDigests(StringBuilder text, CanonicalJson.CanonicalWriter writer, List<CanonicalMember> members)
     {
+        var canonical = writer.Written;
         text.Append("j:");
         AppendDigest(text, canonical);
 
@@ -281,13 +282,13 @@ internal static class RequestFingerprint
         var truncated = false;
         foreach (var member in members)
         {
-            if (listed == MaxMembers || !TryEscapeName(member.Name, out var escaped))
+            if (listed == MaxMembers || !TryAppendName(text, writer.NameOf(member)))
             {
                 truncated = true;
                 continue;
             }
 
-            text.Append(' ').Append(escaped).Append('=');
+            text.Append('=');
             AppendMemberDigest(text, canonical.Slice(member.Start, member.Length));
             listed++;
         }
@@ -298,18 +299,18 @@ internal static class RequestFingerprint
         }
     }
 
-    /// <summary>The escaped name of a member, unless it is too long to list.</summary>
-    private static bool TryEscapeName(string name, out string escaped)
+    /// <summary>Appends a space and a member's escaped name, unless the name is too long to list.</summary>
+    private static bool TryAppendName(StringBuilder text, ReadOnlySpan<char> name)
     {
         // Escaping never shortens a name: one too long as it is is too long escaped, and is not escaped to find out.
-        if (name.Length > MaxNameLength)
+        Span<char> escaped = stackalloc char[MaxNameLength];
+        if (name.Length > MaxNameLength || !Uri.TryEscapeDataString(name, escaped, out var written))
         {
-            escaped = string.Empty;
             return false;
         }
 
-        escaped = Escape(name);
-        return escaped.Length <= MaxNameLength;
+        text.Append(' ').Append(escaped[..written]);
+        return true;
     }
 
     /// <summary>

@@ -170,6 +170,11 @@ internal static class CanonicalJson
         /// <summary>Gets the canonical form written by the last <see cref="Write"/>.</summary>
         public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
 
+        /// <summary>Gets the name, unescaped, of a top-level member listed by the last <see cref="Write"/>.</summary>
+        /// <param name="member">The member.</param>
+        /// <returns>The name.</returns>
+        public ReadOnlySpan<char> NameOf(CanonicalMember member) => _names.AsSpan(member.NameStart, member.NameLength);
+
         /// <summary>
         /// Writes the canonical form of a UTF-8 JSON document (see <see cref="Written"/>); when the document is an object
         /// and <paramref name="members"/> is given, adds to it where each member's value lies in that form, in
@@ -325,12 +330,16 @@ internal static class CanonicalJson
                 Append((byte)':');
                 var at = _length;
                 Append(_spare.AsSpan(member.ValueStart, member.ValueLength));
-                members?.Add(new CanonicalMember(name.ToString(), at, member.ValueLength));
+                members?.Add(new CanonicalMember(member.NameStart, member.NameLength, at, member.ValueLength));
             }
 
             Append((byte)'}');
             _memberCount = firstMember;
-            _namesLength = namesStart;
+            if (members is null)
+            {
+                // A listed object's names stay, for NameOf; nothing is written after it.
+                _namesLength = namesStart;
+            }
         }
 
         /// <summary>Sorts members by the UTF-16 code units of their names (ordinal order); sorted, a name that appears twice appears twice in a row.</summary>
