@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace JobDedup;
 
 /// <summary>
@@ -23,6 +26,10 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     private readonly TimeProvider _timeProvider;
     private readonly Lock _entriesLock = new();
     private long _lastInOrder = long.MinValue;
+
+    // The scope of the last operation: a store mostly serves one deduplicator, so its entries are found without a lookup.
+    private string? _lastScope;
+    private Dictionary<string, Entry>? _lastEntries;
     private long _version;
     private int _count;
 
@@ -60,7 +67,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         lock (_entriesLock)
         {
             DropExpired(now);
-            if (_scopes.TryGetValue(scope, out var entries) && entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
+            if (EntriesOf(scope, create: false) is { } entries && entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
             {
                 return new(entry.Outcome);
             }
@@ -82,25 +89,25 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         lock (_entriesLock)
         {
             DropExpired(now);
-            if (!_scopes.TryGetValue(scope, out var entries))
-            {
-                entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
-                _scopes.Add(scope, entries);
-            }
-
-            if (entries.Remove(key))
-            {
-                _count--;
-            }
-
-            while (_count >= Capacity && TryTakeSoonest(long.MaxValue, out var soonest))
-            {
-                RemoveIfCurrent(soonest);
-            }
-
+            var entries = EntriesOf(scope, create: true)!;
             var version = ++_version;
-            entries.Add(key, new Entry(outcome, expiresAt, version));
-            _count++;
+            ref var kept = ref CollectionsMarshal.GetValueRefOrNullRef(entries, key);
+            if (!Unsafe.IsNullRef(ref kept))
+            {
+                // Saved again: replaced where it is; its earlier expiry item no longer matches and is skipped.
+                kept = new Entry(outcome, expiresAt, version);
+            }
+            else
+            {
+                while (_count >= Capacity && TryTakeSoonest(long.MaxValue, out var soonest))
+                {
+                    RemoveIfCurrent(soonest);
+                }
+
+                entries.Add(key, new Entry(outcome, expiresAt, version));
+                _count++;
+            }
+
             AddExpiry(new Expiry(entries, key, version, expiresAt));
             CompactIfSparse();
         }
@@ -113,7 +120,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         lock (_entriesLock)
         {
-            if (_scopes.TryGetValue(scope, out var entries) && entries.Remove(key))
+            if (EntriesOf(scope, create: false) is { } entries && entries.Remove(key))
             {
                 _count--;
             }
@@ -129,7 +136,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         lock (_entriesLock)
         {
-            if (_scopes.TryGetValue(scope, out var entries))
+            if (EntriesOf(scope, create: false) is { } entries)
             {
                 _count -= entries.Count;
                 entries.Clear();
@@ -139,6 +146,30 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The entries of a scope, made when asked to; called under the lock.</summary>
+    private Dictionary<string, Entry>? EntriesOf(string scope, bool create)
+    {
+        if (_lastEntries is not null && string.Equals(scope, _lastScope, StringComparison.Ordinal))
+        {
+            return _lastEntries;
+        }
+
+        if (!_scopes.TryGetValue(scope, out var entries))
+        {
+            if (!create)
+            {
+                return null;
+            }
+
+            entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+            _scopes.Add(scope, entries);
+        }
+
+        _lastScope = scope;
+        _lastEntries = entries;
+        return entries;
     }
 
     private void AddExpiry(Expiry item)
@@ -191,10 +222,19 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 
     private void RemoveIfCurrent(in Expiry item)
     {
-        if (item.Entries.TryGetValue(item.Key, out var entry) && entry.Version == item.Version)
+        // One lookup in the usual case, where the item is the entry's own; an entry saved again since is put back.
+        if (!item.Entries.Remove(item.Key, out var entry))
         {
-            item.Entries.Remove(item.Key);
+            return;
+        }
+
+        if (entry.Version == item.Version)
+        {
             _count--;
+        }
+        else
+        {
+            item.Entries.Add(item.Key, entry);
         }
     }
 
