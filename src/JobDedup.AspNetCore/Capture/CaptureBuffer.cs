@@ -62,11 +62,20 @@ internal sealed class CaptureBuffer : IBufferWriter<byte>, IDisposable
 
         var larger = ArrayPool<byte>.Shared.Rent(size);
         array.AsSpan(0, _written).CopyTo(larger);
-        _array = larger;
+
+        // A late write racing the capture's end must neither bring the buffer back nor give an array back twice.
+        if (Interlocked.CompareExchange(ref _array, larger, array) != array)
+        {
+            ArrayPool<byte>.Shared.Return(larger);
+            throw Disposed();
+        }
+
         ArrayPool<byte>.Shared.Return(array);
         return larger;
     }
 
-    private byte[] ArrayOrThrow() =>
-        _array ?? throw new ObjectDisposedException(nameof(CaptureBuffer), "The response was already captured; an endpoint cannot write to it after it ended.");
+    private byte[] ArrayOrThrow() => Volatile.Read(ref _array) ?? throw Disposed();
+
+    private static ObjectDisposedException Disposed() =>
+        new(nameof(CaptureBuffer), "The response was already captured; an endpoint cannot write to it after it ended.");
 }

@@ -52,36 +52,25 @@ internal static class RequestFingerprint
     public static async ValueTask<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, IsJson(request.ContentType));
+        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, IsJson(request));
     }
 
     /// <summary>
-    /// Whether a content type is JSON, as ASP.NET Core decides it (<c>application/json</c>, or any type with the
-    /// <c>+json</c> suffix, parameters aside), without parsing the header into objects.
+    /// Whether a request's body is JSON, as ASP.NET Core decides it (<c>application/json</c>, or any type with the
+    /// <c>+json</c> suffix, parameters aside): the forms clients send are recognized without parsing the header, any
+    /// other is parsed as ASP.NET Core parses it.
     /// </summary>
-    internal static bool IsJson(string? contentType)
+    internal static bool IsJson(HttpRequest request)
     {
-        if (string.IsNullOrEmpty(contentType))
+        var contentType = request.ContentType;
+        if (contentType is null)
         {
             return false;
         }
 
-        var type = contentType.AsSpan();
-        var parameters = type.IndexOf(';');
-        if (parameters >= 0)
-        {
-            type = type[..parameters];
-        }
-
-        type = type.Trim();
-        if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        var slash = type.IndexOf('/');
-        var plus = type.LastIndexOf('+');
-        return slash > 0 && plus > slash && type[(plus + 1)..].Equals("json", StringComparison.OrdinalIgnoreCase);
+        return contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase)
+            || request.HasJsonContentType();
     }
 
     /// <summary>

@@ -83,11 +83,24 @@ public sealed class FingerprintDifferenceTests
     [InlineData("application/json+xml")]
     [InlineData("+json")]
     [InlineData("application/+json")]
+    [InlineData("application / json")]
+    [InlineData("application/ json")]
+    [InlineData("application /json")]
+    [InlineData("application/json; charset=\"utf-8")]
+    [InlineData("application/json; =x")]
+    [InlineData("application/x+json;;")]
+    [InlineData("app lication/x+json")]
+    [InlineData("appl@cation/x+json")]
+    [InlineData("application/(x)+json")]
+    [InlineData("application/x y+json")]
+    [InlineData("\u00a0application/json")]
+    [InlineData("application/json\u00a0")]
+    [InlineData("Application/JSON; Charset=UTF-8")]
     public void IsJson_AnyContentType_DecidesAsAspNetCoreDoes(string? contentType)
     {
         var request = new DefaultHttpContext().Request;
         request.ContentType = contentType;
 
-        Assert.Equal(request.HasJsonContentType(), RequestFingerprint.IsJson(contentType));
+        Assert.Equal(request.HasJsonContentType(), RequestFingerprint.IsJson(request));
     }
 }
