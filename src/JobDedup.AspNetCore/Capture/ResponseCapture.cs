@@ -27,8 +27,6 @@ internal sealed class ResponseCapture : IHttpResponseBodyFeature, IDisposable
 
     public PipeWriter Writer => _writer ??= new CapturePipeWriter(_buffer);
 
-    /// <summary>Gets how many bytes the endpoint wrote.</summary>
-    public long Length => _buffer.WrittenCount;
 
     /// <summary>Puts a capture in front of the response's body.</summary>
     public static ResponseCapture Start(HttpContext context)

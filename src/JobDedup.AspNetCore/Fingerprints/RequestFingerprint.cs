@@ -52,7 +52,7 @@ internal static class RequestFingerprint
     public static async ValueTask<string> ComputeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body, IsJson(request));
+        return Compose(request.Method, request.PathBase.Add(request.Path).ToUriComponent(), request.QueryString.ToUriComponent(), body.Span, IsJson(request));
     }
 
     /// <summary>
@@ -149,10 +149,10 @@ internal static class RequestFingerprint
 
     /// <summary>Builds the fingerprint of a request from its parts.</summary>
     public static string Compose(string method, string target, ReadOnlySpan<byte> body, bool isJson) =>
-        Compose(method, target, string.Empty, new ReadOnlyMemory<byte>(body.ToArray()), isJson);
+        Compose(method, target, string.Empty, body, isJson);
 
     /// <summary>Builds the fingerprint of a request from its parts, the target in two (path, then query).</summary>
-    private static string Compose(string method, string path, string query, ReadOnlyMemory<byte> body, bool isJson)
+    private static string Compose(string method, string path, string query, ReadOnlySpan<byte> body, bool isJson)
     {
         var text = _cachedText ?? new StringBuilder(128);
         _cachedText = null;
@@ -172,10 +172,10 @@ internal static class RequestFingerprint
                 return text.Append('-').ToString();
             }
 
-            if (!isJson || !TryAppendJson(text, body.Span))
+            if (!isJson || !TryAppendJson(text, body))
             {
                 text.Append("b:");
-                AppendDigest(text, body.Span);
+                AppendDigest(text, body);
             }
 
             return text.ToString();
@@ -233,29 +233,25 @@ internal static class RequestFingerprint
             // One pass writes the body's canonical form; each member's is a range of it, so each member's digest is
             // the digest of its value's canonical form, as if written alone.
             canonical.Write(body, members);
+            AppendDigests(text, canonical, members);
+            return true;
         }
         catch (JsonException)
         {
             // Not JSON after all (the endpoint will refuse it), or JSON without a canonical form (a member named
-            // twice, say): compare it byte for byte.
-            Release(canonical, members);
+            // twice, say): compare it byte for byte. Nothing was appended: the writer refuses before the digests.
             return false;
         }
-
-        AppendDigests(text, canonical, members);
-        Release(canonical, members);
-        return true;
-    }
-
-    private static void Release(CanonicalJson.CanonicalWriter canonical, List<CanonicalMember> members)
-    {
-        CanonicalJson.ReturnWriter(canonical);
-        members.Clear();
-
-        // A list grown by a very wide object is let go rather than held by the thread.
-        if (members.Capacity <= MaxCachedMembers)
+        finally
         {
-            _cachedMembers = members;
+            CanonicalJson.ReturnWriter(canonical);
+            members.Clear();
+
+            // A list grown by a very wide object is let go rather than held by the thread.
+            if (members.Capacity <= MaxCachedMembers)
+            {
+                _cachedMembers = members;
+            }
         }
     }
 
@@ -330,7 +326,7 @@ internal static class RequestFingerprint
         text.Append(hex[..written]);
     }
 
-    /// <summary>Appends <paramref name="value"/> escaped as <see cref="Escape"/> does, without a string when it is short.</summary>
+    /// <summary>Appends <paramref name="value"/> escaped as <see cref="Uri.EscapeDataString(string)"/> does, without a string when it is short.</summary>
     private static void AppendEscaped(StringBuilder text, string value)
     {
         Span<char> escaped = stackalloc char[StackEscapeLimit];
@@ -340,9 +336,7 @@ internal static class RequestFingerprint
         }
         else
         {
-            text.Append(Escape(value));
+            text.Append(Uri.EscapeDataString(value));
         }
     }
-
-    private static string Escape(string value) => Uri.EscapeDataString(value);
 }

@@ -174,7 +174,8 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 
     private void AddExpiry(Expiry item)
     {
-        if (item.ExpiresAt >= _lastInOrder)
+        // An empty queue takes any expiry: one long retention saved once does not send every later one to the heap.
+        if (_inOrder.Count == 0 || item.ExpiresAt >= _lastInOrder)
         {
             _inOrder.Enqueue(item);
             _lastInOrder = item.ExpiresAt;
