@@ -94,6 +94,32 @@ for project in tests/*/*.Tests.csproj; do
   fi
 done
 
+# The failed tests again, each with the first lines of its message, so that the end of the output names them.
+failures() {
+  awk '
+    function text(s) {
+      gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&amp;/, "\\&", s)
+      return s
+    }
+    /<UnitTestResult / && /outcome="Failed"/ {
+      match($0, /testName="[^"]*"/); inside = 1; lines = 0
+      print "failed: " project ": " text(substr($0, RSTART + 10, RLENGTH - 11))
+    }
+    inside && /<Message>/ { reading = 1; sub(/.*<Message>/, "") }
+    inside && reading {
+      done = sub(/<\/Message>.*/, "")
+      if (lines < 6 && $0 != "") { print "  " text($0); lines++ }
+      if (done) { reading = 0; inside = 0 }
+    }
+  ' project="$(basename "$1" .trx)" "$1"
+}
+if [ "$failed" -ne 0 ]; then
+  echo "== failed tests"
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] && failures "$trx"
+  done
+fi
+
 if [ "$passed" -eq 0 ]; then
   echo "no test passed: treating the run as failed"
   status=1
