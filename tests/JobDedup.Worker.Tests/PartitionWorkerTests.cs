@@ -158,13 +158,17 @@ public sealed class PartitionWorkerTests(Broker broker, ITestOutputHelper output
         return environment;
     }
 
-    private static bool IsBalanced(IReadOnlyCollection<WorkerProcess> workers)
+    /// <summary>
+    /// Every partition consumed by one worker, and each worker settled on its share of a group of them all. Counts that
+    /// merely add up are not enough: while a worker that has not seen the last one join still gives a partition up,
+    /// the counts can read 2, 1, 1 on their way to 1, 2, 1.
+    /// </summary>
+    private static bool IsBalanced(List<WorkerProcess> workers)
     {
-        var consumed = workers.Select(worker => worker.ConsumedPartitions()).ToArray();
-        var counts = consumed.Select(c => c.Count).ToArray();
-        return consumed.Sum(c => c.Count) == Partitions
-            && consumed.SelectMany(c => c).Distinct().Count() == Partitions
-            && counts.Max() - counts.Min() <= 1;
+        var reports = workers.Select(worker => worker.LastPartitionReport()).ToArray();
+        return reports.All(report => report.IsSettledAmong(workers.Count))
+            && reports.Sum(report => report.Consumed.Count) == Partitions
+            && reports.SelectMany(report => report.Consumed).Distinct().Count() == Partitions;
     }
 
     private static void AssertNoPartitionServedByTwoWorkersAtOnce(HttpSink sink)

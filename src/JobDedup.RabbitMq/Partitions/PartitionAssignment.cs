@@ -52,6 +52,6 @@ internal static class PartitionAssignment
         }
 
         var consume = kept.Where(p => !consuming.Contains(p) && !release.Contains(p)).ToArray();
-        return new PartitionPlan(share, acquire, release, consume, lost);
+        return new PartitionPlan(share, members.Length, acquire, release, consume, lost);
     }
 }

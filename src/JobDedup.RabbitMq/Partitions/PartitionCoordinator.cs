@@ -39,6 +39,7 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
     private bool _renewalFailing;
     private Task _loop = Task.CompletedTask;
     private string _lastReported = string.Empty;
+    private PartitionStanding _standing = new(0, 0);
     private int _stopped;
     private int _disposed;
 
@@ -78,6 +79,9 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Gets this instance's share and the group's size as its last renewal saw them.</summary>
+    public PartitionStanding Standing => Volatile.Read(ref _standing);
 
     /// <summary>Starts the heartbeat loop; the first renewal runs at once.</summary>
     public void Start() => _loop = RunAsync();
@@ -238,7 +242,7 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
             }
         }
 
-        Report(plan, view.Members.Count);
+        Report(plan);
     }
 
     private async Task ConsumeAsync(int partition, CancellationToken cancellationToken)
@@ -338,17 +342,20 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
         }
     }
 
-    private void Report(PartitionPlan plan, int members)
+    /// <summary>Says what this instance consumes whenever that, its share or the group's size changed.</summary>
+    private void Report(PartitionPlan plan)
     {
+        Volatile.Write(ref _standing, new PartitionStanding(plan.Share, plan.Members));
         var consumed = InStatesUnderLock(PartitionState.Consuming);
         var line = string.Join(", ", consumed.Order());
-        if (line == _lastReported)
+        var reported = $"{line} {plan.Share} {plan.Members}";
+        if (reported == _lastReported)
         {
             return;
         }
 
-        _lastReported = line;
-        Log.PartitionsConsumed(_logger, _consumer, Member, line, consumed.Count, _queues.Length, plan.Share, members);
+        _lastReported = reported;
+        Log.PartitionsConsumed(_logger, _consumer, Member, line, consumed.Count, _queues.Length, plan.Share, plan.Members);
     }
 
     private HashSet<int> InStatesUnderLock(PartitionState state)

@@ -164,7 +164,19 @@ public sealed class LeasedPartitionTests(Broker broker)
         return consumed.Sum(c => c.Count) == Partitions
             && consumed.SelectMany(c => c).Distinct().Count() == Partitions
             && counts.Max() - counts.Min() <= 1
-            && hosts.All(host => Consumers.Of(host).ConsumedQueues.Count == Consumed(host).Count);
+            && hosts.All(host => Consumers.Of(host).ConsumedQueues.Count == Consumed(host).Count)
+            && hosts.All(host => IsSettled(host, hosts.Count));
+    }
+
+    /// <summary>
+    /// The instance consumes exactly its share of a group of <paramref name="members"/>: counts that merely add up are
+    /// not enough, as they can read 2, 1, 1 on their way to 1, 2, 1 while an instance that has not seen the last one
+    /// join still gives a partition up.
+    /// </summary>
+    private static bool IsSettled(ConsumerHost host, int members)
+    {
+        var standing = Consumers.Of(host).Partitions!.Standing;
+        return standing.Members == members && Consumed(host).Count == standing.Share;
     }
 
     private static Dictionary<int, string> OwnerOfEachPartition(ConsumerHost[] hosts)

@@ -33,6 +33,17 @@ public sealed class PartitionAssignmentTests
     }
 
     [Fact]
+    public void Plan_MemberTheStoreDoesNotListYet_CountsItselfAmongTheMembers()
+    {
+        var listed = PartitionAssignment.Plan("b", View(["a", "b"]), 4, None, None);
+        var unlisted = PartitionAssignment.Plan("c", View(["a", "b"]), 4, None, None);
+
+        Assert.Equal(2, listed.Members);
+        Assert.Equal(3, unlisted.Members);
+        Assert.Equal(1, unlisted.Share);
+    }
+
+    [Fact]
     public void Plan_TwoMembersStartingTogether_AcquireDisjointHomePartitions()
     {
         var a = PartitionAssignment.Plan("a", View(["a", "b"]), 4, None, None);

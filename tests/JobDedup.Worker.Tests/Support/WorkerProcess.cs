@@ -74,20 +74,30 @@ public sealed partial class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>The partitions the worker said it consumes last (its "consumes partitions [...]" line), none before it said so.</summary>
-    public HashSet<int> ConsumedPartitions()
+    public HashSet<int> ConsumedPartitions() => LastPartitionReport().Consumed;
+
+    /// <summary>
+    /// The worker's last "consumes partitions [...]" line: what it consumes, its share, and the group's size as it saw
+    /// them (nothing, a share of 0 among 0, before it said so). The worker says it again whenever one of them changes.
+    /// </summary>
+    public PartitionReport LastPartitionReport()
     {
-        const string Marker = "consumes partitions [";
-        var output = Output;
-        var at = output.LastIndexOf(Marker, StringComparison.Ordinal);
-        if (at < 0)
+        var reports = PartitionLine().Matches(Output);
+        if (reports.Count == 0)
         {
-            return [];
+            return new PartitionReport([], 0, 0);
         }
 
-        var start = at + Marker.Length;
-        var list = output[start..output.IndexOf(']', start)];
-        return [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture))];
+        var last = reports[^1].Groups;
+        int Number(string text) => int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        return new PartitionReport(
+            [.. last["partitions"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Number)],
+            Number(last["share"].Value),
+            Number(last["members"].Value));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"consumes partitions \[(?<partitions>[^\]]*)\]: \d+ of \d+, its share is (?<share>\d+) among (?<members>\d+) instance")]
+    private static partial System.Text.RegularExpressions.Regex PartitionLine();
 
     public async Task<int> WaitForExitAsync()
     {
