@@ -203,15 +203,21 @@ public sealed class ClaimingStoreTests
 
         var holdsTheSlot = first.EnqueueAsync(new Job("busy", "first")).AsTask();
         await busy.Reached.Within();
+        var armedForBusy = time.PendingTimers;
         var waitsForSlot = first.EnqueueAsync(new Job("k", "first")).AsTask();
         await Watchdog.Until(() => store.CountOfGranted("k") == 1, "the first instance claimed k and waits for a slot");
 
-        // 31 s pass while k waits for the slot (a saturated instance); the busy flight renews its own lease meanwhile.
+        // 31 s pass while k waits for the slot (a saturated instance); both claims renew their leases meanwhile. The
+        // clock moves only while k's renewal timer is armed: moved before the claim armed it (the claim is granted a
+        // moment before), the renewal would fall after the lease's end, and the test would pass or fail by how fast
+        // the thread pool ran the claim's start.
         for (var i = 1; i <= 3; i++)
         {
-            await Watchdog.Until(() => time.PendingTimers > 0, "a renewal timer is armed");
+            await Watchdog.Until(() => time.PendingTimers > armedForBusy, "k's renewal timer is armed");
             time.Advance(TimeSpan.FromSeconds(10));
-            await Watchdog.Until(() => store.CountOf(StoreOperation.Renew, "busy") >= i, $"busy renewal {i}");
+            await Watchdog.Until(
+                () => store.CountOf(StoreOperation.Renew, "busy") >= i && store.CountOf(StoreOperation.Renew, "k") >= i,
+                $"renewal {i} of busy and of k");
         }
 
         time.Advance(TimeSpan.FromSeconds(1));
