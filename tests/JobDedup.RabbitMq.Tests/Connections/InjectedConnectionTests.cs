@@ -111,17 +111,13 @@ public sealed class InjectedConnectionTests(Broker broker)
         await using var connection = await OpenApplicationConnectionAsync();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        var runs = 0;
+        var runs = new CountingHandler();
         builder.Services.AddSingleton<IConnection>(connection);
         builder.Services.AddJobDedupRabbitMq(o => o.UseConnection());
         builder.Services.AddJobPublisher(o => o.RoutingKey = queue.Name);
         builder.Services
             .AddJobDedup<RabbitMqMessage, string>(queue.Name, o => o.DedupeWindow = TimeSpan.FromHours(1))
-            .UseHandler((_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return ValueTask.FromResult("ok");
-            })
+            .UseHandler(runs.Answering("ok"))
             .AddRabbitMqConsumer(o =>
             {
                 o.Queue = queue.Name;
@@ -140,7 +136,7 @@ public sealed class InjectedConnectionTests(Broker broker)
         await host.StopAsync().Within();
         host.Dispose();
 
-        Assert.Equal(1, runs);
+        Assert.Equal(1, runs.Runs);
         await AssertStillServesAsync(connection, queue);
     }
 

@@ -89,21 +89,17 @@ public sealed class FailureTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "permanent");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (message, context, ct) =>
-            {
-                Interlocked.Increment(ref runs);
-                throw new ArgumentException("bad request");
-            },
+            runs.Failing(() => new ArgumentException("bad request")),
             dedup: o => o.IsPermanentFailure = ex => ex is ArgumentException,
             consumer: o => o.MaxDeliveryAttempts = 5);
 
         await queue.PublishAsync("evt_1", "{}");
         await Watchdog.Until(() => settled["dead-letter"] == 1, "dead-lettered");
 
-        Assert.Equal(1, runs);
+        Assert.Equal(1, runs.Runs);
         var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
         Assert.Equal(DeadLetterReasons.PermanentFailure, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
     }
@@ -164,20 +160,16 @@ public sealed class FailureTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "permanent-throws");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                throw new TimeoutException("gateway timeout");
-            },
+            runs.Failing(() => new TimeoutException("gateway timeout")),
             dedup: o => o.IsPermanentFailure = _ => throw new InvalidOperationException("bug in the classifier"),
             shutdownTimeout: TimeSpan.FromSeconds(2));
         var consumer = Consumers.Of(host);
 
         await queue.PublishAsync("k-1", "{}");
-        await Watchdog.Until(() => Volatile.Read(ref runs) >= 1, "the handler ran");
+        await Watchdog.Until(() => runs.Runs >= 1, "the handler ran");
 
         var settledInTime = await Eventually.HoldsAsync(() => consumer.Pending == 0);
         Assert.True(settledInTime, $"the delivery was never settled: pending {consumer.Pending}, retry {settled["retry"]}, requeue {settled["requeue"]}, dead-letter {settled["dead-letter"]}");
@@ -190,12 +182,8 @@ public sealed class FailureTests(Broker broker)
         await using var queue = await TestQueue.CreateAsync(broker, "key-type");
         using var settled = new Settlements(queue.Name);
         await using var admin = await Admin.OpenAsync();
-        var runs = 0;
-        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) =>
-        {
-            Interlocked.Increment(ref runs);
-            return ValueTask.FromResult("ok");
-        });
+        var runs = new CountingHandler();
+        await using var host = await ConsumerHost.StartAsync(queue, runs.Answering("ok"));
 
         await admin.Channel.BasicPublishAsync(string.Empty, queue.Name, mandatory: true, new BasicProperties
         {
@@ -205,7 +193,7 @@ public sealed class FailureTests(Broker broker)
         await Watchdog.Until(() => settled["dead-letter"] == 1, "the message dead-lettered");
         await host.StopAsync();
 
-        Assert.Equal(0, runs);
+        Assert.Equal(0, runs.Runs);
         var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
         Assert.Equal(DeadLetterReasons.InvalidKey, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
         Assert.Contains("Boolean", Text(letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]), StringComparison.Ordinal);
@@ -216,21 +204,17 @@ public sealed class FailureTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "bad-utf8");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return ValueTask.FromResult("ok");
-            },
+            runs.Answering("ok"),
             consumer: o => o.KeyRule = RabbitMqKeyRule.JsonProperty("id"));
 
         await queue.PublishAsync(key: null, [.. "{\"id\":\"a"u8, 0xFF, 0xFE, .. "b\"}"u8]);
         await Watchdog.Until(() => settled["dead-letter"] == 1, "the message dead-lettered");
         await host.StopAsync();
 
-        Assert.Equal(0, runs);
+        Assert.Equal(0, runs.Runs);
         var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
         Assert.Equal(DeadLetterReasons.UnreadableBody, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
     }

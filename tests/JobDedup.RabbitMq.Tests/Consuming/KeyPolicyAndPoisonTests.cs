@@ -16,14 +16,10 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "invalid-key");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return ValueTask.FromResult("ok");
-            },
+            runs.Answering("ok"),
             consumer: o => o.KeyRule = RabbitMqKeyRule.JsonProperty("id"));
 
         await queue.PublishAsync(key: null, JsonId(key));
@@ -31,7 +27,7 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
         await Watchdog.Until(() => settled["dead-letter"] == 1 && settled["ack"] == 1, "the bad key dead-lettered, the good one acked");
         await host.StopAsync();
 
-        Assert.Equal(1, runs);
+        Assert.Equal(1, runs.Runs);
         Assert.Equal(0, settled["retry"]);
         var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
         var headers = letter.BasicProperties.Headers!;
@@ -47,21 +43,17 @@ public sealed class KeyPolicyAndPoisonTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "long-key");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return ValueTask.FromResult("ok");
-            },
+            runs.Answering("ok"),
             dedup: o => o.MaxKeyBytes = 64);
 
         await queue.PublishAsync(new string('k', 65), "{}");
         await Watchdog.Until(() => settled["dead-letter"] == 1, "the long key dead-lettered");
         await host.StopAsync();
 
-        Assert.Equal(0, runs);
+        Assert.Equal(0, runs.Runs);
         var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
         Assert.Equal(DeadLetterReasons.InvalidKey, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));
         Assert.Contains("65 UTF-8 bytes", Text(letter.BasicProperties.Headers![JobDedupHeaders.ExceptionMessage]), StringComparison.Ordinal);

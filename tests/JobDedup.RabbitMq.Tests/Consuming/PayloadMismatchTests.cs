@@ -114,14 +114,10 @@ public sealed class PayloadMismatchTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "fingerprint-not-json");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return ValueTask.FromResult("charged");
-            },
+            runs.Answering("charged"),
             dedup: o => o.Fingerprint = message => JobFingerprint.FromJson(message.Body.Span),
             consumer: o => o.MaxDeliveryAttempts = 3);
 
@@ -131,7 +127,7 @@ public sealed class PayloadMismatchTests(Broker broker)
         await Watchdog.Until(() => settled["ack"] == 1, "the next message is handled");
         await host.StopAsync();
 
-        Assert.Equal(1, runs);
+        Assert.Equal(1, runs.Runs);
         Assert.Equal(0, settled["retry"]);
         var letter = Assert.Single(await queue.DrainAsync(queue.DeadLetterQueue));
         Assert.Equal(DeadLetterReasons.PermanentFailure, Text(letter.BasicProperties.Headers![JobDedupHeaders.Reason]));

@@ -76,12 +76,8 @@ public sealed class RecoveryTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "broker-cancel");
         await using var admin = await Admin.OpenAsync();
-        var runs = 0;
-        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) =>
-        {
-            Interlocked.Increment(ref runs);
-            return ValueTask.FromResult("ok");
-        });
+        var runs = new CountingHandler();
+        await using var host = await ConsumerHost.StartAsync(queue, runs.Answering("ok"));
         var health = host.Host.Services.GetRequiredService<HealthCheckService>();
 
         // The queue is deleted and declared again (an operator, or a classic queue whose node went down): the broker sends
@@ -90,7 +86,7 @@ public sealed class RecoveryTests(Broker broker)
         await queue.DeclareAsync();
         await queue.PublishAsync("k-1", "{}");
 
-        var handled = await Eventually.HoldsAsync(() => Volatile.Read(ref runs) == 1);
+        var handled = await Eventually.HoldsAsync(() => runs.Runs == 1);
         var report = await health.CheckHealthAsync();
         var status = report.Entries[$"rabbitmq-{queue.Name}"].Status;
         Assert.True(handled || status != HealthStatus.Healthy, $"handled: {handled}; health: {status}; the queue holds {await queue.CountAsync(queue.Name)} message(s) nobody consumes");

@@ -70,20 +70,16 @@ public sealed class ReplyTests(Broker broker)
         await using var queue = await TestQueue.CreateAsync(broker, "reply-serializer");
         using var settled = new Settlements(queue.Name);
         var replies = await queue.DeclareReplyQueueAsync();
-        var runs = 0;
+        var runs = new CountingHandler();
         await using var host = await ConsumerHost.StartAsync(
             queue,
-            (_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return ValueTask.FromResult("ok");
-            },
+            runs.Answering("ok"),
             consumer: o => o.ReplySerializer = _ => throw new InvalidOperationException("the reply cannot be serialized"),
             shutdownTimeout: TimeSpan.FromSeconds(2));
         var consumer = Consumers.Of(host);
 
         await queue.PublishAsync("k-1", "{}", replyTo: replies, correlationId: "c-1");
-        await Watchdog.Until(() => Volatile.Read(ref runs) == 1, "the handler ran");
+        await Watchdog.Until(() => runs.Runs == 1, "the handler ran");
 
         // The delivery was claimed for an ack, then the reply serializer threw inside a fire-and-forget task: no ack, no
         // nack, and it stays in Pending (holding a prefetch slot) until shutdown times out.
@@ -96,21 +92,17 @@ public sealed class ReplyTests(Broker broker)
     {
         await using var queue = await TestQueue.CreateAsync(broker, "reply-crash");
         using var settled = new Settlements(queue.Name);
-        var runs = 0;
-        await using var host = await ConsumerHost.StartAsync(queue, (_, _, _) =>
-        {
-            Interlocked.Increment(ref runs);
-            return ValueTask.FromResult("ok");
-        });
+        var runs = new CountingHandler();
+        await using var host = await ConsumerHost.StartAsync(queue, runs.Answering("ok"));
 
         // A well-formed-looking direct reply-to name that RabbitMQ 3.10 cannot decode: publishing the reply closes the
         // whole connection (541 INTERNAL_ERROR). The reply goes out before the ack, so the ack is lost, the message comes
         // back after recovery, the handler runs again, and the reply kills the connection again.
         await queue.PublishAsync("k-1", "{}", replyTo: "amq.rabbitmq.reply-to.g1h2AA5yZXBseUAxMjM0NTY3OAAAAQAAAAAAAAAA.abc");
-        await Watchdog.Until(() => Volatile.Read(ref runs) >= 1, "the handler ran");
+        await Watchdog.Until(() => runs.Runs >= 1, "the handler ran");
 
         var acked = await Eventually.HoldsAsync(async () => settled["ack"] >= 1 && await queue.CountAsync(queue.Name) == 0 && Consumers.Of(host).Pending == 0);
-        Assert.True(acked && Volatile.Read(ref runs) == 1, $"acked: {acked}; the handler ran {Volatile.Read(ref runs)} times for one message");
+        Assert.True(acked && runs.Runs == 1, $"acked: {acked}; the handler ran {runs.Runs} times for one message");
     }
 
     private static string? Header(RabbitMQ.Client.BasicGetResult message, string name) =>
