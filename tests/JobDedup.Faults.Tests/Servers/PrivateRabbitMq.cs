@@ -79,9 +79,13 @@ internal sealed class PrivateRabbitMq(FaultDirectory faults)
         (await CtlAsync("close_all_connections", "fault injected by the test suite")).OrThrow("close the connections of the fault suite's node");
 
     /// <summary>Stops the RabbitMQ application on this node (the Erlang node stays up), then starts it again.</summary>
-    public async Task RestartAppAsync()
-    {
+    /// <summary>Stops the broker's application (rabbitmqctl stop_app); the node stays up, so it can start again.</summary>
+    public static async Task StopAppAsync() =>
         (await CtlAsync("stop_app")).OrThrow("stop the fault suite's RabbitMQ app");
+
+    /// <summary>Starts the broker's application again (rabbitmqctl start_app) and waits until it serves.</summary>
+    public async Task StartAppAsync()
+    {
         (await CtlAsync("start_app")).OrThrow("start the fault suite's RabbitMQ app");
         await AwaitStartupAsync();
     }
