@@ -146,7 +146,6 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
             try
             {
                 await TickAsync(token).ConfigureAwait(false);
-                await Task.Delay(_store.HeartbeatInterval, _timeProvider, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -154,8 +153,17 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                // Never let the loop die: the next heartbeat tries again.
+                // Never let the loop die: the next heartbeat tries again (not at once: a failing tick would spin).
                 Log.UnexpectedFailure(_logger, _consumer, null, ex);
+            }
+
+            try
+            {
+                await Task.Delay(_store.HeartbeatInterval, _timeProvider, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
             }
         }
     }
@@ -226,7 +234,10 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
                 break;
             }
 
-            if (await _store.TryAcquireAsync(_group, Member, partition, cancellationToken).ConfigureAwait(false))
+            // A store that fails here is tried again at the next heartbeat, as a failed renewal is.
+            var acquired = false;
+            if (await TryStepAsync(partition, "acquire", async ct => acquired = await _store.TryAcquireAsync(_group, Member, partition, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
+                && acquired)
             {
                 TryMove(partition, PartitionState.Free, PartitionState.Held);
                 await ConsumeAsync(partition, cancellationToken).ConfigureAwait(false);
@@ -335,6 +346,8 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
             return;
         }
 
+        // Consuming the same partitions again after the fence is a change to say.
+        Volatile.Write(ref _lastReported, string.Empty);
         Log.PartitionsFenced(_logger, _consumer, Member, _timeProvider.GetElapsedTime(Volatile.Read(ref _lastRenewal)));
         foreach (var partition in fenced)
         {
@@ -349,12 +362,12 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
         var consumed = InStatesUnderLock(PartitionState.Consuming);
         var line = string.Join(", ", consumed.Order());
         var reported = $"{line} {plan.Share} {plan.Members}";
-        if (reported == _lastReported)
+        if (reported == Volatile.Read(ref _lastReported))
         {
             return;
         }
 
-        _lastReported = reported;
+        Volatile.Write(ref _lastReported, reported);
         Log.PartitionsConsumed(_logger, _consumer, Member, line, consumed.Count, _queues.Length, plan.Share, plan.Members);
     }
 

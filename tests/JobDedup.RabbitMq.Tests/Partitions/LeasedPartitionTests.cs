@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using JobDedup.Partitions;
 using JobDedup.RabbitMq.Partitions;
 using JobDedup.RabbitMq.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -120,7 +121,41 @@ public sealed class LeasedPartitionTests(Broker broker)
         }
     }
 
-    private static async Task<ConsumerHost> StartAsync(TestQueue queue, PartitionLeaseSchema leases, string instance, ConsumptionRecord record, int prefetch = 200) =>
+    [Fact]
+    public async Task LeaseStoreFailingToHandOutLeases_IsAskedAgainEachHeartbeatAndTheInstanceConsumesOnceItAnswers()
+    {
+        await using var queue = await TestQueue.CreateAsync(broker, "leased-acquire-fails");
+        queue.UsesPartitions(Partitions);
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
+        var record = new ConsumptionRecord();
+        AcquireFailingLeaseStore? store = null;
+        await using var host = await StartAsync(queue, leases, "i0", record, decorate: inner => store = new AcquireFailingLeaseStore(inner));
+        Assert.NotNull(store);
+
+        // Each heartbeat asks once for each free partition. A failure must wait for the next heartbeat, not start the
+        // next round at once: two more rounds after the first take two heartbeats (at least one is asserted, as a
+        // slower machine can only take longer; a loop that did not wait took milliseconds).
+        await Watchdog.Until(() => store.FailedAcquisitions >= 1, "a failed acquisition");
+        var first = store.FailedAcquisitions;
+        var since = Stopwatch.StartNew();
+        await Watchdog.Until(() => store.FailedAcquisitions >= first + (2 * Partitions), "two more rounds of failed acquisitions");
+        var elapsed = since.Elapsed;
+        Assert.True(elapsed >= store.HeartbeatInterval, $"{store.FailedAcquisitions - first} more failed acquisitions of {Partitions} partitions within {elapsed}; the heartbeat is {store.HeartbeatInterval}");
+        Assert.Empty(Consumed(host));
+
+        store.Recover();
+        await Watchdog.Until(() => IsBalanced([host]), "the instance consumes every partition once the store answers");
+        await PublishAsync(queue, perPartition: 10);
+        await Watchdog.Until(() => record.Runs.Count == Partitions * 10, "every message handled");
+    }
+
+    private static async Task<ConsumerHost> StartAsync(
+        TestQueue queue,
+        PartitionLeaseSchema leases,
+        string instance,
+        ConsumptionRecord record,
+        int prefetch = 200,
+        Func<IPartitionLeaseStore, IPartitionLeaseStore>? decorate = null) =>
         await ConsumerHost.StartAsync(
             queue,
             (message, context, ct) => record.HandleAsync(instance, context.Key, ct),
@@ -136,7 +171,15 @@ public sealed class LeasedPartitionTests(Broker broker)
                 o.MaxHeldDuplicatesPerKey = Math.Min(o.MaxHeldDuplicatesPerKey, prefetch - 1);
             },
             shutdownTimeout: TimeSpan.FromSeconds(10),
-            engine: b => b.UsePostgreSqlPartitionLeases(leases.ConnectionString, leases.Configure));
+            engine: b =>
+            {
+                b.UsePostgreSqlPartitionLeases(leases.ConnectionString, leases.Configure);
+                if (decorate is not null)
+                {
+                    // Registered last, so the consumer gets it: the PostgreSQL store behind what the test puts around it.
+                    b.Services.AddKeyedSingleton(b.Name, (sp, key) => decorate(sp.GetRequiredKeyedService<PostgreSqlPartitionLeaseStore>(key)));
+                }
+            });
 
     private static async Task PublishAsync(TestQueue queue, int perPartition, int from = 0)
     {
