@@ -59,6 +59,7 @@ if ! dotnet tool restore >/dev/null \
   rewrite_failed=1
 fi
 
+unreported=""
 passed=0
 failed=0
 skipped=0
@@ -79,6 +80,7 @@ for project in tests/*/*.Tests.csproj; do
   trx="$results/$name.trx"
   if [ ! -f "$trx" ]; then
     echo "$name: no results were written (the test host crashed or did not start)"
+    unreported="$unreported $name"
     failed=$((failed + 1))
     status=1
     continue
@@ -98,7 +100,8 @@ done
 failures() {
   awk '
     function text(s) {
-      gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&amp;/, "\\&", s)
+      gsub(/&#x[dD];/, "", s); gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s)
+      gsub(/&amp;/, "\\&", s)
       return s
     }
     /<UnitTestResult / && /outcome="Failed"/ {
@@ -111,10 +114,15 @@ failures() {
       if (lines < 6 && $0 != "") { print "  " text($0); lines++ }
       if (done) { reading = 0; inside = 0 }
     }
+    /<\/UnitTestResult>/ { reading = 0; inside = 0 }
   ' project="$(basename "$1" .trx)" "$1"
 }
 if [ "$failed" -ne 0 ]; then
   echo "== failed tests"
+  [ "$rewrite_failed" -ne 0 ] && echo "failed: coyote rewrite (the concurrency tests could not run)"
+  for name in $unreported; do
+    echo "failed: $name: no results were written (the test host crashed or did not start)"
+  done
   for trx in "$results"/*.trx; do
     [ -f "$trx" ] && failures "$trx"
   done

@@ -82,13 +82,14 @@ public sealed partial class WorkerProcess : IAsyncDisposable
     /// </summary>
     public PartitionReport LastPartitionReport()
     {
-        var reports = PartitionLine().Matches(Output);
-        if (reports.Count == 0)
+        // Matched from the end: the last line is the one that counts.
+        var report = PartitionLine().Match(Output);
+        if (!report.Success)
         {
             return new PartitionReport([], 0, 0);
         }
 
-        var last = reports[^1].Groups;
+        var last = report.Groups;
         int Number(string text) => int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
         return new PartitionReport(
             [.. last["partitions"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Number)],
@@ -96,7 +97,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
             Number(last["members"].Value));
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"consumes partitions \[(?<partitions>[^\]]*)\]: \d+ of \d+, its share is (?<share>\d+) among (?<members>\d+) instance")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"consumes partitions \[(?<partitions>[^\]]*)\]: \d+ of \d+, its share is (?<share>\d+) among (?<members>\d+) instance", System.Text.RegularExpressions.RegexOptions.RightToLeft)]
     private static partial System.Text.RegularExpressions.Regex PartitionLine();
 
     public async Task<int> WaitForExitAsync()
