@@ -38,8 +38,10 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
     private long _lastRenewal;
     private bool _renewalFailing;
     private Task _loop = Task.CompletedTask;
-    private string _lastReported = string.Empty;
     private PartitionStanding _standing = new(0, 0);
+
+    // The consumed partitions last said (with the standing above); null after a fence, so that the next line is said.
+    private string? _lastReported;
     private int _stopped;
     private int _disposed;
 
@@ -347,7 +349,7 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
         }
 
         // Consuming the same partitions again after the fence is a change to say.
-        Volatile.Write(ref _lastReported, string.Empty);
+        Volatile.Write(ref _lastReported, null);
         Log.PartitionsFenced(_logger, _consumer, Member, _timeProvider.GetElapsedTime(Volatile.Read(ref _lastRenewal)));
         foreach (var partition in fenced)
         {
@@ -358,16 +360,16 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
     /// <summary>Says what this instance consumes whenever that, its share or the group's size changed.</summary>
     private void Report(PartitionPlan plan)
     {
-        Volatile.Write(ref _standing, new PartitionStanding(plan.Share, plan.Members));
+        var standing = new PartitionStanding(plan.Share, plan.Members);
         var consumed = InStatesUnderLock(PartitionState.Consuming);
         var line = string.Join(", ", consumed.Order());
-        var reported = $"{line} {plan.Share} {plan.Members}";
-        if (reported == Volatile.Read(ref _lastReported))
+        if (standing == Standing && line == Volatile.Read(ref _lastReported))
         {
             return;
         }
 
-        Volatile.Write(ref _lastReported, reported);
+        Volatile.Write(ref _standing, standing);
+        Volatile.Write(ref _lastReported, line);
         Log.PartitionsConsumed(_logger, _consumer, Member, line, consumed.Count, _queues.Length, plan.Share, plan.Members);
     }
 
