@@ -22,7 +22,9 @@ namespace JobDedup;
 /// <typeparam name="TResult">The handler's result type.</typeparam>
 /// <remarks>
 /// Every call to an outcome store given to it goes through one circuit breaker (see <see cref="IOutcomeStoreMonitor"/>):
-/// while the store is down, jobs that need it end as <see cref="JobStatus.Unavailable"/> without running.
+/// while the store is down, jobs that need it end as <see cref="JobStatus.Unavailable"/> without running. A
+/// <see cref="MemoryOutcomeStore{TResult}"/> given to it is used as the built-in window is, without a breaker: it cannot
+/// fail.
 /// </remarks>
 public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TResult>, IOutcomeStoreMonitor, IAsyncDisposable
 {
@@ -50,7 +52,8 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     /// <param name="timeProvider">The clock for retries, timeouts and the dedupe window; the system clock when omitted.</param>
     /// <param name="outcomeStore">
     /// Where the dedupe window is kept when <see cref="JobDedupOptions{TJob}.DedupeWindow"/> is positive; an
-    /// in-memory store holding <see cref="JobDedupOptions{TJob}.MaxRetainedOutcomes"/> outcomes when omitted.
+    /// in-memory store holding <see cref="JobDedupOptions{TJob}.MaxRetainedOutcomes"/> outcomes when omitted (a
+    /// <see cref="MemoryOutcomeStore{TResult}"/> given here keeps as many as its own capacity says).
     /// </param>
     /// <param name="meterFactory">
     /// Creates the <c>JobDedup</c> meter the deduplicator records on (with the library's version), so that its
@@ -81,7 +84,13 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         var retention = new RetentionPolicy(_options.DedupeWindow, _options.Retention, _options.OnDuplicate);
         if (retention.KeepsAny)
         {
-            var store = outcomeStore is null ? new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time) : Guard(outcomeStore, time);
+            // An in-memory store (the built-in one, or one given) cannot fail and answers at once: it needs no breaker.
+            var store = outcomeStore switch
+            {
+                null => new MemoryOutcomeStore<TResult>(_options.MaxRetainedOutcomes, time),
+                MemoryOutcomeStore<TResult> memory => memory,
+                _ => Guard(outcomeStore, time),
+            };
             _window = new DedupeWindow<TResult>(store, _table, retention, time, _log);
             if (_window.Claims is not null)
             {
@@ -113,7 +122,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         });
         _dispatch = new Dispatcher<TJob, TResult>(
             _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned,
-            _options.OnDuplicate, time, _options.CallerRunsHandler, callerMayDispatch: _window is null || _window.Claims is not null || outcomeStore is null);
+            _options.OnDuplicate, time, _options.CallerRunsHandler, callerMayDispatch: _window is null || _window.Claims is not null || outcomeStore is null or MemoryOutcomeStore<TResult>);
         _dispatcher = Task.Run(_dispatch.RunAsync);
     }
 

@@ -1,6 +1,7 @@
 using JobDedup;
 using JobDedup.AspNetCore;
 using JobDedup.AspNetCore.Execution;
+using JobDedup.AspNetCore.Responses;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -65,6 +66,13 @@ public static class IdempotencyServiceCollectionExtensions
                 // instance, is refused; a repeat after the run is answered from the window.
                 options.OnDuplicate = http.WhenInFlight == InFlightRepeat.Conflict ? DuplicatePolicy.Reject : DuplicatePolicy.Join;
             });
+
+        // Responses are kept in memory packed, one array each (see ResponsePacker), unless the builder is given another
+        // store (PostgreSQL, Redis).
+        builder.UseOutcomeStore(provider => new MemoryOutcomeStore<IdempotentResponse>(
+            provider.GetRequiredService<IOptionsMonitor<JobDedupOptions<IdempotentRequest>>>().Get(deduplicatorName).MaxRetainedOutcomes,
+            provider.GetService<TimeProvider>(),
+            ResponsePacker.Instance));
 
         // What makes the engine fit HTTP, whatever else is configured: the endpoint runs once (no retry of a request),
         // in the request that starts the run, runs to its end when its client leaves (so that a retry finds its response), requests are compared, and only

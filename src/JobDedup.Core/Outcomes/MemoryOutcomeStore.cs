@@ -13,7 +13,8 @@ namespace JobDedup;
 /// Outcomes are kept per scope, by key (ordinal). Their expiries are kept in order in two places: a queue, for the
 /// usual case where each outcome expires no sooner than the one saved before it (one retention for everything), and a
 /// heap for the others; the soonest expiry is at the head of one of the two, so saving an outcome of the usual case
-/// costs no heap sift.
+/// costs no heap sift. Given an <see cref="IOutcomePacker{TResult}"/>, the store keeps each outcome the packer takes as
+/// one array of bytes, and unpacks it for each lookup that finds it.
 /// </remarks>
 public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 {
@@ -24,6 +25,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     private readonly Queue<Expiry> _inOrder = new();
     private readonly PriorityQueue<Expiry, long> _outOfOrder = new();
     private readonly TimeProvider _timeProvider;
+    private readonly IOutcomePacker<TResult>? _packer;
     private readonly Lock _entriesLock = new();
     private long _lastInOrder = long.MinValue;
 
@@ -41,6 +43,17 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
         _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="MemoryOutcomeStore{TResult}"/> class that keeps outcomes packed.</summary>
+    /// <param name="capacity">The most outcomes kept at once.</param>
+    /// <param name="timeProvider">The clock that decides expiry; the system clock when <see langword="null"/>.</param>
+    /// <param name="packer">Packs each outcome kept into one array, and unpacks it when it is found.</param>
+    public MemoryOutcomeStore(int capacity, TimeProvider? timeProvider, IOutcomePacker<TResult> packer)
+        : this(capacity, timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(packer);
+        _packer = packer;
     }
 
     /// <summary>Gets the most outcomes kept at once.</summary>
@@ -64,13 +77,25 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     public ValueTask<StoredOutcome<TResult>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow().UtcTicks;
+        byte[]? found = null;
         lock (_entriesLock)
         {
             DropExpired(now);
             if (EntriesOf(scope, create: false) is { } entries && entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
             {
-                return new(entry.Outcome);
+                // Unpacked outside the lock: the array is never changed once kept.
+                if (entry.Packed is not { } packed)
+                {
+                    return new(entry.Outcome);
+                }
+
+                found = packed;
             }
+        }
+
+        if (found is not null)
+        {
+            return new(_packer!.Unpack(found));
         }
 
         return new((StoredOutcome<TResult>?)null);
@@ -86,6 +111,15 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 
         var now = _timeProvider.GetUtcNow().UtcTicks;
         var expiresAt = retention.Ticks >= DateTimeOffset.MaxValue.UtcTicks - now ? DateTimeOffset.MaxValue.UtcTicks : now + retention.Ticks;
+
+        // Packed outside the lock; an outcome the packer declines is kept as it is.
+        byte[]? packed = null;
+        if (_packer is not null && _packer.TryPack(outcome, out var bytes))
+        {
+            packed = bytes;
+            outcome = default;
+        }
+
         lock (_entriesLock)
         {
             DropExpired(now);
@@ -95,7 +129,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             if (!Unsafe.IsNullRef(ref kept))
             {
                 // Saved again: replaced where it is; its earlier expiry item no longer matches and is skipped.
-                kept = new Entry(outcome, expiresAt, version);
+                kept = new Entry(outcome, packed, expiresAt, version);
             }
             else
             {
@@ -104,7 +138,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
                     RemoveIfCurrent(soonest);
                 }
 
-                entries.Add(key, new Entry(outcome, expiresAt, version));
+                entries.Add(key, new Entry(outcome, packed, expiresAt, version));
                 _count++;
             }
 
@@ -265,8 +299,9 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         }
     }
 
-    // A struct, held in the dictionary itself: a kept outcome costs the dictionary no object of its own.
-    private readonly record struct Entry(StoredOutcome<TResult> Outcome, long ExpiresAt, long Version);
+    // A struct, held in the dictionary itself: a kept outcome costs the dictionary no object of its own. A packed outcome
+    // is in Packed alone (Outcome is the default).
+    private readonly record struct Entry(StoredOutcome<TResult> Outcome, byte[]? Packed, long ExpiresAt, long Version);
 
     /// <summary>When one entry expires: the entries of its scope, its key, and the version of the entry it was saved for.</summary>
     private readonly record struct Expiry(Dictionary<string, Entry> Entries, string Key, long Version, long ExpiresAt);

@@ -42,6 +42,68 @@ public sealed class MemoryOutcomeStoreTests
     }
 
     [Fact]
+    public async Task Packer_EachOutcomeIsKeptPackedAndUnpackedForEachLookupThatFindsIt()
+    {
+        var packer = new CountingPacker();
+        var time = new FakeTimeProvider();
+        var store = new MemoryOutcomeStore<string>(2, time, packer);
+        var kept = new StoredOutcome<string>("paid", 2, new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.FromHours(1))) { Fingerprint = "fp" };
+
+        await store.SaveAsync("s", "a", kept, TimeSpan.FromMinutes(1), default);
+
+        Assert.Equal((1, 0), (packer.Packed, packer.Unpacked));
+        Assert.Equal(kept, await store.TryGetAsync("s", "a", default));
+        Assert.Equal(kept, await store.TryGetAsync("s", "a", default));
+        Assert.Null(await store.TryGetAsync("s", "other", default));
+        Assert.Equal((1, 2), (packer.Packed, packer.Unpacked));
+
+        // Packed entries expire and are evicted as any other.
+        await store.SaveAsync("s", "b", kept, TimeSpan.FromMinutes(2), default);
+        await store.SaveAsync("s", "c", kept, TimeSpan.FromMinutes(2), default);
+        Assert.Null(await store.TryGetAsync("s", "a", default));
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Null(await store.TryGetAsync("s", "b", default));
+        Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
+    public async Task Packer_AnOutcomeItDeclinesIsKeptAsItIs()
+    {
+        var packer = new CountingPacker();
+        var store = new MemoryOutcomeStore<string>(10, timeProvider: null, packer);
+        var failure = new StoredOutcome<string>(null!, 3, DateTimeOffset.UnixEpoch) { Failure = new StoredFailure("CardDeclined", "declined") };
+
+        await store.SaveAsync("s", "declined", failure, TimeSpan.FromMinutes(1), default);
+        await store.SaveAsync("s", "paid", Paid, TimeSpan.FromMinutes(1), default);
+
+        Assert.Equal(failure, await store.TryGetAsync("s", "declined", default));
+        Assert.Equal(Paid, await store.TryGetAsync("s", "paid", default));
+        Assert.Equal((1, 1), (packer.Packed, packer.Unpacked));
+    }
+
+    [Fact]
+    public async Task Packer_SavedAgainPackedOrNot_TheLatestIsFound()
+    {
+        var store = new MemoryOutcomeStore<string>(10, timeProvider: null, new CountingPacker());
+        var failure = new StoredOutcome<string>(null!, 1, DateTimeOffset.UnixEpoch) { Failure = new StoredFailure("Declined", "no") };
+
+        await store.SaveAsync("s", "k", Paid, TimeSpan.FromMinutes(1), default);
+        await store.SaveAsync("s", "k", failure, TimeSpan.FromMinutes(1), default);
+        Assert.Equal(failure, await store.TryGetAsync("s", "k", default));
+
+        await store.SaveAsync("s", "k", Paid, TimeSpan.FromMinutes(1), default);
+        Assert.Equal(Paid, await store.TryGetAsync("s", "k", default));
+        Assert.Equal(1, store.Count);
+    }
+
+    [Fact]
+    public void Packer_Null_IsRefusedNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentNullException>(() => new MemoryOutcomeStore<string>(10, null, null!));
+        Assert.Equal("packer", ex.ParamName);
+    }
+
+    [Fact]
     public async Task ClearAsync_DropsOnlyItsScope()
     {
         var store = new MemoryOutcomeStore<string>(10);
@@ -144,5 +206,36 @@ public sealed class MemoryOutcomeStoreTests
 
         time.Advance(TimeSpan.FromMinutes(23));
         Assert.Equal(0, store.Count);
+    }
+
+    /// <summary>Packs a successful string outcome (value, attempts, completion time, fingerprint) into UTF-8 lines, and counts its calls.</summary>
+    private sealed class CountingPacker : IOutcomePacker<string>
+    {
+        public int Packed { get; private set; }
+
+        public int Unpacked { get; private set; }
+
+        public bool TryPack(in StoredOutcome<string> outcome, out byte[] packed)
+        {
+            if (outcome.Failure is not null)
+            {
+                packed = [];
+                return false;
+            }
+
+            Packed++;
+            packed = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', outcome.Value, outcome.Attempts, outcome.CompletedAt.ToString("O"), outcome.Fingerprint ?? "\0"));
+            return true;
+        }
+
+        public StoredOutcome<string> Unpack(byte[] packed)
+        {
+            Unpacked++;
+            var parts = System.Text.Encoding.UTF8.GetString(packed).Split('\n');
+            return new StoredOutcome<string>(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture))
+            {
+                Fingerprint = parts[3] == "\0" ? null : parts[3],
+            };
+        }
     }
 }

@@ -1,0 +1,27 @@
+namespace JobDedup;
+
+/// <summary>
+/// Packs the outcomes a <see cref="MemoryOutcomeStore{TResult}"/> keeps, each into one array of bytes, and unpacks them
+/// when they are asked for. An outcome kept as it is costs the garbage collector every object it holds (the result
+/// and what it refers to, the fingerprint) for as long as it is kept; packed, it costs one array. With a large window
+/// of small results that is most of what the window costs.
+/// </summary>
+/// <typeparam name="TResult">The handler's result type.</typeparam>
+/// <remarks>
+/// Neither method may throw. <see cref="Unpack"/> runs for every lookup that finds an outcome, so it should be cheap;
+/// an outcome it returns must be equal in meaning to the one packed (value, attempts, completion time, fingerprint,
+/// failure).
+/// </remarks>
+public interface IOutcomePacker<TResult>
+{
+    /// <summary>Packs an outcome, or declines to (it is then kept as it is).</summary>
+    /// <param name="outcome">The outcome being kept.</param>
+    /// <param name="packed">The outcome packed, when this returns <see langword="true"/>.</param>
+    /// <returns><see langword="true"/> when the outcome was packed.</returns>
+    bool TryPack(in StoredOutcome<TResult> outcome, out byte[] packed);
+
+    /// <summary>Unpacks an outcome that <see cref="TryPack"/> packed.</summary>
+    /// <param name="packed">The array <see cref="TryPack"/> returned.</param>
+    /// <returns>The outcome.</returns>
+    StoredOutcome<TResult> Unpack(byte[] packed);
+}

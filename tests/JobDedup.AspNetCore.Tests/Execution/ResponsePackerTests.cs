@@ -1,0 +1,138 @@
+using System.Collections.ObjectModel;
+using System.Text;
+using JobDedup.AspNetCore.Responses;
+
+namespace JobDedup.AspNetCore.Tests.Execution;
+
+/// <summary>
+/// How the in-memory window keeps an answer: packed into one array, and unpacked to the same status, headers, body,
+/// attempts, completion time and fingerprint.
+/// </summary>
+public sealed class ResponsePackerTests
+{
+    private static readonly DateTimeOffset Completed = new(2026, 12, 2, 9, 30, 15, 123, TimeSpan.FromHours(-5));
+
+    [Fact]
+    public void TryPack_ThenUnpack_GivesBackEveryPartOfTheOutcome()
+    {
+        var packer = new ResponsePacker();
+        var headers = new ReadOnlyDictionary<string, string[]>(new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Location"] = ["/payments/pay_1"],
+            ["Content-Type"] = ["application/json; charset=utf-8"],
+            ["Vary"] = ["Accept", "Accept-Encoding"],
+            ["X-Ünïcode"] = ["grüße, 支付"],
+        });
+        var body = Encoding.UTF8.GetBytes("""{"id":"pay_1","amount":4999,"note":"€"}""");
+        var outcome = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(201, headers, body) { Keep = true }, 1, Completed)
+        {
+            Fingerprint = "v1 POST %2Fpayments j:00112233445566778899aabbccddeeff amount=0123456789ab",
+        };
+
+        Assert.True(packer.TryPack(outcome, out var packed));
+        var back = packer.Unpack(packed);
+
+        Assert.Equal(201, back.Value.StatusCode);
+        Assert.Equal(body, back.Value.Body);
+        Assert.NotSame(body, back.Value.Body);
+        Assert.True(back.Value.Keep);
+        Assert.Equal(headers.Count, back.Value.Headers.Count);
+        foreach (var (name, values) in headers)
+        {
+            Assert.Equal(values, back.Value.Headers[name]);
+        }
+
+        Assert.Equal(["/payments/pay_1"], back.Value.Headers["location"]);
+        Assert.Equal(1, back.Attempts);
+        Assert.Equal(Completed, back.CompletedAt);
+        Assert.Equal(Completed.Offset, back.CompletedAt.Offset);
+        Assert.Equal(outcome.Fingerprint, back.Fingerprint);
+        Assert.Null(back.Failure);
+    }
+
+    [Fact]
+    public void TryPack_NoFingerprintNoHeadersNoBody_RoundTrips()
+    {
+        var packer = new ResponsePacker();
+        var empty = new ReadOnlyDictionary<string, string[]>(new Dictionary<string, string[]>());
+        var outcome = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(204, empty, []), 3, DateTimeOffset.UnixEpoch);
+
+        Assert.True(packer.TryPack(outcome, out var packed));
+        var back = packer.Unpack(packed);
+
+        Assert.Equal((204, 3, DateTimeOffset.UnixEpoch), (back.Value.StatusCode, back.Attempts, back.CompletedAt));
+        Assert.Empty(back.Value.Headers);
+        Assert.Empty(back.Value.Body);
+        Assert.Null(back.Fingerprint);
+    }
+
+    [Fact]
+    public void TryPack_AFailureOrABodyOverTheLimit_IsDeclined()
+    {
+        var packer = new ResponsePacker();
+        var headers = new ReadOnlyDictionary<string, string[]>(new Dictionary<string, string[]>());
+        var failure = new StoredOutcome<IdempotentResponse>(null!, 1, Completed) { Failure = new StoredFailure("Declined", "card declined") };
+        var large = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(200, headers, new byte[ResponsePacker.MaxPackedBodyBytes + 1]), 1, Completed);
+        var atLimit = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(200, headers, new byte[ResponsePacker.MaxPackedBodyBytes]), 1, Completed);
+
+        Assert.False(packer.TryPack(failure, out _));
+        Assert.False(packer.TryPack(large, out _));
+        Assert.True(packer.TryPack(atLimit, out var packed));
+        Assert.Equal(ResponsePacker.MaxPackedBodyBytes, packer.Unpack(packed).Value.Body.Length);
+    }
+
+    [Fact]
+    public void Unpack_AnswersWithTheSameHeaders_ShareOneCollection()
+    {
+        // Thousands of replays of one endpoint's answers must not each build the same header collection.
+        var packer = new ResponsePacker();
+        var json = Headers(("Content-Type", "application/json; charset=utf-8"));
+        Assert.True(packer.TryPack(Outcome(json, "a"), out var first));
+        Assert.True(packer.TryPack(Outcome(json, "b"), out var second));
+        Assert.True(packer.TryPack(Outcome(Headers(("Location", "/payments/2")), "c"), out var other));
+
+        var one = packer.Unpack(first).Value.Headers;
+        var two = packer.Unpack(second).Value.Headers;
+        var three = packer.Unpack(other).Value.Headers;
+
+        Assert.Same(one, two);
+        Assert.NotSame(one, three);
+        Assert.Equal(["/payments/2"], three["Location"]);
+        Assert.Equal(["application/json; charset=utf-8"], one["Content-Type"]);
+    }
+
+    [Fact]
+    public void Unpack_AnArrayItDidNotPack_IsRefused()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new ResponsePacker().Unpack([9, 9, 9]));
+        Assert.Equal("packed", ex.ParamName);
+    }
+
+    [Fact]
+    public async Task InTheMemoryStore_ManyAnswersAreKeptPackedAndFoundAgain()
+    {
+        var store = new MemoryOutcomeStore<IdempotentResponse>(1_000, timeProvider: null, new ResponsePacker());
+        var headers = Headers(("Content-Type", "application/json"));
+        for (var i = 0; i < 1_000; i++)
+        {
+            await store.SaveAsync("idempotency", $"k:{i}", Outcome(headers, $"{i}"), TimeSpan.FromMinutes(1), default);
+        }
+
+        for (var i = 0; i < 1_000; i += 97)
+        {
+            var found = await store.TryGetAsync("idempotency", $"k:{i}", default);
+            Assert.NotNull(found);
+            Assert.Equal($$"""{"id":"{{i}}"}""", Encoding.UTF8.GetString(found.Value.Value.Body));
+            Assert.Equal($"v1 POST %2Fpay j:{i}", found.Value.Fingerprint);
+        }
+    }
+
+    private static ReadOnlyDictionary<string, string[]> Headers(params (string Name, string Value)[] headers) =>
+        new(headers.ToDictionary(h => h.Name, h => new[] { h.Value }, StringComparer.OrdinalIgnoreCase));
+
+    private static StoredOutcome<IdempotentResponse> Outcome(IReadOnlyDictionary<string, string[]> headers, string id) =>
+        new(new IdempotentResponse(200, headers, Encoding.UTF8.GetBytes($$"""{"id":"{{id}}"}""")) { Keep = true }, 1, Completed)
+        {
+            Fingerprint = $"v1 POST %2Fpay j:{id}",
+        };
+}
