@@ -8,13 +8,17 @@ namespace JobDedup.AspNetCore.Responses;
 /// Packs each response the in-memory window keeps into one array: status, attempts, completion time, the request's
 /// fingerprint, the kept headers and the body. Kept as they are, a response and its fingerprint are four objects for
 /// the garbage collector to copy and mark while they are kept (a window of 10,000 answers turns over every few seconds
-/// under load); packed, one.
+/// under load); packed, one. The arrays are allocated on the pinned object heap, which is collected with the oldest
+/// generation only, so a kept answer is never copied from one generation to the next; and the array of an answer the
+/// window lets go is taken back and reused for the next one of its size class, so a full window under a stream of new
+/// keys allocates nothing for the answers it keeps.
 /// </summary>
 /// <remarks>
 /// Layout, little-endian: a format byte; the status, the attempts (int32 each); the completion time (UTC ticks, int64;
-/// its offset in minutes, int16); the length of the fingerprint's UTF-8 (int32, -1 for none) and of the headers'
-/// (int32); the fingerprint; the headers (their count, then for each its name and its values, each as an int32 length
-/// and UTF-8, a value's length -1 for null); the body, to the end. Responses of one endpoint mostly keep the same
+/// its offset in minutes, int16); the length of the fingerprint's UTF-8 (int32, -1 for none), of the headers' and of
+/// the body (int32 each); the fingerprint; the headers (their count, then for each its name and its values, each as an
+/// int32 length and UTF-8, a value's length -1 for null); the body. The array is rounded up to its size class; what
+/// follows the body is unused. Responses of one endpoint mostly keep the same
 /// headers, so the headers last packed and last unpacked are remembered, and their bytes or their collection reused.
 /// </remarks>
 internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
@@ -26,8 +30,17 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     public const int MaxPackedBodyBytes = 16 * 1024;
 
     private const byte Format = 1;
-    private const int FixedLength = 1 + 4 + 4 + 8 + 2 + 4 + 4;
+    private const int FixedLength = 1 + 4 + 4 + 8 + 2 + 4 + 4 + 4;
 
+    /// <summary>Arrays are sized in steps of this many bytes, so that an answer's array fits the next of its size.</summary>
+    private const int SizeStep = 64;
+
+    /// <summary>The most arrays kept for reuse, whatever their size (a full window gives one back for each one taken).</summary>
+    private const int MaxPooled = 256;
+
+    private readonly Lock _poolLock = new();
+    private readonly Dictionary<int, Stack<byte[]>> _pool = [];
+    private int _pooled;
     private PackedHeaders? _lastPacked;
     private PackedHeaders? _lastUnpacked;
 
@@ -47,10 +60,7 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         var headers = HeaderBytes(response.Headers);
         var fingerprintLength = outcome.Fingerprint is { } fingerprint ? Encoding.UTF8.GetByteCount(fingerprint) : -1;
 
-        // On the pinned object heap, which is collected with the oldest generation only: a kept answer lives for
-        // thousands of requests, and allocated as usual it would be copied into each older generation in turn on its
-        // way there (the collector's work that made most of the window's cost); this way it is never copied.
-        packed = GC.AllocateUninitializedArray<byte>(FixedLength + Math.Max(fingerprintLength, 0) + headers.Length + response.Body.Length, pinned: true);
+        packed = Rent(FixedLength + Math.Max(fingerprintLength, 0) + headers.Length + response.Body.Length);
         var span = packed.AsSpan();
         span[0] = Format;
         BinaryPrimitives.WriteInt32LittleEndian(span[1..], response.StatusCode);
@@ -59,6 +69,7 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         BinaryPrimitives.WriteInt16LittleEndian(span[17..], (short)outcome.CompletedAt.Offset.TotalMinutes);
         BinaryPrimitives.WriteInt32LittleEndian(span[19..], fingerprintLength);
         BinaryPrimitives.WriteInt32LittleEndian(span[23..], headers.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(span[27..], response.Body.Length);
         var at = FixedLength;
         if (outcome.Fingerprint is { } text)
         {
@@ -86,6 +97,7 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         var offset = TimeSpan.FromMinutes(BinaryPrimitives.ReadInt16LittleEndian(span[17..]));
         var fingerprintLength = BinaryPrimitives.ReadInt32LittleEndian(span[19..]);
         var headersLength = BinaryPrimitives.ReadInt32LittleEndian(span[23..]);
+        var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(span[27..]);
         var at = FixedLength;
         string? fingerprint = null;
         if (fingerprintLength >= 0)
@@ -96,11 +108,56 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
 
         var headers = Headers(span.Slice(at, headersLength));
         at += headersLength;
-        var response = new IdempotentResponse(status, headers, span[at..].ToArray()) { Keep = true };
+        var response = new IdempotentResponse(status, headers, span.Slice(at, bodyLength).ToArray()) { Keep = true };
         return new StoredOutcome<IdempotentResponse>(response, attempts, new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(offset))
         {
             Fingerprint = fingerprint,
         };
+    }
+
+    /// <inheritdoc/>
+    public void Recycle(byte[] packed)
+    {
+        if (packed.Length % SizeStep != 0)
+        {
+            return;
+        }
+
+        lock (_poolLock)
+        {
+            if (_pooled >= MaxPooled)
+            {
+                return;
+            }
+
+            if (!_pool.TryGetValue(packed.Length, out var arrays))
+            {
+                arrays = new Stack<byte[]>();
+                _pool.Add(packed.Length, arrays);
+            }
+
+            arrays.Push(packed);
+            _pooled++;
+        }
+    }
+
+    /// <summary>An array of at least <paramref name="length"/> bytes, rounded up to its size class: one given back, or a new one.</summary>
+    private byte[] Rent(int length)
+    {
+        var size = (length + SizeStep - 1) / SizeStep * SizeStep;
+        lock (_poolLock)
+        {
+            if (_pool.TryGetValue(size, out var arrays) && arrays.TryPop(out var reused))
+            {
+                _pooled--;
+                return reused;
+            }
+        }
+
+        // On the pinned object heap, which is collected with the oldest generation only: a kept answer lives for
+        // thousands of requests, and allocated as usual it would be copied into each older generation in turn on its
+        // way there (the collector's work that made most of the window's cost); this way it is never copied.
+        return GC.AllocateUninitializedArray<byte>(size, pinned: true);
     }
 
     /// <summary>The headers' bytes; those of the collection last packed again when it is the same collection.</summary>

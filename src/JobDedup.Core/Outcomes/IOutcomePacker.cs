@@ -8,9 +8,9 @@ namespace JobDedup;
 /// </summary>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
 /// <remarks>
-/// Neither method may throw. <see cref="Unpack"/> runs for every lookup that finds an outcome, so it should be cheap;
-/// an outcome it returns must be equal in meaning to the one packed (value, attempts, completion time, fingerprint,
-/// failure).
+/// No method may throw. <see cref="Unpack"/> runs for every lookup that finds an outcome, under the store's lock, so it
+/// should be cheap; an outcome it returns must be equal in meaning to the one packed (value, attempts, completion time,
+/// fingerprint, failure), and must not refer to the packed array, which <see cref="Recycle"/> may give back for reuse.
 /// </remarks>
 public interface IOutcomePacker<TResult>
 {
@@ -24,4 +24,12 @@ public interface IOutcomePacker<TResult>
     /// <param name="packed">The array <see cref="TryPack"/> returned.</param>
     /// <returns>The outcome.</returns>
     StoredOutcome<TResult> Unpack(byte[] packed);
+
+    /// <summary>
+    /// Takes back an array the store no longer holds (its outcome was evicted, expired, replaced or removed), so that
+    /// the packer may reuse it for a later outcome: a full window then packs new outcomes into the arrays of those it
+    /// lets go, and allocates nothing.
+    /// </summary>
+    /// <param name="packed">An array <see cref="TryPack"/> returned; the store never reads it again.</param>
+    void Recycle(byte[] packed);
 }

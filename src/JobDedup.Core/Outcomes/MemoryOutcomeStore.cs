@@ -77,25 +77,14 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     public ValueTask<StoredOutcome<TResult>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow().UtcTicks;
-        byte[]? found = null;
         lock (_entriesLock)
         {
             DropExpired(now);
             if (EntriesOf(scope, create: false) is { } entries && entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
             {
-                // Unpacked outside the lock: the array is never changed once kept.
-                if (entry.Packed is not { } packed)
-                {
-                    return new(entry.Outcome);
-                }
-
-                found = packed;
+                // Unpacked under the lock: once the entry is dropped, the packer may reuse its array.
+                return new(entry.Packed is { } packed ? _packer!.Unpack(packed) : entry.Outcome);
             }
-        }
-
-        if (found is not null)
-        {
-            return new(_packer!.Unpack(found));
         }
 
         return new((StoredOutcome<TResult>?)null);
@@ -129,6 +118,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             if (!Unsafe.IsNullRef(ref kept))
             {
                 // Saved again: replaced where it is; its earlier expiry item no longer matches and is skipped.
+                Release(kept);
                 kept = new Entry(outcome, packed, expiresAt, version);
             }
             else
@@ -154,8 +144,9 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         lock (_entriesLock)
         {
-            if (EntriesOf(scope, create: false) is { } entries && entries.Remove(key))
+            if (EntriesOf(scope, create: false) is { } entries && entries.Remove(key, out var removed))
             {
+                Release(removed);
                 _count--;
             }
 
@@ -173,6 +164,11 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             if (EntriesOf(scope, create: false) is { } entries)
             {
                 _count -= entries.Count;
+                foreach (var entry in entries.Values)
+                {
+                    Release(entry);
+                }
+
                 entries.Clear();
             }
 
@@ -265,11 +261,21 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 
         if (entry.Version == item.Version)
         {
+            Release(entry);
             _count--;
         }
         else
         {
             item.Entries.Add(item.Key, entry);
+        }
+    }
+
+    /// <summary>Gives a dropped entry's packed array back to the packer; called under the lock.</summary>
+    private void Release(in Entry entry)
+    {
+        if (entry.Packed is { } packed)
+        {
+            _packer!.Recycle(packed);
         }
     }
 

@@ -102,6 +102,27 @@ public sealed class ResponsePackerTests
     }
 
     [Fact]
+    public void Recycle_TheArrayPacksTheNextAnswerOfItsSizeAndOnlyThatAnswerIsReadBack()
+    {
+        var packer = new ResponsePacker();
+        var headers = Headers(("Content-Type", "application/json"));
+        Assert.True(packer.TryPack(Outcome(headers, "first-longer"), out var first));
+
+        packer.Recycle(first);
+        Assert.True(packer.TryPack(Outcome(headers, "second"), out var second));
+        Assert.True(packer.TryPack(Outcome(headers, "third-and-longer"), out var third));
+
+        // The second answer is shorter but of the same size class: it got the array back, and what followed its body
+        // there (the end of the first answer) is not read.
+        Assert.Same(first, second);
+        Assert.NotSame(second, third);
+        var back = packer.Unpack(second);
+        Assert.Equal("""{"id":"second"}""", Encoding.UTF8.GetString(back.Value.Body));
+        Assert.Equal("v1 POST %2Fpay j:second", back.Fingerprint);
+        Assert.Equal("""{"id":"third-and-longer"}""", Encoding.UTF8.GetString(packer.Unpack(third).Value.Body));
+    }
+
+    [Fact]
     public void Unpack_AnArrayItDidNotPack_IsRefused()
     {
         var ex = Assert.Throws<ArgumentException>(() => new ResponsePacker().Unpack([9, 9, 9]));
@@ -109,21 +130,26 @@ public sealed class ResponsePackerTests
     }
 
     [Fact]
-    public async Task InTheMemoryStore_ManyAnswersAreKeptPackedAndFoundAgain()
+    public async Task InTheMemoryStore_AFullWindowReusesTheArraysOfTheAnswersItLetsGo()
     {
         var store = new MemoryOutcomeStore<IdempotentResponse>(1_000, timeProvider: null, new ResponsePacker());
         var headers = Headers(("Content-Type", "application/json"));
-        for (var i = 0; i < 1_000; i++)
+
+        // 3,000 answers through a window of 1,000: the last 1,000 are kept, each read back as it was packed, though
+        // most were packed into arrays of answers evicted before them.
+        for (var i = 0; i < 3_000; i++)
         {
-            await store.SaveAsync("idempotency", $"k:{i}", Outcome(headers, $"{i}"), TimeSpan.FromMinutes(1), default);
+            await store.SaveAsync("idempotency", $"k:{i}", Outcome(headers, $"{i % 7}-{i}"), TimeSpan.FromMinutes(1), default);
         }
 
-        for (var i = 0; i < 1_000; i += 97)
+        Assert.Equal(1_000, store.Count);
+        Assert.Null(await store.TryGetAsync("idempotency", "k:1999", default));
+        for (var i = 2_000; i < 3_000; i += 37)
         {
             var found = await store.TryGetAsync("idempotency", $"k:{i}", default);
             Assert.NotNull(found);
-            Assert.Equal($$"""{"id":"{{i}}"}""", Encoding.UTF8.GetString(found.Value.Value.Body));
-            Assert.Equal($"v1 POST %2Fpay j:{i}", found.Value.Fingerprint);
+            Assert.Equal($$"""{"id":"{{i % 7}}-{{i}}"}""", Encoding.UTF8.GetString(found.Value.Value.Body));
+            Assert.Equal($"v1 POST %2Fpay j:{i % 7}-{i}", found.Value.Fingerprint);
         }
     }
 

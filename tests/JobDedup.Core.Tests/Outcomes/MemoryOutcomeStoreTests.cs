@@ -97,6 +97,33 @@ public sealed class MemoryOutcomeStoreTests
     }
 
     [Fact]
+    public async Task Packer_EveryArrayTheStoreLetsGoIsGivenBackOnceAndNeverReadAgain()
+    {
+        var packer = new CountingPacker();
+        var time = new FakeTimeProvider();
+        var store = new MemoryOutcomeStore<string>(2, time, packer);
+        StoredOutcome<string> Paid(string value) => new(value, 1, DateTimeOffset.UnixEpoch);
+
+        await store.SaveAsync("s", "a", Paid("a1"), TimeSpan.FromMinutes(1), default);
+        await store.SaveAsync("s", "a", Paid("a2"), TimeSpan.FromMinutes(1), default); // replaced
+        await store.SaveAsync("s", "b", Paid("b"), TimeSpan.FromMinutes(2), default);
+        await store.SaveAsync("s", "c", Paid("c"), TimeSpan.FromMinutes(2), default); // evicts a
+        Assert.Equal(["a1", "a2"], packer.Recycled);
+
+        await store.RemoveAsync("s", "b", default);
+        await store.SaveAsync("t", "d", Paid("d"), TimeSpan.FromMinutes(5), default);
+        Assert.Equal(["a1", "a2", "b"], packer.Recycled);
+        Assert.Equal("c", (await store.TryGetAsync("s", "c", default))!.Value.Value);
+        Assert.Null(await store.TryGetAsync("s", "a", default));
+
+        time.Advance(TimeSpan.FromMinutes(2)); // c expires
+        Assert.Null(await store.TryGetAsync("s", "c", default));
+        await store.ClearAsync("t", default);
+        Assert.Equal(["a1", "a2", "b", "c", "d"], packer.Recycled);
+        Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
     public void Packer_Null_IsRefusedNamingIt()
     {
         var ex = Assert.Throws<ArgumentNullException>(() => new MemoryOutcomeStore<string>(10, null, null!));
@@ -215,6 +242,8 @@ public sealed class MemoryOutcomeStoreTests
 
         public int Unpacked { get; private set; }
 
+        public List<string> Recycled { get; } = [];
+
         public bool TryPack(in StoredOutcome<string> outcome, out byte[] packed)
         {
             if (outcome.Failure is not null)
@@ -226,6 +255,13 @@ public sealed class MemoryOutcomeStoreTests
             Packed++;
             packed = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', outcome.Value, outcome.Attempts, outcome.CompletedAt.ToString("O"), outcome.Fingerprint ?? "\0"));
             return true;
+        }
+
+        public void Recycle(byte[] packed)
+        {
+            // What it held, then overwritten, as a reuse would: the store must never read it again.
+            Recycled.Add(System.Text.Encoding.UTF8.GetString(packed).Split('\n')[0]);
+            Array.Fill(packed, (byte)'#');
         }
 
         public StoredOutcome<string> Unpack(byte[] packed)
