@@ -35,12 +35,18 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     /// <summary>Arrays are sized in steps of this many bytes, so that an answer's array fits the next of its size.</summary>
     private const int SizeStep = 64;
 
-    /// <summary>The most arrays kept for reuse, whatever their size (a full window gives one back for each one taken).</summary>
-    private const int MaxPooled = 256;
+    /// <summary>
+    /// The most arrays of one size kept for reuse: a full window gives one back for each one it takes, so a handful
+    /// serves any number of requests.
+    /// </summary>
+    private const int MaxPooledPerSize = 8;
+
+    /// <summary>The most bytes kept for reuse in all; arrays of other sizes make room for the one given back.</summary>
+    private const long MaxPooledBytes = 1024 * 1024;
 
     private readonly Lock _poolLock = new();
     private readonly Dictionary<int, Stack<byte[]>> _pool = [];
-    private int _pooled;
+    private long _pooledBytes;
     private PackedHeaders? _lastPacked;
     private PackedHeaders? _lastUnpacked;
 
@@ -118,27 +124,51 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     /// <inheritdoc/>
     public void Recycle(byte[] packed)
     {
-        if (packed.Length % SizeStep != 0)
+        if (packed.Length % SizeStep != 0 || packed.Length > MaxPooledBytes)
         {
             return;
         }
 
         lock (_poolLock)
         {
-            if (_pooled >= MaxPooled)
-            {
-                return;
-            }
-
             if (!_pool.TryGetValue(packed.Length, out var arrays))
             {
                 arrays = new Stack<byte[]>();
                 _pool.Add(packed.Length, arrays);
             }
 
-            arrays.Push(packed);
-            _pooled++;
+            if (arrays.Count >= MaxPooledPerSize)
+            {
+                return;
+            }
+
+            // Arrays of sizes no longer asked for (the window now keeps answers of another endpoint, say) give way.
+            while (_pooledBytes + packed.Length > MaxPooledBytes && TryDropOtherSize(packed.Length))
+            {
+            }
+
+            if (_pooledBytes + packed.Length <= MaxPooledBytes)
+            {
+                arrays.Push(packed);
+                _pooledBytes += packed.Length;
+            }
         }
+    }
+
+    /// <summary>Lets go of the arrays of one size other than <paramref name="keep"/>; called under the pool's lock.</summary>
+    private bool TryDropOtherSize(int keep)
+    {
+        foreach (var (size, arrays) in _pool)
+        {
+            if (size != keep && arrays.Count > 0)
+            {
+                _pooledBytes -= (long)size * arrays.Count;
+                arrays.Clear();
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>An array of at least <paramref name="length"/> bytes, rounded up to its size class: one given back, or a new one.</summary>
@@ -149,7 +179,7 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         {
             if (_pool.TryGetValue(size, out var arrays) && arrays.TryPop(out var reused))
             {
-                _pooled--;
+                _pooledBytes -= size;
                 return reused;
             }
         }

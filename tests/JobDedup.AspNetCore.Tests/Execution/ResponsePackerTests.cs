@@ -123,6 +123,37 @@ public sealed class ResponsePackerTests
     }
 
     [Fact]
+    public void Recycle_ArraysOfSizesNoLongerAskedForGiveWayToTheOneGivenBack()
+    {
+        // Over a megabyte of large answers of ten sizes, given back: the pool is full of sizes the window may no longer
+        // keep; those make room for the size it keeps now, or that size would never be reused.
+        var packer = new ResponsePacker();
+        var headers = Headers(("Content-Type", "application/json"));
+        var large = new List<byte[]>();
+        for (var size = 0; size < 10; size++)
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var outcome = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(200, headers, new byte[16_000 - (64 * size)]), 1, Completed);
+                Assert.True(packer.TryPack(outcome, out var packed));
+                large.Add(packed);
+            }
+        }
+
+        large.ForEach(packer.Recycle);
+
+        // The pool refused some of those for want of room, so less than any of them is left: an answer of another,
+        // larger size fits only if arrays of the old sizes give way.
+        var other = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(200, headers, new byte[16_300]), 1, Completed);
+        Assert.True(packer.TryPack(other, out var first));
+        packer.Recycle(first);
+        Assert.True(packer.TryPack(other, out var again));
+
+        Assert.Same(first, again);
+        Assert.Equal(16_300, packer.Unpack(again).Value.Body.Length);
+    }
+
+    [Fact]
     public void Unpack_AnArrayItDidNotPack_IsRefused()
     {
         var ex = Assert.Throws<ArgumentException>(() => new ResponsePacker().Unpack([9, 9, 9]));
