@@ -27,7 +27,7 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
                 OverheadLimit,
                 overhead,
                 Format.Invariant($"{throughput.NewKeys.MicrosecondsPerRequest:0.0} µs against {throughput.Plain.MicrosecondsPerRequest:0.0} µs"),
-                "with a new key each request also has its key read and checked, its body read and fingerprinted (canonical JSON, SHA-256), a flight in the engine, the response captured and stored for the window; the endpoint without it only binds the body and runs the handler."),
+                "with a new key each request also has its key read and checked, its body read and fingerprinted (canonical JSON, XxHash128), a flight in the engine, the response captured and kept in the window (packed, in a reused array); the endpoint without it only binds the body and runs the handler."),
         };
         foreach (var filter in bursts.Where(b => !IsGuard(b)))
         {
