@@ -35,6 +35,13 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
     private readonly Lock _statesLock = new();
     private readonly PartitionState[] _states;
     private readonly List<Task> _drains = [];
+
+    /// <summary>
+    /// Held while a partition's consumer is started by the heartbeat loop or stopped by a fence, the state checked
+    /// inside: the fence runs on its timer beside the loop, and a fence's stop that landed after a renewal's start (the
+    /// loop took the partition again at once) would leave it unconsumed while its state said consumed.
+    /// </summary>
+    private readonly SemaphoreSlim _subscribing = new(1, 1);
     private long _lastRenewal;
     private bool _renewalFailing;
     private Task _loop = Task.CompletedTask;
@@ -265,13 +272,25 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
             return;
         }
 
-        if (await TryStepAsync(partition, "consume", ct => _connection.SubscribeAsync(_queues[partition], ct), cancellationToken).ConfigureAwait(false))
+        await _subscribing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (!TryMove(partition, PartitionState.Held, PartitionState.Consuming))
+            // Fenced since the loop took it: not consumed until a later heartbeat takes it again.
+            if (State(partition) != PartitionState.Held)
             {
-                // Fenced or lost meanwhile: do not keep a consumer the state no longer accounts for.
+                return;
+            }
+
+            if (await TryStepAsync(partition, "consume", ct => _connection.SubscribeAsync(_queues[partition], ct), cancellationToken).ConfigureAwait(false)
+                && !TryMove(partition, PartitionState.Held, PartitionState.Consuming))
+            {
+                // Lost meanwhile: do not keep a consumer the state no longer accounts for.
                 await TryStepAsync(partition, "stop consuming", ct => _connection.UnsubscribeAsync(_queues[partition], ct), cancellationToken).ConfigureAwait(false);
             }
+        }
+        finally
+        {
+            _subscribing.Release();
         }
     }
 
@@ -326,9 +345,27 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
         var fenced = new List<int>();
         lock (_statesLock)
         {
-            if (IsWithinLease() || _stopping.IsCancellationRequested)
+            if (_stopping.IsCancellationRequested)
             {
-                return; // renewed meanwhile
+                return;
+            }
+
+            var left = _fenceAt - _timeProvider.GetElapsedTime(Volatile.Read(ref _lastRenewal));
+            if (left > TimeSpan.Zero)
+            {
+                // Renewed meanwhile, or the timer came a little early (its clock is coarser than the one renewals are
+                // timed by): wait for what is left. Without this, a timer that fired a millisecond early was never
+                // armed again until the next renewal, and an instance whose renewals hung was never fenced.
+                try
+                {
+                    _fenceTimer.Change(left, Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Disposed as the consumer stops: nothing is left to fence.
+                }
+
+                return;
             }
 
             for (var partition = 0; partition < _states.Length; partition++)
@@ -353,7 +390,27 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
         Log.PartitionsFenced(_logger, _consumer, Member, _timeProvider.GetElapsedTime(Volatile.Read(ref _lastRenewal)));
         foreach (var partition in fenced)
         {
-            await TryStepAsync(partition, "stop consuming", ct => _connection.UnsubscribeAsync(_queues[partition], ct), _stopping.Token).ConfigureAwait(false);
+            try
+            {
+                await _subscribing.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopping: every partition is stopped anyway
+            }
+
+            try
+            {
+                // Taken again by a renewal since the fence (Held or Consuming): its consumer is the loop's to keep.
+                if (State(partition) == PartitionState.Free)
+                {
+                    await TryStepAsync(partition, "stop consuming", ct => _connection.UnsubscribeAsync(_queues[partition], ct), _stopping.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _subscribing.Release();
+            }
         }
     }
 

@@ -149,6 +149,37 @@ public sealed class LeasedPartitionTests(Broker broker)
         await Watchdog.Until(() => record.Runs.Count == Partitions * 10, "every message handled");
     }
 
+    [Fact]
+    public async Task RenewalHangingPastTheFence_AndAnsweringAsTheFenceStops_EveryPartitionIsConsumedAgain()
+    {
+        // The fence (on its timer) stops every partition when no renewal came for too long; the hung renewal then
+        // answers and the heartbeat takes the partitions again at once, while the fence may still be stopping them.
+        // A stop that landed after the new start left partitions unconsumed though their state said consumed (a
+        // fault run saw 2 of 6 partitions without a consumer for good). Whatever the order, every partition must be
+        // consumed again: the messages published afterwards to each are all handled. Three rounds, as the second found a
+        // fence timer that had fired a little early and was never armed again, so a hung renewal was never fenced.
+        await using var queue = await TestQueue.CreateAsync(broker, "leased-fence-race");
+        queue.UsesPartitions(Partitions);
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
+        var record = new ConsumptionRecord();
+        RenewalHoldingLeaseStore? store = null;
+        await using var host = await StartAsync(queue, leases, "i0", record, decorate: inner => store = new RenewalHoldingLeaseStore(inner));
+        Assert.NotNull(store);
+        await Watchdog.Until(() => IsBalanced([host]), "the instance consumes every partition");
+
+        for (var round = 1; round <= 3; round++)
+        {
+            // Answer the moment the fence has freed the partitions, before or while it stops their consumers.
+            store.Hold(until: () => Consumed(host).Count == 0);
+            await Watchdog.Until(() => store.Released == round, $"fence {round} and the renewal after it");
+            Assert.True(store.LastHoldMet, $"the fence freed the partitions while the renewal hung (held {store.LastHold})");
+            await Watchdog.Until(() => IsBalanced([host]), $"every partition consumed again after fence {round}");
+
+            await PublishAsync(queue, perPartition: 5, from: round * 5);
+            await Watchdog.Until(() => record.Runs.Count == Partitions * 5 * round, $"every message published after fence {round} handled");
+        }
+    }
+
     private static async Task<ConsumerHost> StartAsync(
         TestQueue queue,
         PartitionLeaseSchema leases,
