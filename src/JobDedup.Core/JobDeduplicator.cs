@@ -150,7 +150,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
     public KeyPolicy KeyPolicy => _keyPolicy;
 
     /// <inheritdoc/>
-    /// <remarks>Always <see cref="OutcomeStoreState.Available"/> without an outcome store of the caller's (the built-in in-memory window cannot fail).</remarks>
+    /// <remarks>Always <see cref="OutcomeStoreState.Available"/> without an outcome store of the caller's, or with a <see cref="MemoryOutcomeStore{TResult}"/> (an in-memory window cannot fail).</remarks>
     public OutcomeStoreState StoreState => _breaker?.State ?? OutcomeStoreState.Available;
 
     /// <inheritdoc/>

@@ -155,15 +155,14 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         }
     }
 
-    /// <summary>Lets go of the arrays of one size other than <paramref name="keep"/>; called under the pool's lock.</summary>
+    /// <summary>Lets go of one array of a size other than <paramref name="keep"/>; called under the pool's lock.</summary>
     private bool TryDropOtherSize(int keep)
     {
         foreach (var (size, arrays) in _pool)
         {
-            if (size != keep && arrays.Count > 0)
+            if (size != keep && arrays.TryPop(out _))
             {
-                _pooledBytes -= (long)size * arrays.Count;
-                arrays.Clear();
+                _pooledBytes -= size;
                 return true;
             }
         }

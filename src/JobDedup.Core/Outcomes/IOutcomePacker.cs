@@ -8,8 +8,10 @@ namespace JobDedup;
 /// </summary>
 /// <typeparam name="TResult">The handler's result type.</typeparam>
 /// <remarks>
-/// No method may throw. <see cref="Unpack"/> runs for every lookup that finds an outcome, under the store's lock, so it
-/// should be cheap; an outcome it returns must be equal in meaning to the one packed (value, attempts, completion time,
+/// <see cref="TryPack"/> and <see cref="Recycle"/> must not throw, nor <see cref="Unpack"/> for an array
+/// <see cref="TryPack"/> returned (the store gives it no other): the store cannot fail, so the deduplicator guards it with
+/// no breaker, and a packer's exception would fail the job that reads or keeps the outcome. <see cref="Unpack"/> runs for
+/// every lookup that finds an outcome, under the store's lock, so it should be cheap; an outcome it returns must be equal in meaning to the one packed (value, attempts, completion time,
 /// fingerprint, failure), and must not refer to the packed array, which <see cref="Recycle"/> may give back for reuse.
 /// </remarks>
 public interface IOutcomePacker<TResult>

@@ -163,12 +163,12 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         {
             if (EntriesOf(scope, create: false) is { } entries)
             {
-                _count -= entries.Count;
                 foreach (var entry in entries.Values)
                 {
                     Release(entry);
                 }
 
+                _count -= entries.Count;
                 entries.Clear();
             }
 

@@ -142,7 +142,7 @@ public sealed class ResponsePackerTests
 
         large.ForEach(packer.Recycle);
 
-        // The pool refused some of those for want of room, so less than any of them is left: an answer of another,
+        // The pool holds close to its megabyte of those (less than one of them is left free): an answer of another,
         // larger size fits only if arrays of the old sizes give way.
         var other = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(200, headers, new byte[16_300]), 1, Completed);
         Assert.True(packer.TryPack(other, out var first));
@@ -163,7 +163,8 @@ public sealed class ResponsePackerTests
     [Fact]
     public async Task InTheMemoryStore_AFullWindowReusesTheArraysOfTheAnswersItLetsGo()
     {
-        var store = new MemoryOutcomeStore<IdempotentResponse>(1_000, timeProvider: null, new ResponsePacker());
+        var packer = new ArrayCountingPacker(new ResponsePacker());
+        var store = new MemoryOutcomeStore<IdempotentResponse>(1_000, timeProvider: null, packer);
         var headers = Headers(("Content-Type", "application/json"));
 
         // 3,000 answers through a window of 1,000: the last 1,000 are kept, each read back as it was packed, though
@@ -182,6 +183,27 @@ public sealed class ResponsePackerTests
             Assert.Equal($$"""{"id":"{{i % 7}}-{{i}}"}""", Encoding.UTF8.GetString(found.Value.Value.Body));
             Assert.Equal($"v1 POST %2Fpay j:{i % 7}-{i}", found.Value.Fingerprint);
         }
+
+        // 3,000 answers packed into the arrays of the first 1,000 and a few more: the rest went back and were reused.
+        Assert.Equal(3_000, packer.Packs);
+        Assert.InRange(packer.DistinctArrays, 1_000, 1_050);
+    }
+
+    [Fact]
+    public void TryPack_AnEmptyFingerprintAndANullHeaderValue_StayWhatTheyWere()
+    {
+        var packer = new ResponsePacker();
+        var headers = new ReadOnlyDictionary<string, string[]>(new Dictionary<string, string[]> { ["X-Odd"] = [null!, ""] });
+        var empty = new StoredOutcome<IdempotentResponse>(new IdempotentResponse(200, headers, [1]), 1, Completed) { Fingerprint = string.Empty };
+        var none = empty with { Fingerprint = null };
+
+        Assert.True(packer.TryPack(empty, out var packedEmpty));
+        Assert.True(packer.TryPack(none, out var packedNone));
+        var backEmpty = packer.Unpack(packedEmpty);
+
+        Assert.Equal(string.Empty, backEmpty.Fingerprint);
+        Assert.Null(packer.Unpack(packedNone).Fingerprint);
+        Assert.Equal([null!, ""], backEmpty.Value.Headers["X-Odd"]);
     }
 
     private static ReadOnlyDictionary<string, string[]> Headers(params (string Name, string Value)[] headers) =>
@@ -192,4 +214,30 @@ public sealed class ResponsePackerTests
         {
             Fingerprint = $"v1 POST %2Fpay j:{id}",
         };
+
+    /// <summary>The response packer, counting its packs and the distinct arrays it packed into.</summary>
+    private sealed class ArrayCountingPacker(ResponsePacker inner) : IOutcomePacker<IdempotentResponse>
+    {
+        private readonly HashSet<byte[]> _arrays = new(ReferenceEqualityComparer.Instance);
+
+        public int Packs { get; private set; }
+
+        public int DistinctArrays => _arrays.Count;
+
+        public bool TryPack(in StoredOutcome<IdempotentResponse> outcome, out byte[] packed)
+        {
+            if (!inner.TryPack(outcome, out packed))
+            {
+                return false;
+            }
+
+            Packs++;
+            _arrays.Add(packed);
+            return true;
+        }
+
+        public StoredOutcome<IdempotentResponse> Unpack(byte[] packed) => inner.Unpack(packed);
+
+        public void Recycle(byte[] packed) => inner.Recycle(packed);
+    }
 }
