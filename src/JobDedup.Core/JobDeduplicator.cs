@@ -82,6 +82,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         var whenBusy = _options.OnDuplicate.Kind == DuplicatePolicyKind.Reject ? BusyKeyMode.Reject : _options.WhenKeyBusy;
         var claimSettings = new ClaimSettings(owner, _options.ClaimLease, _options.EffectiveClaimRenewInterval, whenBusy, time);
         var retention = new RetentionPolicy(_options.DedupeWindow, _options.Retention, _options.OnDuplicate);
+        var inMemory = false;
         if (retention.KeepsAny)
         {
             // An in-memory store (the built-in one, or one given) cannot fail and answers at once: it needs no breaker.
@@ -91,6 +92,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
                 MemoryOutcomeStore<TResult> memory => memory,
                 _ => Guard(outcomeStore, time),
             };
+            inMemory = store is MemoryOutcomeStore<TResult>;
             _window = new DedupeWindow<TResult>(store, _table, retention, time, _log);
             if (_window.Claims is not null)
             {
@@ -122,7 +124,7 @@ public sealed class JobDeduplicator<TJob, TResult> : IJobDeduplicator<TJob, TRes
         });
         _dispatch = new Dispatcher<TJob, TResult>(
             _queue.Reader, _table, _window, _runner, _shutdown, _counters, _metrics, _log, _options.MaxWaitersPerKey, _options.RunToCompletionWhenAbandoned,
-            _options.OnDuplicate, time, _options.CallerRunsHandler, callerMayDispatch: _window is null || _window.Claims is not null || outcomeStore is null or MemoryOutcomeStore<TResult>);
+            _options.OnDuplicate, time, _options.CallerRunsHandler, callerMayDispatch: _window is null || _window.Claims is not null || inMemory);
         _dispatcher = Task.Run(_dispatch.RunAsync);
     }
 

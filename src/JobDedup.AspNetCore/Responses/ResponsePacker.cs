@@ -15,9 +15,9 @@ namespace JobDedup.AspNetCore.Responses;
 /// </summary>
 /// <remarks>
 /// Layout, little-endian: a format byte; the status, the attempts (int32 each); the completion time (UTC ticks, int64;
-/// its offset in minutes, int16); the length of the fingerprint's UTF-8 (int32, -1 for none), of the headers' and of
-/// the body (int32 each); the fingerprint; the headers (their count, then for each its name and its values, each as an
-/// int32 length and UTF-8, a value's length -1 for null); the body. The array is rounded up to its size class; what
+/// its offset in minutes, int16); the length of the headers' bytes and of the body (int32 each); the fingerprint; the
+/// headers (their count, then for each its name and its values); the body. A string (the fingerprint, a header's name
+/// or value) is an int32 length and its UTF-8, the length -1 for null. The array is rounded up to its size class; what
 /// follows the body is unused. Responses of one endpoint mostly keep the same
 /// headers, so the headers last packed and last unpacked are remembered, and their bytes or their collection reused.
 /// </remarks>
@@ -30,7 +30,7 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     public const int MaxPackedBodyBytes = 16 * 1024;
 
     private const byte Format = 1;
-    private const int FixedLength = 1 + 4 + 4 + 8 + 2 + 4 + 4 + 4;
+    private const int FixedLength = 1 + 4 + 4 + 8 + 2 + 4 + 4;
 
     /// <summary>Arrays are sized in steps of this many bytes, so that an answer's array fits the next of its size.</summary>
     private const int SizeStep = 64;
@@ -50,7 +50,7 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     private PackedHeaders? _lastPacked;
     private PackedHeaders? _lastUnpacked;
 
-    /// <summary>Gets the packer; it holds nothing but the headers last seen, so one serves every window.</summary>
+    /// <summary>Gets the packer. It holds only the headers last seen and arrays given back for reuse, so one serves every window.</summary>
     public static ResponsePacker Instance { get; } = new();
 
     /// <inheritdoc/>
@@ -64,24 +64,16 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         }
 
         var headers = HeaderBytes(response.Headers);
-        var fingerprintLength = outcome.Fingerprint is { } fingerprint ? Encoding.UTF8.GetByteCount(fingerprint) : -1;
-
-        packed = Rent(FixedLength + Math.Max(fingerprintLength, 0) + headers.Length + response.Body.Length);
+        packed = Rent(FixedLength + StringLength(outcome.Fingerprint) + headers.Length + response.Body.Length);
         var span = packed.AsSpan();
         span[0] = Format;
         BinaryPrimitives.WriteInt32LittleEndian(span[1..], response.StatusCode);
         BinaryPrimitives.WriteInt32LittleEndian(span[5..], outcome.Attempts);
         BinaryPrimitives.WriteInt64LittleEndian(span[9..], outcome.CompletedAt.UtcTicks);
         BinaryPrimitives.WriteInt16LittleEndian(span[17..], (short)outcome.CompletedAt.Offset.TotalMinutes);
-        BinaryPrimitives.WriteInt32LittleEndian(span[19..], fingerprintLength);
-        BinaryPrimitives.WriteInt32LittleEndian(span[23..], headers.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(span[27..], response.Body.Length);
-        var at = FixedLength;
-        if (outcome.Fingerprint is { } text)
-        {
-            at += Encoding.UTF8.GetBytes(text, span[at..]);
-        }
-
+        BinaryPrimitives.WriteInt32LittleEndian(span[19..], headers.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(span[23..], response.Body.Length);
+        var at = FixedLength + WriteString(span[FixedLength..], outcome.Fingerprint);
         headers.CopyTo(span[at..]);
         at += headers.Length;
         response.Body.CopyTo(span[at..]);
@@ -101,17 +93,10 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         var attempts = BinaryPrimitives.ReadInt32LittleEndian(span[5..]);
         var utcTicks = BinaryPrimitives.ReadInt64LittleEndian(span[9..]);
         var offset = TimeSpan.FromMinutes(BinaryPrimitives.ReadInt16LittleEndian(span[17..]));
-        var fingerprintLength = BinaryPrimitives.ReadInt32LittleEndian(span[19..]);
-        var headersLength = BinaryPrimitives.ReadInt32LittleEndian(span[23..]);
-        var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(span[27..]);
+        var headersLength = BinaryPrimitives.ReadInt32LittleEndian(span[19..]);
+        var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(span[23..]);
         var at = FixedLength;
-        string? fingerprint = null;
-        if (fingerprintLength >= 0)
-        {
-            fingerprint = Encoding.UTF8.GetString(span.Slice(at, fingerprintLength));
-            at += fingerprintLength;
-        }
-
+        var fingerprint = ReadString(span, ref at);
         var headers = Headers(span.Slice(at, headersLength));
         at += headersLength;
         var response = new IdempotentResponse(status, headers, span.Slice(at, bodyLength).ToArray()) { Keep = true };
@@ -220,10 +205,10 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
         var length = 4;
         foreach (var (name, values) in headers)
         {
-            length += 4 + Encoding.UTF8.GetByteCount(name) + 4;
+            length += StringLength(name) + 4;
             foreach (var value in values)
             {
-                length += 4 + (value is null ? 0 : Encoding.UTF8.GetByteCount(value));
+                length += StringLength(value);
             }
         }
 
@@ -244,6 +229,9 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
 
         return bytes;
     }
+
+    /// <summary>The bytes <see cref="WriteString"/> writes for <paramref name="value"/>.</summary>
+    private static int StringLength(string? value) => 4 + (value is null ? 0 : Encoding.UTF8.GetByteCount(value));
 
     private static int WriteString(Span<byte> span, string? value)
     {

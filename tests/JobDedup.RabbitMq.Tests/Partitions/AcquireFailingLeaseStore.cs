@@ -3,7 +3,7 @@ using JobDedup.Partitions;
 namespace JobDedup.RabbitMq.Tests.Partitions;
 
 /// <summary>A lease store whose leases cannot be taken until <see cref="Recover"/> is called; the rest it passes on.</summary>
-internal sealed class AcquireFailingLeaseStore(IPartitionLeaseStore inner) : IPartitionLeaseStore
+internal sealed class AcquireFailingLeaseStore(IPartitionLeaseStore inner) : LeaseStoreDecorator(inner)
 {
     private int _failed;
     private volatile bool _recovered;
@@ -11,30 +11,17 @@ internal sealed class AcquireFailingLeaseStore(IPartitionLeaseStore inner) : IPa
     /// <summary>Gets how many acquisitions failed.</summary>
     public int FailedAcquisitions => Volatile.Read(ref _failed);
 
-    public TimeSpan HeartbeatInterval => inner.HeartbeatInterval;
-
-    public TimeSpan FenceAfter => inner.FenceAfter;
-
     /// <summary>Lets acquisitions through from now on.</summary>
     public void Recover() => _recovered = true;
 
-    public Task<PartitionLeaseView> RenewAsync(string group, string member, CancellationToken cancellationToken = default) =>
-        inner.RenewAsync(group, member, cancellationToken);
-
-    public Task<bool> TryAcquireAsync(string group, string member, int partition, CancellationToken cancellationToken = default)
+    public override Task<bool> TryAcquireAsync(string group, string member, int partition, CancellationToken cancellationToken = default)
     {
         if (_recovered)
         {
-            return inner.TryAcquireAsync(group, member, partition, cancellationToken);
+            return Inner.TryAcquireAsync(group, member, partition, cancellationToken);
         }
 
         Interlocked.Increment(ref _failed);
         throw new TimeoutException("the lease store did not answer in time");
     }
-
-    public Task ReleaseAsync(string group, string member, int partition, CancellationToken cancellationToken = default) =>
-        inner.ReleaseAsync(group, member, partition, cancellationToken);
-
-    public Task LeaveAsync(string group, string member, CancellationToken cancellationToken = default) =>
-        inner.LeaveAsync(group, member, cancellationToken);
 }

@@ -6,7 +6,7 @@ namespace JobDedup.RabbitMq.Tests.Partitions;
 /// A lease store whose renewals can be held: once <see cref="Hold"/> is called, a renewal waits (whatever its token
 /// says, as a store that hangs does) until the condition given there holds, then renews. The rest it passes on.
 /// </summary>
-internal sealed class RenewalHoldingLeaseStore(IPartitionLeaseStore inner) : IPartitionLeaseStore
+internal sealed class RenewalHoldingLeaseStore(IPartitionLeaseStore inner) : LeaseStoreDecorator(inner)
 {
     private static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(30);
     private volatile Func<bool>? _until;
@@ -21,14 +21,10 @@ internal sealed class RenewalHoldingLeaseStore(IPartitionLeaseStore inner) : IPa
     /// <summary>Gets how long the last held renewal waited.</summary>
     public TimeSpan LastHold { get; private set; }
 
-    public TimeSpan HeartbeatInterval => inner.HeartbeatInterval;
-
-    public TimeSpan FenceAfter => inner.FenceAfter;
-
     /// <summary>Holds renewals until <paramref name="until"/> is true (checked every millisecond, for at most 30 s).</summary>
     public void Hold(Func<bool> until) => _until = until;
 
-    public async Task<PartitionLeaseView> RenewAsync(string group, string member, CancellationToken cancellationToken = default)
+    public override async Task<PartitionLeaseView> RenewAsync(string group, string member, CancellationToken cancellationToken = default)
     {
         if (_until is { } until)
         {
@@ -44,18 +40,9 @@ internal sealed class RenewalHoldingLeaseStore(IPartitionLeaseStore inner) : IPa
             Interlocked.Increment(ref _released);
 
             // The renewal the instance waited for answers now, however long ago it gave up on it.
-            return await inner.RenewAsync(group, member, CancellationToken.None);
+            return await Inner.RenewAsync(group, member, CancellationToken.None);
         }
 
-        return await inner.RenewAsync(group, member, cancellationToken);
+        return await Inner.RenewAsync(group, member, cancellationToken);
     }
-
-    public Task<bool> TryAcquireAsync(string group, string member, int partition, CancellationToken cancellationToken = default) =>
-        inner.TryAcquireAsync(group, member, partition, cancellationToken);
-
-    public Task ReleaseAsync(string group, string member, int partition, CancellationToken cancellationToken = default) =>
-        inner.ReleaseAsync(group, member, partition, cancellationToken);
-
-    public Task LeaveAsync(string group, string member, CancellationToken cancellationToken = default) =>
-        inner.LeaveAsync(group, member, cancellationToken);
 }
