@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using JobDedup.Outcomes;
 
 namespace JobDedup;
 
@@ -14,11 +14,12 @@ namespace JobDedup;
 /// usual case where each outcome expires no sooner than the one saved before it (one retention for everything), and a
 /// heap for the others; the soonest expiry is at the head of one of the two, so saving an outcome of the usual case
 /// costs no heap sift. Given an <see cref="IOutcomePacker{TResult}"/>, the store keeps each outcome the packer takes as
-/// one array of bytes, and unpacks it for each lookup that finds it.
+/// one array of bytes, and unpacks it for each lookup that finds it; it then keeps its keys in pinned arrays of its
+/// own, reused as keys are dropped, so that a full window holds nothing the garbage collector copies between generations.
 /// </remarks>
 public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 {
-    private readonly Dictionary<string, Dictionary<string, Entry>> _scopes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<StoreKey, Entry>> _scopes = new(StringComparer.Ordinal);
 
     // Every entry by its expiry. An entry replaced or removed leaves its old expiry item behind; the item is skipped
     // when it surfaces (its version no longer matches), and both orders are rebuilt when such items outnumber live ones.
@@ -26,12 +27,13 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     private readonly PriorityQueue<Expiry, long> _outOfOrder = new();
     private readonly TimeProvider _timeProvider;
     private readonly IOutcomePacker<TResult>? _packer;
+    private readonly KeyArena? _keys;
     private readonly Lock _entriesLock = new();
     private long _lastInOrder = long.MinValue;
 
     // The scope of the last operation: a store mostly serves one deduplicator, so its entries are found without a lookup.
     private string? _lastScope;
-    private Dictionary<string, Entry>? _lastEntries;
+    private Dictionary<StoreKey, Entry>? _lastEntries;
     private long _version;
     private int _count;
 
@@ -54,10 +56,23 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         ArgumentNullException.ThrowIfNull(packer);
         _packer = packer;
+        _keys = new KeyArena();
     }
 
     /// <summary>Gets the most outcomes kept at once.</summary>
     public int Capacity { get; }
+
+    /// <summary>Gets how many arrays the store has allocated for its keys (a store without a packer keeps its keys' strings).</summary>
+    internal int KeyArraysAllocated
+    {
+        get
+        {
+            lock (_entriesLock)
+            {
+                return _keys?.Allocated ?? 0;
+            }
+        }
+    }
 
     /// <summary>Gets how many outcomes are kept now; expired ones are dropped first, so only live ones count.</summary>
     public int Count
@@ -80,7 +95,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         lock (_entriesLock)
         {
             DropExpired(now);
-            if (EntriesOf(scope, create: false) is { } entries && entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
+            if (EntriesOf(scope, create: false) is { } entries && entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var entry) && entry.ExpiresAt > now)
             {
                 // Unpacked under the lock: once the entry is dropped, the packer may reuse its array.
                 return new(entry.Packed is { } packed ? _packer!.Unpack(packed) : entry.Outcome);
@@ -114,25 +129,33 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             DropExpired(now);
             var entries = EntriesOf(scope, create: true)!;
             var version = ++_version;
-            ref var kept = ref CollectionsMarshal.GetValueRefOrNullRef(entries, key);
-            if (!Unsafe.IsNullRef(ref kept))
+
+            // One lookup: the key is made first, and given back if the store holds the key already.
+            var candidate = NewKey(key);
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(entries, candidate, out var saved);
+            StoreKey storedKey;
+            if (saved)
             {
-                // Saved again: replaced where it is; its earlier expiry item no longer matches and is skipped.
-                Release(kept);
-                kept = new Entry(outcome, packed, expiresAt, version);
+                // Saved again: replaced where it is, under the key it has; its earlier expiry item no longer matches and is skipped.
+                ReleaseOutcome(slot);
+                ReturnKey(candidate);
+                storedKey = slot.Key;
             }
             else
             {
-                while (_count >= Capacity && TryTakeSoonest(long.MaxValue, out var soonest))
-                {
-                    RemoveIfCurrent(soonest);
-                }
-
-                entries.Add(key, new Entry(outcome, packed, expiresAt, version));
+                storedKey = candidate;
                 _count++;
             }
 
-            AddExpiry(new Expiry(entries, key, version, expiresAt));
+            slot = new Entry(storedKey, outcome, packed, expiresAt, version);
+
+            // Room is made before the new entry's expiry is added, so that the outcome just saved is never the one let go.
+            while (_count > Capacity && TryTakeSoonest(long.MaxValue, out var soonest))
+            {
+                RemoveIfCurrent(soonest);
+            }
+
+            AddExpiry(new Expiry(entries, storedKey, version, expiresAt));
             CompactIfSparse();
         }
 
@@ -144,7 +167,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         lock (_entriesLock)
         {
-            if (EntriesOf(scope, create: false) is { } entries && entries.Remove(key, out var removed))
+            if (EntriesOf(scope, create: false) is { } entries && entries.GetAlternateLookup<ReadOnlySpan<char>>().Remove(key, out _, out var removed))
             {
                 Release(removed);
                 _count--;
@@ -179,7 +202,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     }
 
     /// <summary>The entries of a scope, made when asked to; called under the lock.</summary>
-    private Dictionary<string, Entry>? EntriesOf(string scope, bool create)
+    private Dictionary<StoreKey, Entry>? EntriesOf(string scope, bool create)
     {
         if (_lastEntries is not null && string.Equals(scope, _lastScope, StringComparison.Ordinal))
         {
@@ -193,7 +216,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
                 return null;
             }
 
-            entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+            entries = new Dictionary<StoreKey, Entry>(StoreKey.Comparer.Instance);
             _scopes.Add(scope, entries);
         }
 
@@ -253,7 +276,8 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 
     private void RemoveIfCurrent(in Expiry item)
     {
-        // One lookup in the usual case, where the item is the entry's own; an entry saved again since is put back.
+        // One lookup in the usual case, where the item is the entry's own; an entry saved again since is put back, under
+        // its own key (the item's may be an array reused for another key since: only the version is trusted).
         if (!item.Entries.Remove(item.Key, out var entry))
         {
             return;
@@ -266,12 +290,32 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         }
         else
         {
-            item.Entries.Add(item.Key, entry);
+            item.Entries.Add(entry.Key, entry);
         }
     }
 
-    /// <summary>Gives a dropped entry's packed array back to the packer; called under the lock.</summary>
+    /// <summary>Makes the key an entry is kept under: in the arena when the store has one and the key fits; called under the lock.</summary>
+    private StoreKey NewKey(string key) =>
+        _keys?.TryRent(key) is { } chars ? StoreKey.InArena(chars, key.Length) : StoreKey.OfText(key);
+
+    /// <summary>Gives a key's array back to the arena, when it has one; called under the lock.</summary>
+    private void ReturnKey(in StoreKey key)
+    {
+        if (key.ArenaChars is { } chars)
+        {
+            _keys!.Return(chars);
+        }
+    }
+
+    /// <summary>Gives a dropped entry's arrays back, its outcome's to the packer and its key's to the arena; called under the lock.</summary>
     private void Release(in Entry entry)
+    {
+        ReleaseOutcome(entry);
+        ReturnKey(entry.Key);
+    }
+
+    /// <summary>Gives an entry's packed array back to the packer, when it has one; called under the lock.</summary>
+    private void ReleaseOutcome(in Entry entry)
     {
         if (entry.Packed is { } packed)
         {
@@ -306,9 +350,9 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     }
 
     // A struct, held in the dictionary itself: a kept outcome costs the dictionary no object of its own. A packed outcome
-    // is in Packed alone (Outcome is the default).
-    private readonly record struct Entry(StoredOutcome<TResult> Outcome, byte[]? Packed, long ExpiresAt, long Version);
+    // is in Packed alone (Outcome is the default). Key is the dictionary's own key, so that its array can be given back.
+    private readonly record struct Entry(StoreKey Key, StoredOutcome<TResult> Outcome, byte[]? Packed, long ExpiresAt, long Version);
 
     /// <summary>When one entry expires: the entries of its scope, its key, and the version of the entry it was saved for.</summary>
-    private readonly record struct Expiry(Dictionary<string, Entry> Entries, string Key, long Version, long ExpiresAt);
+    private readonly record struct Expiry(Dictionary<StoreKey, Entry> Entries, StoreKey Key, long Version, long ExpiresAt);
 }

@@ -124,6 +124,63 @@ public sealed class MemoryOutcomeStoreTests
     }
 
     [Fact]
+    public async Task Packer_TheArraysOfKeysLetGoAreReusedForNewKeys()
+    {
+        var store = new MemoryOutcomeStore<string>(100, timeProvider: null, new CountingPacker());
+        for (var i = 0; i < 1_000; i++)
+        {
+            await store.SaveAsync("s", $"evt_{i:D6}", Paid, TimeSpan.FromMinutes(1), default);
+        }
+
+        // A full window takes the array of the key it lets go (a few spare arrays aside), not a new one per key.
+        Assert.InRange(store.KeyArraysAllocated, 100, 120);
+        Assert.Equal(100, store.Count);
+        Assert.Null(await store.TryGetAsync("s", "evt_000899", default));
+        for (var i = 900; i < 1_000; i++)
+        {
+            Assert.Equal(Paid, await store.TryGetAsync("s", $"evt_{i:D6}", default));
+        }
+
+        // A key too long for an array of the store's is kept as it is.
+        var longKey = new string('k', 600);
+        await store.SaveAsync("s", longKey, Paid, TimeSpan.FromMinutes(1), default);
+        Assert.Equal(Paid, await store.TryGetAsync("s", longKey, default));
+        Assert.Null(await store.TryGetAsync("s", "evt_000900", default));
+    }
+
+    [Fact]
+    public async Task Packer_ExpiriesLeftBehindByAKeyLetGo_NeverDropTheKeysThatReuseItsArray()
+    {
+        var time = new FakeTimeProvider();
+        var store = new MemoryOutcomeStore<string>(10, time, new CountingPacker());
+        StoredOutcome<string> Paid(string value) => new(value, 1, DateTimeOffset.UnixEpoch);
+
+        // Two expiry items for key-a, both left behind once it is removed; its array goes back for reuse.
+        await store.SaveAsync("s", "key-a", Paid("a1"), TimeSpan.FromMinutes(1), default);
+        await store.SaveAsync("s", "key-a", Paid("a2"), TimeSpan.FromMinutes(1), default);
+        await store.RemoveAsync("s", "key-a", default);
+
+        // key-a saved again takes its old array back; other keys of its size take the spare ones, a shorter one too, and
+        // each is found by its own characters only.
+        await store.SaveAsync("s", "key-a", Paid("a3"), TimeSpan.FromMinutes(10), default);
+        await store.SaveAsync("s", "key-b", Paid("b"), TimeSpan.FromMinutes(10), default);
+        await store.SaveAsync("s", "kc", Paid("c"), TimeSpan.FromMinutes(10), default);
+        Assert.Equal(3, store.KeyArraysAllocated);
+
+        // The items left behind come due first; the entries that hold key-a's old array now stay.
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(3, store.Count);
+        Assert.Equal("b", (await store.TryGetAsync("s", "key-b", default))!.Value.Value);
+        Assert.Equal("c", (await store.TryGetAsync("s", "kc", default))!.Value.Value);
+        Assert.Equal("a3", (await store.TryGetAsync("s", "key-a", default))!.Value.Value);
+        Assert.Null(await store.TryGetAsync("s", "k", default));
+        Assert.Null(await store.TryGetAsync("s", "key-", default));
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
     public void Packer_Null_IsRefusedNamingIt()
     {
         var ex = Assert.Throws<ArgumentNullException>(() => new MemoryOutcomeStore<string>(10, null, null!));
