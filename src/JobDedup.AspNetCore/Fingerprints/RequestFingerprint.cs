@@ -33,9 +33,6 @@ internal static class RequestFingerprint
     /// <summary>The most bytes set aside up front for a body, whatever length it declares.</summary>
     private const int InitialBufferLimit = 64 * 1024;
 
-    /// <summary>The longest part of a fingerprint escaped on the stack; a longer one is escaped into a string.</summary>
-    private const int StackEscapeLimit = 256;
-
     /// <summary>The largest builder kept by a thread between two fingerprints.</summary>
     private const int MaxCachedTextCapacity = 4096;
 
@@ -288,13 +285,18 @@ internal static class RequestFingerprint
     private static bool TryAppendName(StringBuilder text, ReadOnlySpan<char> name)
     {
         // Escaping never shortens a name: one too long as it is is too long escaped, and is not escaped to find out.
-        Span<char> escaped = stackalloc char[MaxNameLength];
-        if (name.Length > MaxNameLength || !Uri.TryEscapeDataString(name, escaped, out var written))
+        if (name.Length > MaxNameLength)
         {
             return false;
         }
 
-        text.Append(' ').Append(escaped[..written]);
+        text.Append(' ');
+        if (!DataEscape.TryAppend(text, name, MaxNameLength))
+        {
+            text.Length--;
+            return false;
+        }
+
         return true;
     }
 
@@ -326,17 +328,6 @@ internal static class RequestFingerprint
         text.Append(hex[..written]);
     }
 
-    /// <summary>Appends <paramref name="value"/> escaped as <see cref="Uri.EscapeDataString(string)"/> does, without a string when it is short.</summary>
-    private static void AppendEscaped(StringBuilder text, string value)
-    {
-        Span<char> escaped = stackalloc char[StackEscapeLimit];
-        if (Uri.TryEscapeDataString(value, escaped, out var written))
-        {
-            text.Append(escaped[..written]);
-        }
-        else
-        {
-            text.Append(Uri.EscapeDataString(value));
-        }
-    }
+    /// <summary>Appends <paramref name="value"/> escaped as <see cref="Uri.EscapeDataString(string)"/> does.</summary>
+    private static void AppendEscaped(StringBuilder text, string value) => DataEscape.TryAppend(text, value, int.MaxValue);
 }
