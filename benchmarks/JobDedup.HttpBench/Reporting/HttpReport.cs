@@ -100,7 +100,12 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
               10,000 answers, so once it is full each new answer pushes out the oldest, as in an application left at the defaults.
               Before each round the garbage of the rounds before is collected, so that each round pays for its own: without
               that, the answers the filter let go were collected during the next round, often the endpoint's without the
-              filter, which then looked up to a fifth slower than it is (and the filter that much cheaper).
+              filter, which then looked up to a fifth slower than it is (and the filter that much cheaper). Before the first
+              round every contender of (a), (a') and (b) is warmed up, a second of each in turn, until one whole cycle of them
+              compiles for less than {ThroughputScenario.SettledJitPerCycle.TotalMilliseconds:0} ms in the JIT (at most {ThroughputScenario.MaxWarmUpCycles} cycles; this run: {throughput.WarmUp.Cycles} cycles,
+              {throughput.WarmUp.Took.TotalSeconds:0} s, the last compiling for {throughput.WarmUp.LastCycleJit.TotalMilliseconds:0} ms). Tiered compilation goes on for several seconds under
+              load, over 1 s of compiling in some 2 s rounds at first, the filter's longer path the most: a round measured
+              meanwhile pays for compiling that a running application has long finished.
             - **(a') the same without a body**: both endpoints again, the POSTs carrying no body (nothing to bind, nothing
               to fingerprint), to show how much of (a) is the body's reading and fingerprinting and how much the rest of
               the filter (key, engine, response capture and store). Ratio against the endpoint without the filter and without a body.
