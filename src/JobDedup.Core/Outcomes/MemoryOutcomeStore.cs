@@ -91,6 +91,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <inheritdoc/>
     public ValueTask<StoredOutcome<TResult>?> TryGetAsync(string scope, string key, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var now = _timeProvider.GetUtcNow().UtcTicks;
         lock (_entriesLock)
         {
@@ -108,6 +109,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <inheritdoc/>
     public ValueTask SaveAsync(string scope, string key, StoredOutcome<TResult> outcome, TimeSpan retention, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         if (retention <= TimeSpan.Zero)
         {
             return ValueTask.CompletedTask;
@@ -165,6 +167,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     /// <inheritdoc/>
     public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         lock (_entriesLock)
         {
             if (EntriesOf(scope, create: false) is { } entries && entries.GetAlternateLookup<ReadOnlySpan<char>>().Remove(key, out _, out var removed))
@@ -186,13 +189,14 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         {
             if (EntriesOf(scope, create: false) is { } entries)
             {
-                foreach (var entry in entries.Values)
+                // Out of the dictionary first: a key's array given back may be handed out again at once.
+                var dropped = entries.Values.ToArray();
+                _count -= entries.Count;
+                entries.Clear();
+                foreach (var entry in dropped)
                 {
                     Release(entry);
                 }
-
-                _count -= entries.Count;
-                entries.Clear();
             }
 
             CompactIfSparse();

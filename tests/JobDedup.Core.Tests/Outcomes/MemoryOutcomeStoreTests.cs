@@ -160,8 +160,8 @@ public sealed class MemoryOutcomeStoreTests
         await store.SaveAsync("s", "key-a", Paid("a2"), TimeSpan.FromMinutes(1), default);
         await store.RemoveAsync("s", "key-a", default);
 
-        // key-a saved again takes its old array back; other keys of its size take the spare ones, a shorter one too, and
-        // each is found by its own characters only.
+        // key-a saved again takes its old array back (the one the items left behind hold); key-b takes the spare one, kc a
+        // new one; each is found by its own characters only.
         await store.SaveAsync("s", "key-a", Paid("a3"), TimeSpan.FromMinutes(10), default);
         await store.SaveAsync("s", "key-b", Paid("b"), TimeSpan.FromMinutes(10), default);
         await store.SaveAsync("s", "kc", Paid("c"), TimeSpan.FromMinutes(10), default);
@@ -178,6 +178,20 @@ public sealed class MemoryOutcomeStoreTests
 
         time.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(0, store.Count);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task NullKey_IsRefusedNamingIt(bool packed)
+    {
+        var store = packed ? new MemoryOutcomeStore<string>(10, timeProvider: null, new CountingPacker()) : new MemoryOutcomeStore<string>(10);
+        await store.SaveAsync("s", string.Empty, Paid, TimeSpan.FromMinutes(1), default);
+
+        Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentNullException>(() => store.SaveAsync("s", null!, Paid, TimeSpan.FromMinutes(1), default).AsTask())).ParamName);
+        Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentNullException>(() => store.TryGetAsync("s", null!, default).AsTask())).ParamName);
+        Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentNullException>(() => store.RemoveAsync("s", null!, default).AsTask())).ParamName);
+        Assert.Equal(Paid, await store.TryGetAsync("s", string.Empty, default));
     }
 
     [Fact]
