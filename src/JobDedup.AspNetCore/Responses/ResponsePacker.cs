@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.ObjectModel;
 using System.Text;
+using JobDedup.Outcomes;
 
 namespace JobDedup.AspNetCore.Responses;
 
@@ -32,21 +33,11 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     private const byte Format = 1;
     private const int FixedLength = 1 + 4 + 4 + 8 + 2 + 4 + 4;
 
-    /// <summary>Arrays are sized in steps of this many bytes, so that an answer's array fits the next of its size.</summary>
-    private const int SizeStep = 64;
-
-    /// <summary>
-    /// The most arrays of one size kept for reuse: a full window gives one back for each one it takes, so a handful
-    /// serves any number of requests.
-    /// </summary>
-    private const int MaxPooledPerSize = 8;
-
-    /// <summary>The most bytes kept for reuse in all; arrays of other sizes make room for the one given back.</summary>
-    private const long MaxPooledBytes = 1024 * 1024;
-
     private readonly Lock _poolLock = new();
-    private readonly Dictionary<int, Stack<byte[]>> _pool = [];
-    private long _pooledBytes;
+
+    // Sized in steps of 64 bytes; at most 8 of a size and 1 MiB in all are kept (a full window gives one back for each
+    // one it takes, so a handful serves any number of requests), arrays of sizes no longer asked for giving way.
+    private readonly PinnedArrayPool<byte> _pool = new(sizeStep: 64, maxPerSize: 8, maxPooledLength: 1024 * 1024);
     private PackedHeaders? _lastPacked;
     private PackedHeaders? _lastUnpacked;
 
@@ -109,69 +100,19 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     /// <inheritdoc/>
     public void Recycle(byte[] packed)
     {
-        if (packed.Length % SizeStep != 0 || packed.Length > MaxPooledBytes)
-        {
-            return;
-        }
-
         lock (_poolLock)
         {
-            if (!_pool.TryGetValue(packed.Length, out var arrays))
-            {
-                arrays = new Stack<byte[]>();
-                _pool.Add(packed.Length, arrays);
-            }
-
-            if (arrays.Count >= MaxPooledPerSize)
-            {
-                return;
-            }
-
-            // Arrays of sizes no longer asked for (the window now keeps answers of another endpoint, say) give way.
-            while (_pooledBytes + packed.Length > MaxPooledBytes && TryDropOtherSize(packed.Length))
-            {
-            }
-
-            if (_pooledBytes + packed.Length <= MaxPooledBytes)
-            {
-                arrays.Push(packed);
-                _pooledBytes += packed.Length;
-            }
+            _pool.Return(packed);
         }
-    }
-
-    /// <summary>Lets go of one array of a size other than <paramref name="keep"/>; called under the pool's lock.</summary>
-    private bool TryDropOtherSize(int keep)
-    {
-        foreach (var (size, arrays) in _pool)
-        {
-            if (size != keep && arrays.TryPop(out _))
-            {
-                _pooledBytes -= size;
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>An array of at least <paramref name="length"/> bytes, rounded up to its size class: one given back, or a new one.</summary>
     private byte[] Rent(int length)
     {
-        var size = (length + SizeStep - 1) / SizeStep * SizeStep;
         lock (_poolLock)
         {
-            if (_pool.TryGetValue(size, out var arrays) && arrays.TryPop(out var reused))
-            {
-                _pooledBytes -= size;
-                return reused;
-            }
+            return _pool.Rent(length);
         }
-
-        // On the pinned object heap, which is collected with the oldest generation only: a kept answer lives for
-        // thousands of requests, and allocated as usual it would be copied into each older generation in turn on its
-        // way there (the collector's work that made most of the window's cost); this way it is never copied.
-        return GC.AllocateUninitializedArray<byte>(size, pinned: true);
     }
 
     /// <summary>The headers' bytes; those of the collection last packed again when it is the same collection.</summary>

@@ -33,5 +33,6 @@ public interface IOutcomePacker<TResult>
     /// lets go, and allocates nothing.
     /// </summary>
     /// <param name="packed">An array <see cref="TryPack"/> returned; the store never reads it again.</param>
+    /// <remarks>Called once the store's lock is released, possibly from several threads at once.</remarks>
     void Recycle(byte[] packed);
 }

@@ -19,6 +19,12 @@ namespace JobDedup;
 /// </remarks>
 public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 {
+    /// <summary>The longest key a packed store keeps in an array of its own; a longer one is kept as its string.</summary>
+    private const int MaxPooledKeyLength = 512;
+
+    /// <summary>Key arrays are sized in steps of this many characters.</summary>
+    private const int KeySizeStep = 16;
+
     private readonly Dictionary<string, Dictionary<StoreKey, Entry>> _scopes = new(StringComparer.Ordinal);
 
     // Every entry by its expiry. An entry replaced or removed leaves its old expiry item behind; the item is skipped
@@ -27,7 +33,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     private readonly PriorityQueue<Expiry, long> _outOfOrder = new();
     private readonly TimeProvider _timeProvider;
     private readonly IOutcomePacker<TResult>? _packer;
-    private readonly KeyArena? _keys;
+    private readonly PinnedArrayPool<char>? _keys;
     private readonly Lock _entriesLock = new();
     private long _lastInOrder = long.MinValue;
 
@@ -56,7 +62,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         ArgumentNullException.ThrowIfNull(packer);
         _packer = packer;
-        _keys = new KeyArena();
+        _keys = new PinnedArrayPool<char>(KeySizeStep, maxPerSize: 16, maxPooledLength: 256 * 1024);
     }
 
     /// <summary>Gets the most outcomes kept at once.</summary>
@@ -80,11 +86,16 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         get
         {
             var now = _timeProvider.GetUtcNow().UtcTicks;
+            var released = default(Released);
+            int count;
             lock (_entriesLock)
             {
-                DropExpired(now);
-                return _count;
+                DropExpired(now, ref released);
+                count = _count;
             }
+
+            released.GiveBack(_packer);
+            return count;
         }
     }
 
@@ -93,17 +104,21 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     {
         ArgumentNullException.ThrowIfNull(key);
         var now = _timeProvider.GetUtcNow().UtcTicks;
+        var released = default(Released);
+        StoredOutcome<TResult>? found = null;
         lock (_entriesLock)
         {
-            DropExpired(now);
+            DropExpired(now, ref released);
             if (EntriesOf(scope, create: false) is { } entries && entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var entry) && entry.ExpiresAt > now)
             {
-                // Unpacked under the lock: once the entry is dropped, the packer may reuse its array.
-                return new(entry.Packed is { } packed ? _packer!.Unpack(packed) : entry.Outcome);
+                // Unpacked under the lock, the one call into the packer made there: once the entry is dropped, the
+                // packer may reuse its array.
+                found = entry.Packed is { } packed ? _packer!.Unpack(packed) : entry.Outcome;
             }
         }
 
-        return new((StoredOutcome<TResult>?)null);
+        released.GiveBack(_packer);
+        return new(found);
     }
 
     /// <inheritdoc/>
@@ -126,9 +141,10 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             outcome = default;
         }
 
+        var released = default(Released);
         lock (_entriesLock)
         {
-            DropExpired(now);
+            DropExpired(now, ref released);
             var entries = EntriesOf(scope, create: true)!;
             var version = ++_version;
 
@@ -139,7 +155,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             if (saved)
             {
                 // Saved again: replaced where it is, under the key it has; its earlier expiry item no longer matches and is skipped.
-                ReleaseOutcome(slot);
+                released.Add(slot.Packed);
                 ReturnKey(candidate);
                 storedKey = slot.Key;
             }
@@ -154,13 +170,14 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
             // Room is made before the new entry's expiry is added, so that the outcome just saved is never the one let go.
             while (_count > Capacity && TryTakeSoonest(long.MaxValue, out var soonest))
             {
-                RemoveIfCurrent(soonest);
+                RemoveIfCurrent(soonest, ref released);
             }
 
             AddExpiry(new Expiry(entries, storedKey, version, expiresAt));
             CompactIfSparse();
         }
 
+        released.GiveBack(_packer);
         return ValueTask.CompletedTask;
     }
 
@@ -168,23 +185,26 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     public ValueTask RemoveAsync(string scope, string key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
+        var released = default(Released);
         lock (_entriesLock)
         {
             if (EntriesOf(scope, create: false) is { } entries && entries.GetAlternateLookup<ReadOnlySpan<char>>().Remove(key, out _, out var removed))
             {
-                Release(removed);
+                Release(removed, ref released);
                 _count--;
             }
 
             CompactIfSparse();
         }
 
+        released.GiveBack(_packer);
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>
     public ValueTask ClearAsync(string scope, CancellationToken cancellationToken)
     {
+        var released = default(Released);
         lock (_entriesLock)
         {
             if (EntriesOf(scope, create: false) is { } entries)
@@ -195,13 +215,14 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
                 entries.Clear();
                 foreach (var entry in dropped)
                 {
-                    Release(entry);
+                    Release(entry, ref released);
                 }
             }
 
             CompactIfSparse();
         }
 
+        released.GiveBack(_packer);
         return ValueTask.CompletedTask;
     }
 
@@ -270,15 +291,15 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         return false;
     }
 
-    private void DropExpired(long now)
+    private void DropExpired(long now, ref Released released)
     {
         while (TryTakeSoonest(now, out var item))
         {
-            RemoveIfCurrent(item);
+            RemoveIfCurrent(item, ref released);
         }
     }
 
-    private void RemoveIfCurrent(in Expiry item)
+    private void RemoveIfCurrent(in Expiry item, ref Released released)
     {
         // One lookup in the usual case, where the item is the entry's own; an entry saved again since is put back, under
         // its own key (the item's may be an array reused for another key since: only the version is trusted).
@@ -289,7 +310,7 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
 
         if (entry.Version == item.Version)
         {
-            Release(entry);
+            Release(entry, ref released);
             _count--;
         }
         else
@@ -298,33 +319,36 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
         }
     }
 
-    /// <summary>Makes the key an entry is kept under: in the arena when the store has one and the key fits; called under the lock.</summary>
-    private StoreKey NewKey(string key) =>
-        _keys?.TryRent(key) is { } chars ? StoreKey.InArena(chars, key.Length) : StoreKey.OfText(key);
+    /// <summary>Makes the key an entry is kept under: in an array of the store's when it has them and the key fits; called under the lock.</summary>
+    private StoreKey NewKey(string key)
+    {
+        if (_keys is null || key.Length is 0 or > MaxPooledKeyLength)
+        {
+            return StoreKey.OfText(key);
+        }
 
-    /// <summary>Gives a key's array back to the arena, when it has one; called under the lock.</summary>
+        var chars = _keys.Rent(key.Length);
+        key.CopyTo(chars);
+        return StoreKey.Pooled(chars, key.Length);
+    }
+
+    /// <summary>Gives a key's array back to the pool, when it has one; called under the lock.</summary>
     private void ReturnKey(in StoreKey key)
     {
-        if (key.ArenaChars is { } chars)
+        if (key.PooledChars is { } chars)
         {
             _keys!.Return(chars);
         }
     }
 
-    /// <summary>Gives a dropped entry's arrays back, its outcome's to the packer and its key's to the arena; called under the lock.</summary>
-    private void Release(in Entry entry)
+    /// <summary>
+    /// Lets go of a dropped entry's arrays: its key's back to the pool at once, its packed outcome's into
+    /// <paramref name="released"/>, for the packer once the lock is released; called under the lock.
+    /// </summary>
+    private void Release(in Entry entry, ref Released released)
     {
-        ReleaseOutcome(entry);
+        released.Add(entry.Packed);
         ReturnKey(entry.Key);
-    }
-
-    /// <summary>Gives an entry's packed array back to the packer, when it has one; called under the lock.</summary>
-    private void ReleaseOutcome(in Entry entry)
-    {
-        if (entry.Packed is { } packed)
-        {
-            _packer!.Recycle(packed);
-        }
     }
 
     private void CompactIfSparse()
@@ -356,6 +380,54 @@ public sealed class MemoryOutcomeStore<TResult> : IOutcomeStore<TResult>
     // A struct, held in the dictionary itself: a kept outcome costs the dictionary no object of its own. A packed outcome
     // is in Packed alone (Outcome is the default). Key is the dictionary's own key, so that its array can be given back.
     private readonly record struct Entry(StoreKey Key, StoredOutcome<TResult> Outcome, byte[]? Packed, long ExpiresAt, long Version);
+
+    /// <summary>
+    /// The packed arrays one operation let go, given back to the packer once the store's lock is released: the packer is
+    /// the application's code, and runs outside the lock (its <c>Unpack</c> aside). An operation mostly lets go of one,
+    /// which takes no list.
+    /// </summary>
+    private struct Released
+    {
+        private byte[]? _first;
+        private List<byte[]>? _more;
+
+        public void Add(byte[]? packed)
+        {
+            if (packed is null)
+            {
+                return;
+            }
+
+            if (_first is null)
+            {
+                _first = packed;
+            }
+            else
+            {
+                (_more ??= []).Add(packed);
+            }
+        }
+
+        /// <summary>Gives every array back; called after the lock is released. The store never reads them again.</summary>
+        public readonly void GiveBack(IOutcomePacker<TResult>? packer)
+        {
+            if (_first is null)
+            {
+                return;
+            }
+
+            packer!.Recycle(_first);
+            if (_more is null)
+            {
+                return;
+            }
+
+            foreach (var packed in _more)
+            {
+                packer.Recycle(packed);
+            }
+        }
+    }
 
     /// <summary>When one entry expires: the entries of its scope, its key, and the version of the entry it was saved for.</summary>
     private readonly record struct Expiry(Dictionary<StoreKey, Entry> Entries, StoreKey Key, long Version, long ExpiresAt);

@@ -1,11 +1,11 @@
 namespace JobDedup.Outcomes;
 
 /// <summary>
-/// A key the in-memory window keeps: its characters in an array from a <see cref="KeyArena"/> (pinned, and reused once
+/// A key the in-memory window keeps: its characters in an array from a <see cref="PinnedArrayPool{T}"/> (reused once
 /// the key is dropped), or the caller's string itself; with its hash code, computed once.
 /// </summary>
 /// <remarks>
-/// An array from the arena is reused for another key once its entry is dropped, and an expiry item left behind still
+/// A pooled array is reused for another key once its entry is dropped, and an expiry item left behind still
 /// holds it: a key read through such an item may be another key's now. The store never trusts it further than a
 /// lookup, whose entry must have the item's version.
 /// </remarks>
@@ -27,11 +27,11 @@ internal readonly struct StoreKey
     /// <summary>Gets the key's characters.</summary>
     public ReadOnlySpan<char> Span => _text is null ? _chars.AsSpan(0, _length) : _text.AsSpan();
 
-    /// <summary>Gets the array from the arena that holds the key, when one does.</summary>
-    public char[]? ArenaChars => _chars;
+    /// <summary>Gets the pooled array that holds the key, when one does.</summary>
+    public char[]? PooledChars => _chars;
 
-    /// <summary>A key held in an array of the arena's, its first <paramref name="length"/> characters.</summary>
-    public static StoreKey InArena(char[] chars, int length) => new(chars, null, length, Hash(chars.AsSpan(0, length)));
+    /// <summary>A key held in a pooled array, its first <paramref name="length"/> characters.</summary>
+    public static StoreKey Pooled(char[] chars, int length) => new(chars, null, length, Hash(chars.AsSpan(0, length)));
 
     /// <summary>A key held as the caller's string.</summary>
     public static StoreKey OfText(string text) => new(null, text, text.Length, Hash(text));
@@ -57,7 +57,7 @@ internal readonly struct StoreKey
 
         public int GetHashCode(ReadOnlySpan<char> alternate) => Hash(alternate);
 
-        /// <summary>Makes a key of characters, as its string; the store adds its keys itself, arena and all.</summary>
+        /// <summary>Makes a key of characters, as its string; the store adds its keys itself, pooled arrays and all.</summary>
         public StoreKey Create(ReadOnlySpan<char> alternate) => OfText(alternate.ToString());
     }
 }

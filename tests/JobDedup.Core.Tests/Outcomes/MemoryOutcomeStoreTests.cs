@@ -195,6 +195,20 @@ public sealed class MemoryOutcomeStoreTests
     }
 
     [Fact]
+    public async Task Packer_ArraysAreGivenBackOutsideTheStoresLock()
+    {
+        // The packer is the application's code: while it takes an array back, another thread can use the store.
+        var packer = new ReenteringPacker();
+        var store = new MemoryOutcomeStore<string>(1, timeProvider: null, packer);
+        packer.Store = store;
+        await store.SaveAsync("s", "a", Paid, TimeSpan.FromMinutes(1), default);
+        await store.SaveAsync("s", "b", Paid, TimeSpan.FromMinutes(1), default); // evicts a
+        await store.RemoveAsync("s", "b", default);
+
+        Assert.Equal([true, true], packer.StoreFreeDuringRecycle);
+    }
+
+    [Fact]
     public void Packer_Null_IsRefusedNamingIt()
     {
         var ex = Assert.Throws<ArgumentNullException>(() => new MemoryOutcomeStore<string>(10, null, null!));
@@ -304,6 +318,25 @@ public sealed class MemoryOutcomeStoreTests
 
         time.Advance(TimeSpan.FromMinutes(23));
         Assert.Equal(0, store.Count);
+    }
+
+    /// <summary>Packs a value as its UTF-8; on each array given back, reads the store's count from another thread.</summary>
+    private sealed class ReenteringPacker : IOutcomePacker<string>
+    {
+        public MemoryOutcomeStore<string>? Store { get; set; }
+
+        public List<bool> StoreFreeDuringRecycle { get; } = [];
+
+        public bool TryPack(in StoredOutcome<string> outcome, out byte[] packed)
+        {
+            packed = System.Text.Encoding.UTF8.GetBytes(outcome.Value);
+            return true;
+        }
+
+        public StoredOutcome<string> Unpack(byte[] packed) => new(System.Text.Encoding.UTF8.GetString(packed), 1, DateTimeOffset.UnixEpoch);
+
+        // Held under the store's lock, the other thread would wait for it until the timeout.
+        public void Recycle(byte[] packed) => StoreFreeDuringRecycle.Add(Task.Run(() => Store!.Count).Wait(TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>Packs a successful string outcome (value, attempts, completion time, fingerprint) into UTF-8 lines, and counts its calls.</summary>
