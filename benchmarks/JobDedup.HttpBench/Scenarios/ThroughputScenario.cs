@@ -18,27 +18,34 @@ internal static class ThroughputScenario
     /// <summary>The most warm-up cycles, however much the JIT still compiles.</summary>
     public const int MaxWarmUpCycles = 8;
 
+    /// <summary>The contenders of (a) and (a'), in the order each round runs them: without the filter, then with it.</summary>
+    private static readonly NewKeyContender[] NewKeyContenders =
+    [
+        new("/plain/cheap", "without", WithBody: true),
+        new(FilteredEndpoints.CheapPath, "filter", WithBody: true),
+        new("/plain/empty", "without-no-body", WithBody: false),
+        new(FilteredEndpoints.EmptyPath, "filter-no-body", WithBody: false),
+    ];
+
     public static async Task<ThroughputResult> RunAsync(HttpClient client, BenchServer server, BenchOptions options, string run)
     {
         const string ReplayedKey = "replayed";
         await StoreAsync(client, $"{run}-{ReplayedKey}");
         var warmUp = await WarmUpAsync(client, options, run, $"{run}-{ReplayedKey}");
 
-        var plainEmpty = new List<LoadResult>();
-        var freshEmpty = new List<LoadResult>();
-        var plain = new List<LoadResult>();
-        var fresh = new List<LoadResult>();
+        var newKeys = Array.ConvertAll(NewKeyContenders, _ => new List<LoadResult>());
         var replays = new List<LoadResult>();
         for (var round = 0; round < options.Rounds; round++)
         {
-            var r = round;
             Console.WriteLine($"  round {round + 1}/{options.Rounds}");
-            plain.Add(await Counted(server, () => Loop(client, "/plain/cheap", i => $"{run}-plain-{r}-{i}", options.RoundTime, options)));
-            fresh.Add(await Counted(server, () => Loop(client, FilteredEndpoints.CheapPath, i => $"{run}-{r}-{i}", options.RoundTime, options)));
-            plainEmpty.Add(await Counted(server, () => Loop(client, "/plain/empty", i => $"{run}-plain-{r}-empty-{i}", options.RoundTime, options, withBody: false)));
-            freshEmpty.Add(await Counted(server, () => Loop(client, FilteredEndpoints.EmptyPath, i => $"{run}-{r}-empty-{i}", options.RoundTime, options, withBody: false)));
+            for (var c = 0; c < NewKeyContenders.Length; c++)
+            {
+                var contender = NewKeyContenders[c];
+                var label = $"r{round}";
+                newKeys[c].Add(await Counted(server, () => NewKeysLoop(client, contender, run, label, options.RoundTime, options)));
+            }
 
-            Console.WriteLine($"    µs per request: without {plain[^1].MicrosecondsPerRequest:0.0}, filter {fresh[^1].MicrosecondsPerRequest:0.0}; no body: without {plainEmpty[^1].MicrosecondsPerRequest:0.0}, filter {freshEmpty[^1].MicrosecondsPerRequest:0.0}");
+            Console.WriteLine($"    µs per request: {string.Join(", ", NewKeyContenders.Select((contender, c) => $"{contender.Name} {newKeys[c][^1].MicrosecondsPerRequest:0.0}"))}");
 
             // The new keys of the round before may have pushed it out of the window (10,000 answers by default): store it again.
             await StoreAsync(client, $"{run}-{ReplayedKey}");
@@ -54,12 +61,12 @@ internal static class ThroughputScenario
         var marked = await FilteredEndpoints.CountReplayMarkedAsync(client, $"{run}-{ReplayedKey}", 100);
         return new ThroughputResult(
             warmUp,
-            new Phase("without the filter", plain),
-            new Phase("filter, a new key each request", fresh),
+            new Phase("without the filter", newKeys[0]),
+            new Phase("filter, a new key each request", newKeys[1]),
             new Phase("filter, replays of one stored key", replays),
             marked,
-            new Phase("without the filter, no body", plainEmpty),
-            new Phase("filter, a new key each request, no body", freshEmpty));
+            new Phase("without the filter, no body", newKeys[2]),
+            new Phase("filter, a new key each request, no body", newKeys[3]));
     }
 
     /// <summary>
@@ -75,13 +82,13 @@ internal static class ThroughputScenario
         var started = Stopwatch.GetTimestamp();
         for (var cycle = 1; ; cycle++)
         {
-            var c = cycle;
             var compiling = JitInfo.GetCompilationTime();
-            await Loop(client, "/plain/cheap", i => $"{run}-plain-warm-{c}-{i}", second, options);
-            await Loop(client, FilteredEndpoints.CheapPath, i => $"{run}-warm-{c}-{i}", second, options);
+            foreach (var contender in NewKeyContenders)
+            {
+                await NewKeysLoop(client, contender, run, $"warm{cycle}", second, options);
+            }
+
             await Loop(client, FilteredEndpoints.CheapPath, _ => replayedKey, second, options);
-            await Loop(client, "/plain/empty", i => $"{run}-plain-warm-empty-{c}-{i}", second, options, withBody: false);
-            await Loop(client, FilteredEndpoints.EmptyPath, i => $"{run}-warm-empty-{c}-{i}", second, options, withBody: false);
             var compiled = JitInfo.GetCompilationTime() - compiling;
             if ((cycle > 1 && compiled < SettledJitPerCycle) || cycle == MaxWarmUpCycles)
             {
@@ -122,6 +129,16 @@ internal static class ThroughputScenario
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A round of one contender that sends a new key with each request (the handler runs every time).</summary>
+    private static Task<LoadResult> NewKeysLoop(HttpClient client, NewKeyContender contender, string run, string label, TimeSpan time, BenchOptions options) =>
+        Loop(client, contender.Path, i => $"{run}-{contender.Name}-{label}-{i}", time, options, contender.WithBody);
+
     private static Task<LoadResult> Loop(HttpClient client, string path, Func<int, string?> key, TimeSpan time, BenchOptions options, bool withBody = true) =>
         LoadLoop.RunAsync(client, i => Requests.Post(path, key(i), withBody), HttpStatusCode.OK, options.Concurrency, BenchOptions.MaxRequestsPerRound, time);
+
+    /// <summary>An endpoint measured with a new key per request.</summary>
+    /// <param name="Path">The endpoint.</param>
+    /// <param name="Name">Its name in keys and on the console.</param>
+    /// <param name="WithBody">Whether its requests carry the payment body.</param>
+    private sealed record NewKeyContender(string Path, string Name, bool WithBody);
 }
