@@ -111,8 +111,13 @@ internal sealed class ResponsePacker : IOutcomePacker<IdempotentResponse>
     {
         lock (_poolLock)
         {
-            return _pool.Rent(length);
+            if (_pool.TryRentPooled(length, out var reused))
+            {
+                return reused;
+            }
         }
+
+        return _pool.Allocate(length);
     }
 
     /// <summary>The headers' bytes; those of the collection last packed again when it is the same collection.</summary>

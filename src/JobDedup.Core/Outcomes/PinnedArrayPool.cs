@@ -9,7 +9,7 @@ namespace JobDedup.Outcomes;
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 /// <remarks>
-/// Not thread-safe: its owner calls it under a lock of its own. Arrays of a size class no longer asked for (the window
+/// Not thread-safe (<see cref="Allocate"/> aside): its owner calls it under a lock of its own. Arrays of a size class no longer asked for (the window
 /// now keeps entries of another size) give way to the one given back when the pool is full.
 /// </remarks>
 /// <param name="sizeStep">Arrays are sized in steps of this many elements, so that an array fits the next entry of its size.</param>
@@ -20,21 +20,37 @@ internal sealed class PinnedArrayPool<T>(int sizeStep, int maxPerSize, long maxP
     private readonly Dictionary<int, Stack<T[]>> _pool = [];
     private long _pooledLength;
 
+    private int _allocated;
+
     /// <summary>Gets how many arrays the pool has allocated (the others it handed out were reused).</summary>
-    public int Allocated { get; private set; }
+    public int Allocated => Volatile.Read(ref _allocated);
 
     /// <summary>An array of at least <paramref name="length"/> elements, rounded up to its size class: one given back, or a new one.</summary>
-    public T[] Rent(int length)
+    public T[] Rent(int length) => TryRentPooled(length, out var reused) ? reused : Allocate(length);
+
+    /// <summary>Hands out an array given back, of the size class of <paramref name="length"/>, when the pool holds one.</summary>
+    public bool TryRentPooled(int length, out T[] array)
     {
-        var size = (length + sizeStep - 1) / sizeStep * sizeStep;
+        var size = SizeOf(length);
         if (_pool.TryGetValue(size, out var arrays) && arrays.TryPop(out var reused))
         {
             _pooledLength -= size;
-            return reused;
+            array = reused;
+            return true;
         }
 
-        Allocated++;
-        return GC.AllocateUninitializedArray<T>(size, pinned: true);
+        array = [];
+        return false;
+    }
+
+    /// <summary>
+    /// A new array of the size class of <paramref name="length"/>; unlike the others, safe to call without the owner's
+    /// lock, so that an owner need not allocate while holding it.
+    /// </summary>
+    public T[] Allocate(int length)
+    {
+        Interlocked.Increment(ref _allocated);
+        return GC.AllocateUninitializedArray<T>(SizeOf(length), pinned: true);
     }
 
     /// <summary>Takes back an array <see cref="Rent"/> handed out, which its holder never reads again.</summary>
@@ -66,6 +82,8 @@ internal sealed class PinnedArrayPool<T>(int sizeStep, int maxPerSize, long maxP
             _pooledLength += array.Length;
         }
     }
+
+    private int SizeOf(int length) => (length + sizeStep - 1) / sizeStep * sizeStep;
 
     /// <summary>Lets go of one array of a size other than <paramref name="keep"/>.</summary>
     private bool TryDropOtherSize(int keep)
