@@ -19,10 +19,14 @@ internal static class PartitionAssignment
     /// <param name="member">This member's id.</param>
     /// <param name="view">The live members and the owners of leased partitions, as the store just returned them.</param>
     /// <param name="partitions">The number of partitions.</param>
-    /// <param name="consuming">The partitions this member consumes now, or holds and means to consume.</param>
+    /// <param name="consuming">The partitions this member consumes now.</param>
+    /// <param name="held">
+    /// The partitions this member holds and does not consume yet (its subscription failed, or waited for a renewal):
+    /// consumed again while their lease is kept, and lost like consumed ones.
+    /// </param>
     /// <param name="draining">The partitions this member is giving up (still leased until their deliveries settle).</param>
     /// <returns>The plan.</returns>
-    public static PartitionPlan Plan(string member, PartitionLeaseView view, int partitions, IReadOnlySet<int> consuming, IReadOnlySet<int> draining)
+    public static PartitionPlan Plan(string member, PartitionLeaseView view, int partitions, IReadOnlySet<int> consuming, IReadOnlySet<int> held, IReadOnlySet<int> draining)
     {
         var members = view.Members.Contains(member, StringComparer.Ordinal)
             ? view.Members.Order(StringComparer.Ordinal).ToArray()
@@ -32,7 +36,7 @@ internal static class PartitionAssignment
         bool IsHome(int partition) => partition % members.Length == index;
 
         var owned = new SortedSet<int>(view.Owners.Where(o => o.Key < partitions && string.Equals(o.Value, member, StringComparison.Ordinal)).Select(o => o.Key));
-        var lost = consuming.Where(p => !owned.Contains(p) && !draining.Contains(p)).Order().ToArray();
+        var lost = consuming.Union(held).Where(p => !owned.Contains(p) && !draining.Contains(p)).Order().ToArray();
         var kept = owned.Where(p => !draining.Contains(p)).ToList();
 
         int[] release = [];

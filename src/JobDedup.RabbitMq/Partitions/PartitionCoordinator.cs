@@ -210,7 +210,7 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
         PartitionPlan plan;
         lock (_statesLock)
         {
-            plan = PartitionAssignment.Plan(Member, view, _queues.Length, InStates(PartitionState.Held, PartitionState.Consuming), InStates(PartitionState.Draining));
+            plan = PartitionAssignment.Plan(Member, view, _queues.Length, InStates(PartitionState.Consuming), InStates(PartitionState.Held), InStates(PartitionState.Draining));
         }
 
         foreach (var partition in plan.Lost)
@@ -255,7 +255,8 @@ internal sealed class PartitionCoordinator : IAsyncDisposable
 
         foreach (var partition in plan.Consume)
         {
-            // Owned in the store, not consumed here: after a failed subscription, a fence, or a release that failed.
+            // Owned in the store, not consumed here: after a failed subscription, one not made as the renewal came too
+            // late (Held), a fence, or a release that failed (Free).
             if (TryMove(partition, PartitionState.Free, PartitionState.Held) || State(partition) == PartitionState.Held)
             {
                 await ConsumeAsync(partition, cancellationToken).ConfigureAwait(false);

@@ -180,6 +180,27 @@ public sealed class LeasedPartitionTests(Broker broker)
         }
     }
 
+    [Fact]
+    public async Task LeaseGrantedAfterTheRenewalRanOut_IsConsumedAtTheNextRenewal()
+    {
+        // The store grants a lease only once the renewal the heartbeat acted on is older than the fence: the instance
+        // holds the partition but must not start consuming it on that renewal's word. The next renewal must start it.
+        // The plan used to count a held partition as consumed, so it was never tried again while its lease was
+        // renewed, and no other instance could take it (a fault run saw 2 of 6 partitions left so for good).
+        await using var queue = await TestQueue.CreateAsync(broker, "leased-late-grant");
+        queue.UsesPartitions(Partitions);
+        await using var leases = await PartitionLeaseSchema.CreateAsync();
+        var record = new ConsumptionRecord();
+        SlowFirstAcquireLeaseStore? store = null;
+        await using var host = await StartAsync(queue, leases, "i0", record, decorate: inner => store = new SlowFirstAcquireLeaseStore(inner));
+        Assert.NotNull(store);
+
+        await Watchdog.Until(() => store.SlowPartition is not null, "the late grant");
+        await Watchdog.Until(() => IsBalanced([host]), $"every partition consumed, partition {store.SlowPartition} (granted late) among them");
+        await PublishAsync(queue, perPartition: 5);
+        await Watchdog.Until(() => record.Runs.Count == Partitions * 5, "every message handled");
+    }
+
     private static async Task<ConsumerHost> StartAsync(
         TestQueue queue,
         PartitionLeaseSchema leases,

@@ -25,7 +25,7 @@ public sealed class PartitionAssignmentTests
     [Fact]
     public void Plan_AloneWithNoLeases_AcquiresEveryPartition()
     {
-        var plan = PartitionAssignment.Plan("a", View(["a"]), 4, None, None);
+        var plan = PartitionAssignment.Plan("a", View(["a"]), 4, None, None, None);
 
         Assert.Equal(4, plan.Share);
         Assert.Equal([0, 1, 2, 3], plan.Acquire);
@@ -35,8 +35,8 @@ public sealed class PartitionAssignmentTests
     [Fact]
     public void Plan_MemberTheStoreDoesNotListYet_CountsItselfAmongTheMembers()
     {
-        var listed = PartitionAssignment.Plan("b", View(["a", "b"]), 4, None, None);
-        var unlisted = PartitionAssignment.Plan("c", View(["a", "b"]), 4, None, None);
+        var listed = PartitionAssignment.Plan("b", View(["a", "b"]), 4, None, None, None);
+        var unlisted = PartitionAssignment.Plan("c", View(["a", "b"]), 4, None, None, None);
 
         Assert.Equal(2, listed.Members);
         Assert.Equal(3, unlisted.Members);
@@ -46,8 +46,8 @@ public sealed class PartitionAssignmentTests
     [Fact]
     public void Plan_TwoMembersStartingTogether_AcquireDisjointHomePartitions()
     {
-        var a = PartitionAssignment.Plan("a", View(["a", "b"]), 4, None, None);
-        var b = PartitionAssignment.Plan("b", View(["a", "b"]), 4, None, None);
+        var a = PartitionAssignment.Plan("a", View(["a", "b"]), 4, None, None, None);
+        var b = PartitionAssignment.Plan("b", View(["a", "b"]), 4, None, None, None);
 
         Assert.Equal([0, 2], a.Acquire);
         Assert.Equal([1, 3], b.Acquire);
@@ -58,7 +58,7 @@ public sealed class PartitionAssignmentTests
     {
         var view = View(["a", "b"], (0, "a"), (1, "a"), (2, "a"), (3, "a"));
 
-        var plan = PartitionAssignment.Plan("a", view, 4, new HashSet<int> { 0, 1, 2, 3 }, None);
+        var plan = PartitionAssignment.Plan("a", view, 4, new HashSet<int> { 0, 1, 2, 3 }, None, None);
 
         Assert.Equal(2, plan.Share);
         Assert.Equal([1, 3], plan.Release);
@@ -71,7 +71,7 @@ public sealed class PartitionAssignmentTests
     {
         var view = View(["a", "b"], (0, "a"), (1, "a"), (2, "a"));
 
-        var plan = PartitionAssignment.Plan("b", view, 4, None, None);
+        var plan = PartitionAssignment.Plan("b", view, 4, None, None, None);
 
         Assert.Equal([3], plan.Acquire);
     }
@@ -81,7 +81,7 @@ public sealed class PartitionAssignmentTests
     {
         var view = View(["a", "b"], (0, "a"), (1, "a"), (2, "a"), (3, "a"));
 
-        var plan = PartitionAssignment.Plan("a", view, 4, new HashSet<int> { 0, 2 }, new HashSet<int> { 1, 3 });
+        var plan = PartitionAssignment.Plan("a", view, 4, new HashSet<int> { 0, 2 }, None, new HashSet<int> { 1, 3 });
 
         Assert.True(plan.IsSteady);
     }
@@ -91,7 +91,7 @@ public sealed class PartitionAssignmentTests
     {
         var view = View(["a", "b"], (0, "a"), (1, "b"));
 
-        var plan = PartitionAssignment.Plan("a", view, 2, new HashSet<int> { 0, 1 }, None);
+        var plan = PartitionAssignment.Plan("a", view, 2, new HashSet<int> { 0, 1 }, None, None);
 
         Assert.Equal([1], plan.Lost);
         Assert.Empty(plan.Acquire);
@@ -102,16 +102,41 @@ public sealed class PartitionAssignmentTests
     {
         var view = View(["a", "b"], (0, "a"), (2, "a"));
 
-        var plan = PartitionAssignment.Plan("a", view, 4, None, None);
+        var plan = PartitionAssignment.Plan("a", view, 4, None, None, None);
 
         Assert.Equal([0, 2], plan.Consume);
         Assert.Empty(plan.Acquire);
     }
 
     [Fact]
+    public void Plan_HeldButNotConsumed_IsConsumedAgainAtEveryRenewal()
+    {
+        // A held partition's subscription failed, or was not made as the renewal came too late: while its lease is kept,
+        // each renewal must try again (a plan that counted it as consumed left it unconsumed for good, its lease renewed).
+        var view = View(["a", "b"], (0, "a"), (2, "a"));
+
+        var plan = PartitionAssignment.Plan("a", view, 4, new HashSet<int> { 0 }, new HashSet<int> { 2 }, None);
+
+        Assert.Equal([2], plan.Consume);
+        Assert.Empty(plan.Acquire);
+        Assert.Empty(plan.Lost);
+    }
+
+    [Fact]
+    public void Plan_HeldPartitionWhoseLeaseIsGone_IsLost()
+    {
+        var view = View(["a", "b"], (0, "a"), (1, "b"));
+
+        var plan = PartitionAssignment.Plan("a", view, 2, new HashSet<int> { 0 }, new HashSet<int> { 1 }, None);
+
+        Assert.Equal([1], plan.Lost);
+        Assert.Empty(plan.Consume);
+    }
+
+    [Fact]
     public void Plan_MemberMissingFromTheView_CountsItselfIn()
     {
-        var plan = PartitionAssignment.Plan("b", View(["a"]), 4, None, None);
+        var plan = PartitionAssignment.Plan("b", View(["a"]), 4, None, None, None);
 
         Assert.Equal(2, plan.Share);
     }
@@ -122,8 +147,8 @@ public sealed class PartitionAssignmentTests
         // c died: the store dropped its leases (2 and 5); a and b now share six partitions, three each.
         var view = View(["a", "b"], (0, "a"), (3, "a"), (1, "b"), (4, "b"));
 
-        var a = PartitionAssignment.Plan("a", view, 6, new HashSet<int> { 0, 3 }, None);
-        var b = PartitionAssignment.Plan("b", view, 6, new HashSet<int> { 1, 4 }, None);
+        var a = PartitionAssignment.Plan("a", view, 6, new HashSet<int> { 0, 3 }, None, None);
+        var b = PartitionAssignment.Plan("b", view, 6, new HashSet<int> { 1, 4 }, None, None);
 
         Assert.Single(a.Acquire);
         Assert.Single(b.Acquire);
@@ -158,7 +183,7 @@ public sealed class PartitionAssignmentTests
             foreach (var member in members.OrderBy(_ => random.Next()))
             {
                 var held = owners.Where(o => o.Value == member).Select(o => o.Key).ToHashSet();
-                var plan = PartitionAssignment.Plan(member, new PartitionLeaseView(members, new Dictionary<int, string>(owners)), partitions, held, None);
+                var plan = PartitionAssignment.Plan(member, new PartitionLeaseView(members, new Dictionary<int, string>(owners)), partitions, held, None, None);
                 foreach (var p in plan.Release.Concat(plan.Lost))
                 {
                     owners.Remove(p);
