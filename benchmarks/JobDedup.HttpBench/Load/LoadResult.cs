@@ -8,6 +8,9 @@ namespace JobDedup.HttpBench.Load;
 /// <param name="Statuses">How many answers had each status code.</param>
 internal sealed record LoadResult(int Requests, int Failures, TimeSpan Elapsed, double[] LatenciesMs, IReadOnlyDictionary<int, int> Statuses)
 {
+    /// <summary>Gets what the round cost the process, when it was measured.</summary>
+    public ProcessCost? Cost { get; init; }
+
     /// <summary>Gets the requests answered per second.</summary>
     public double PerSecond => Requests / Elapsed.TotalSeconds;
 

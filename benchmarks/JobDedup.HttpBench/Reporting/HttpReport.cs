@@ -80,6 +80,15 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
         return rows;
     }
 
+    /// <summary>The rows of the cost table: what the new-key rounds of (a) and (a') cost the whole process.</summary>
+    public IReadOnlyList<string[]> CostRows() =>
+    [
+        Cost("(a)", throughput.Plain, throughput.Plain),
+        Cost("(a)", throughput.NewKeys, throughput.Plain),
+        Cost("(a')", throughput.PlainEmpty, throughput.PlainEmpty),
+        Cost("(a')", throughput.NewKeysEmpty, throughput.PlainEmpty),
+    ];
+
     /// <summary>The page.</summary>
     public string Markdown()
     {
@@ -129,6 +138,16 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
             """));
         md.Append("## Results\n\n");
         MarkdownTable.Append(md, Header, Rows(), numericFrom: 2);
+        md.Append(Format.Invariant($"""
+            What the rounds of (a) and (a') cost the whole process (client and server), medians over the rounds: processor
+            time per request (every thread, and the kernel's work for the process: on {Environment.ProcessorCount} cores about {Environment.ProcessorCount} times the
+            wall-clock time per request when they are busy), thread-pool work items per request, and the jobs the engine
+            queued for its dispatcher per 1,000 requests (a request that finds the dispatcher deciding for another one
+            queues its job, which then costs thread switches, instead of deciding for itself).
+
+
+            """));
+        MarkdownTable.Append(md, CostHeader, CostRows(), numericFrom: 2);
         md.Append(Format.Invariant($"Failed requests: {throughput.Plain.Failures + throughput.NewKeys.Failures + throughput.Replays.Failures} in (a) and (b), {bursts.Sum(b => b.Timings.Failures)} in (c). Of 100 replays sent after (b), {throughput.ReplayMarked} carried the filter's replay header.\n\n"));
         TargetReport.AppendMarkdown(md, Targets());
         RunSections.AppendMachine(md, run, "Client and server ran in one process; other engineers' builds and tests ran on the same 2 cores during the run, so the load average above is part of the result.");
@@ -143,10 +162,25 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
         output.WriteLine();
         output.Write(TextTable.Render(Header, Rows()));
         output.WriteLine();
+        output.Write(TextTable.Render(CostHeader, CostRows()));
+        output.WriteLine();
         TargetReport.WriteConsole(output, Targets());
     }
 
     private static readonly string[] Header = ["scenario", "contender", "requests", "req/s or time", "p50 ms", "p99 ms", "handler runs", "ratio"];
+
+    private static readonly string[] CostHeader = ["scenario", "contender", "wall µs per request", "processor µs per request", "processor ratio", "work items per request", "queued per 1,000"];
+
+    private static string[] Cost(string scenario, Phase phase, Phase baseline) =>
+    [
+        scenario,
+        phase.Name,
+        Format.Invariant($"{phase.MicrosecondsPerRequest:0.0}"),
+        Format.Invariant($"{phase.CpuMicrosecondsPerRequest:0.0}"),
+        Format.Ratio(phase.CpuMicrosecondsPerRequest / baseline.CpuMicrosecondsPerRequest),
+        Format.Invariant($"{phase.WorkItemsPerRequest:0.00}"),
+        Format.Invariant($"{phase.QueuedPerThousand:0.0}"),
+    ];
 
     private static bool IsGuard(BurstResult burst) => burst.Name.StartsWith("guard", StringComparison.Ordinal);
 

@@ -29,6 +29,7 @@ internal static class ThroughputScenario
 
     public static async Task<ThroughputResult> RunAsync(HttpClient client, BenchServer server, BenchOptions options, string run)
     {
+        using var queue = new QueueCounter();
         const string ReplayedKey = "replayed";
         await StoreAsync(client, $"{run}-{ReplayedKey}");
         var warmUp = await WarmUpAsync(client, options, run, $"{run}-{ReplayedKey}");
@@ -42,10 +43,10 @@ internal static class ThroughputScenario
             {
                 var contender = NewKeyContenders[c];
                 var label = $"r{round}";
-                newKeys[c].Add(await Counted(server, () => NewKeysLoop(client, contender, run, label, options.RoundTime, options)));
+                newKeys[c].Add(await Counted(server, queue, () => NewKeysLoop(client, contender, run, label, options.RoundTime, options)));
             }
 
-            Console.WriteLine($"    µs per request: {string.Join(", ", NewKeyContenders.Select((contender, c) => $"{contender.Name} {newKeys[c][^1].MicrosecondsPerRequest:0.0}"))}");
+            Console.WriteLine($"    µs per request (processor µs): {string.Join(", ", NewKeyContenders.Select((contender, c) => $"{contender.Name} {newKeys[c][^1].MicrosecondsPerRequest:0.0} ({newKeys[c][^1].Cost!.CpuMicrosecondsPer(newKeys[c][^1].Requests):0})"))}");
 
             // The new keys of the round before may have pushed it out of the window (10,000 answers by default): store it again.
             await StoreAsync(client, $"{run}-{ReplayedKey}");
@@ -98,12 +99,14 @@ internal static class ThroughputScenario
         }
     }
 
-    /// <summary>Runs a loop whose every request must run the handler once, and checks that it did.</summary>
-    private static async Task<LoadResult> Counted(BenchServer server, Func<Task<LoadResult>> loop)
+    /// <summary>Runs a loop whose every request must run the handler once, checks that it did, and records what it cost the process.</summary>
+    private static async Task<LoadResult> Counted(BenchServer server, QueueCounter queue, Func<Task<LoadResult>> loop)
     {
         Settle();
         var before = server.Work.TotalRuns;
+        var cost = ProcessCost.Start(queue);
         var result = await loop();
+        result = result with { Cost = cost.Stop() };
         var runs = server.Work.TotalRuns - before;
         return runs == result.Requests - result.Failures
             ? result
