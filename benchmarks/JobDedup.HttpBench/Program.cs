@@ -45,6 +45,8 @@ Console.WriteLine($"bench http: server at {server.Address}, {options.Concurrency
 Console.WriteLine("1/2 (a) cheap endpoint without and with the filter, new keys; (b) replays of one stored key");
 var throughput = await ThroughputScenario.RunAsync(client, server, options, run);
 
+Console.WriteLine("(d) the cheap endpoint's request delegate in process, one thread, without and with the filter");
+var inProcess = await InProcessScenario.RunAsync(server, run);
 Console.WriteLine($"2/2 (c) {options.Bursts} bursts of {options.BurstSize} concurrent same-key POSTs");
 var bursts = new List<BurstResult>
 {
@@ -61,7 +63,7 @@ else
     Console.WriteLine("  no --postgres given: the PostgreSQL guard is left out");
 }
 
-var report = new HttpReport(throughput, bursts, options, recording.Finish());
+var report = new HttpReport(throughput, inProcess, bursts, options, recording.Finish());
 report.WriteConsole(Console.Out);
 Directory.CreateDirectory(options.Output);
 var page = Path.Combine(options.Output, "http.md");

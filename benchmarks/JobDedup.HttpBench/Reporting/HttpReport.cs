@@ -10,7 +10,7 @@ using JobDedup.HttpBench.Scenarios;
 namespace JobDedup.HttpBench.Reporting;
 
 /// <summary>Writes docs/benchmarks/http.md and the console summary from one run's results.</summary>
-internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<BurstResult> bursts, BenchOptions options, RunInfo run)
+internal sealed class HttpReport(ThroughputResult throughput, InProcessResult inProcess, IReadOnlyList<BurstResult> bursts, BenchOptions options, RunInfo run)
 {
     /// <summary>The filter's cost per request allowed over the plain endpoint's.</summary>
     public const double OverheadLimit = 1.2;
@@ -87,6 +87,8 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
         Cost("(a)", throughput.NewKeys, throughput.Plain),
         Cost("(a')", throughput.PlainEmpty, throughput.PlainEmpty),
         Cost("(a')", throughput.NewKeysEmpty, throughput.PlainEmpty),
+        InProcessCost("without the filter, in process, one thread", inProcess.PlainWall, inProcess.PlainCpu),
+        InProcessCost("filter, a new key each request, in process, one thread", inProcess.FilteredWall, inProcess.FilteredCpu),
     ];
 
     /// <summary>The page.</summary>
@@ -143,7 +145,11 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
             time per request (every thread, and the kernel's work for the process: on {Environment.ProcessorCount} cores about {Environment.ProcessorCount} times the
             wall-clock time per request when they are busy), thread-pool work items per request, and the jobs the engine
             queued for its dispatcher per 1,000 requests (a request that finds the dispatcher deciding for another one
-            queues its job, which then costs thread switches, instead of deciding for itself).
+            queues its job, which then costs thread switches, instead of deciding for itself). **(d)** is the same cheap
+            endpoint's request delegate called in process, one request after another on one thread, each with a new
+            `DefaultHttpContext` and a new key and its body in a pipe that has all of it, {inProcess.Rounds} rounds of {inProcess.RequestsPerRound:N0} requests
+            each (after 3 unmeasured): no server, no client, nothing else running, so its difference is what the layer costs
+            on a thread, which the rounds of (a) multiply.
 
 
             """));
@@ -180,6 +186,17 @@ internal sealed class HttpReport(ThroughputResult throughput, IReadOnlyList<Burs
         Format.Ratio(phase.CpuMicrosecondsPerRequest / baseline.CpuMicrosecondsPerRequest),
         Format.Invariant($"{phase.WorkItemsPerRequest:0.00}"),
         Format.Invariant($"{phase.QueuedPerThousand:0.0}"),
+    ];
+
+    private string[] InProcessCost(string name, double wall, double cpu) =>
+    [
+        "(d)",
+        name,
+        Format.Invariant($"{wall:0.0}"),
+        Format.Invariant($"{cpu:0.0}"),
+        Format.Ratio(cpu / inProcess.PlainCpu),
+        "n/a",
+        "n/a",
     ];
 
     private static bool IsGuard(BurstResult burst) => burst.Name.StartsWith("guard", StringComparison.Ordinal);

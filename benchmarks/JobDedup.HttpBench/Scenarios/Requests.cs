@@ -7,7 +7,8 @@ namespace JobDedup.HttpBench.Scenarios;
 /// <summary>The POSTs the scenarios send: a small JSON payment, with or without a key.</summary>
 internal static class Requests
 {
-    private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"amount":4999,"currency":"EUR"}""");
+    /// <summary>The payment every POST with a body carries.</summary>
+    public static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"amount":4999,"currency":"EUR"}""");
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     /// <summary>A POST of the payment body to <paramref name="path"/>, carrying <paramref name="key"/> when given.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -33,6 +34,14 @@ internal sealed class BenchServer : IAsyncDisposable
 
     /// <summary>Gets the handler every endpoint shares, with its run counts.</summary>
     public ChargeWork Work { get; }
+
+    /// <summary>Gets the app's services, for requests made in process.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Gets the endpoint mapped at <paramref name="path"/>, for requests made in process.</summary>
+    public RouteEndpoint Endpoint(string path) =>
+        ((IEndpointRouteBuilder)_app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()
+            .Single(endpoint => endpoint.RoutePattern.RawText == path);
 
     /// <summary>Gets the PostgreSQL guard, when a database was given.</summary>
     public PostgresGuard? Postgres { get; }
