@@ -142,10 +142,11 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
         MarkdownTable.Append(md, Header, Rows(), numericFrom: 2);
         md.Append(Format.Invariant($"""
             What the rounds of (a) and (a') cost the whole process (client and server), medians over the rounds: processor
-            time per request (every thread, and the kernel's work for the process: on {Environment.ProcessorCount} cores about {Environment.ProcessorCount} times the
-            wall-clock time per request when they are busy), thread-pool work items per request, and the jobs the engine
-            queued for its dispatcher per 1,000 requests (a request that finds the dispatcher deciding for another one
-            queues its job, which then costs thread switches, instead of deciding for itself). **(d)** is the same cheap
+            time per request (every thread, and the kernel's work for the process: on {Environment.ProcessorCount} cores at most {Environment.ProcessorCount} times the
+            wall-clock time per request), thread-pool work items per request, and the jobs the engine queued for its
+            dispatcher per 1,000 requests (a request that finds the dispatcher deciding for another one queues its job,
+            which then runs through the thread pool, instead of deciding for itself; the count comes from the engine's
+            queue depth, which the benchmark turns on by listening to it). **(d)** is the same cheap
             endpoint's request delegate called in process, one request after another on one thread, each with a new
             `DefaultHttpContext` and a new key and its body in a pipe that has all of it, {inProcess.Rounds} rounds of {inProcess.RequestsPerRound:N0} requests
             each (after 3 unmeasured): no server, no client, nothing else running, so its difference is what the layer costs

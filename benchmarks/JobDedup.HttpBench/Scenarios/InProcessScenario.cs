@@ -55,7 +55,7 @@ internal static class InProcessScenario
     {
         var before = server.Work.TotalRuns;
         var wall = Stopwatch.StartNew();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var cpu = Environment.CpuUsage.TotalTime;
         for (var i = 0; i < requests; i++)
         {
             var context = NewContext(server, endpoint, $"{run}-inproc-{prefix}-{next().ToString(CultureInfo.InvariantCulture)}");
@@ -66,7 +66,7 @@ internal static class InProcessScenario
             }
         }
 
-        var spent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var spent = Environment.CpuUsage.TotalTime - cpu;
         var elapsed = wall.Elapsed;
         if (server.Work.TotalRuns - before != requests)
         {

@@ -192,10 +192,17 @@ public sealed class LeasedPartitionTests(Broker broker)
         await using var leases = await PartitionLeaseSchema.CreateAsync();
         var record = new ConsumptionRecord();
         SlowFirstAcquireLeaseStore? store = null;
-        await using var host = await StartAsync(queue, leases, "i0", record, decorate: inner => store = new SlowFirstAcquireLeaseStore(inner));
+        ConsumerHost? started = null;
+        await using var host = await StartAsync(queue, leases, "i0", record, decorate: inner => store = new SlowFirstAcquireLeaseStore(inner)
+        {
+            IsConsumed = partition => Volatile.Read(ref started) is { } h ? Consumed(h).Contains(partition) : null,
+        });
+        Volatile.Write(ref started, host);
         Assert.NotNull(store);
 
-        await Watchdog.Until(() => store.SlowPartition is not null, "the late grant");
+        await Watchdog.Until(() => store.SlowPartition >= 0, "the late grant");
+        await Watchdog.Until(() => store.UnconsumedAtNextRenewal >= 0, "the renewal after the late grant");
+        Assert.True(store.UnconsumedAtNextRenewal == 1, "the late-granted partition was already consumed when the next renewal began: the case this test is about did not happen");
         await Watchdog.Until(() => IsBalanced([host]), $"every partition consumed, partition {store.SlowPartition} (granted late) among them");
         await PublishAsync(queue, perPartition: 5);
         await Watchdog.Until(() => record.Runs.Count == Partitions * 5, "every message handled");

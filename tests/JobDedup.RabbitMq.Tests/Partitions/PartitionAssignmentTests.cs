@@ -123,6 +123,20 @@ public sealed class PartitionAssignmentTests
     }
 
     [Fact]
+    public void Plan_HeldOverTheShare_IsReleasedNotConsumed()
+    {
+        // a holds three of four partitions (one only held, not consumed) while its share among two is two: it gives up
+        // the highest that is b's home (3, held), and consumes nothing it is about to release.
+        var view = View(["a", "b"], (0, "a"), (2, "a"), (3, "a"));
+
+        var plan = PartitionAssignment.Plan("a", view, 4, new HashSet<int> { 0, 2 }, new HashSet<int> { 3 }, None);
+
+        Assert.Equal([3], plan.Release);
+        Assert.Empty(plan.Consume);
+        Assert.Empty(plan.Lost);
+    }
+
+    [Fact]
     public void Plan_HeldPartitionWhoseLeaseIsGone_IsLost()
     {
         var view = View(["a", "b"], (0, "a"), (1, "b"));

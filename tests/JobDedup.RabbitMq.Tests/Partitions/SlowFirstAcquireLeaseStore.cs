@@ -12,12 +12,31 @@ internal sealed class SlowFirstAcquireLeaseStore(IPartitionLeaseStore inner) : L
 {
     private long _renewalStarted = Stopwatch.GetTimestamp();
     private int _acquisitions;
+    private int _slowPartition = -1;
+    private int _unconsumedAtNextRenewal = -1;
 
-    /// <summary>Gets the partition whose acquisition answered late, once it has.</summary>
-    public int? SlowPartition { get; private set; }
+    /// <summary>
+    /// Gets or sets whether the instance consumes a partition now (null while it cannot tell); asked at the renewals
+    /// after the late grant until it tells.
+    /// </summary>
+    public Func<int, bool?>? IsConsumed { get; set; }
+
+    /// <summary>Gets the partition whose acquisition answered late, or -1 before it has.</summary>
+    public int SlowPartition => Volatile.Read(ref _slowPartition);
+
+    /// <summary>
+    /// Gets whether the late-granted partition was still not consumed when the next renewal began (the state the test
+    /// is about): 1 yes, 0 no, -1 not known yet.
+    /// </summary>
+    public int UnconsumedAtNextRenewal => Volatile.Read(ref _unconsumedAtNextRenewal);
 
     public override Task<PartitionLeaseView> RenewAsync(string group, string member, CancellationToken cancellationToken = default)
     {
+        if (SlowPartition is >= 0 and var slow && UnconsumedAtNextRenewal < 0 && IsConsumed?.Invoke(slow) is { } consumed)
+        {
+            Volatile.Write(ref _unconsumedAtNextRenewal, consumed ? 0 : 1);
+        }
+
         Volatile.Write(ref _renewalStarted, Stopwatch.GetTimestamp());
         return Inner.RenewAsync(group, member, cancellationToken);
     }
@@ -34,7 +53,7 @@ internal sealed class SlowFirstAcquireLeaseStore(IPartitionLeaseStore inner) : L
                 await Task.Delay(left, CancellationToken.None);
             }
 
-            SlowPartition = partition;
+            Volatile.Write(ref _slowPartition, partition);
         }
 
         return acquired;
