@@ -32,7 +32,8 @@ internal sealed record Phase(string Name, IReadOnlyList<LoadResult> Rounds)
 
     private IEnumerable<double> Measured(Func<LoadResult, double> value) => Rounds.Where(r => r.Cost is not null).Select(value);
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>The median of <paramref name="values"/> (the mean of the middle two for an even count; NaN for none).</summary>
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
+using JobDedup.HttpBench.Load;
 using JobDedup.HttpBench.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -42,10 +43,10 @@ internal static class InProcessScenario
         }
 
         return new InProcessResult(
-            Median(plainRounds.Select(r => r.Wall)),
-            Median(plainRounds.Select(r => r.Cpu)),
-            Median(filteredRounds.Select(r => r.Wall)),
-            Median(filteredRounds.Select(r => r.Cpu)),
+            Phase.Median(plainRounds.Select(r => r.Wall)),
+            Phase.Median(plainRounds.Select(r => r.Cpu)),
+            Phase.Median(filteredRounds.Select(r => r.Wall)),
+            Phase.Median(filteredRounds.Select(r => r.Cpu)),
             RequestsPerRound,
             Rounds);
     }
@@ -81,8 +82,9 @@ internal static class InProcessScenario
     {
         var context = new DefaultHttpContext { RequestServices = server.Services };
         var body = PipeReader.Create(new ReadOnlySequence<byte>(Requests.Body));
-        context.Features.Set<IRequestBodyPipeFeature>(new WholeBody(body));
-        context.Features.Set<IHttpRequestBodyDetectionFeature>(WholeBody.CanHave);
+        var whole = new WholeBody(body);
+        context.Features.Set<IRequestBodyPipeFeature>(whole);
+        context.Features.Set<IHttpRequestBodyDetectionFeature>(whole);
         context.Request.Body = body.AsStream();
         context.Request.Method = HttpMethods.Post;
         context.Request.Path = endpoint.RoutePattern.RawText;
@@ -94,17 +96,9 @@ internal static class InProcessScenario
         return context;
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
-    }
-
     /// <summary>A body the server has in full: its pipe answers the first read with all of it.</summary>
     private sealed class WholeBody(PipeReader reader) : IRequestBodyPipeFeature, IHttpRequestBodyDetectionFeature
     {
-        public static readonly WholeBody CanHave = new(PipeReader.Create(ReadOnlySequence<byte>.Empty));
-
         public PipeReader Reader => reader;
 
         public bool CanHaveBody => true;
