@@ -25,6 +25,15 @@ internal static class BrokerControl
         return int.Parse(line[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Asks the broker how many consumers <paramref name="queue"/> has.</summary>
+    public static async Task<int> ConsumersAsync(string queue)
+    {
+        var listing = await RabbitMqCtlAsync("list_queues", "-q", "--no-table-headers", "name", "consumers");
+        var line = listing.Split('\n').Select(l => l.Split('\t')).FirstOrDefault(columns => columns.Length == 2 && columns[0] == queue)
+            ?? throw new InvalidOperationException($"No queue named {queue}:\n{listing}");
+        return int.Parse(line[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Has the broker close every client connection.</summary>
     public static Task CloseAllConnectionsAsync() => RabbitMqCtlAsync("close_all_connections", "test: connection loss");
 

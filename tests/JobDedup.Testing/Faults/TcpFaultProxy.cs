@@ -12,6 +12,8 @@ namespace JobDedup.Testing;
 /// <para><see cref="RefuseNewConnections"/> makes new connections fail at once (accepted, then reset) while the ones
 /// already open keep working; <see cref="DropConnections"/> resets every connection open now; <see cref="Cut"/> does
 /// both; <see cref="Restore"/> lets new connections through again (dropped ones stay dropped: clients reconnect).</para>
+/// <para><see cref="HoldReplies"/> keeps every connection open and forwarding what clients send, but holds back what
+/// the server sends until <see cref="ReleaseReplies"/>: a server that acted on a request and whose answer is late.</para>
 /// <para>Resets are sent with a zero linger, so the client sees "connection reset" as it would when a server dies,
 /// not an orderly end of stream.</para>
 /// </remarks>
@@ -27,6 +29,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     private readonly HashSet<Link> _links = [];
     private readonly Task _acceptLoop;
     private bool _refusing;
+    private TaskCompletionSource? _heldReplies;
     private int _accepted;
     private int _refused;
 
@@ -119,6 +122,28 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         DropConnections();
     }
 
+    /// <summary>Holds back everything the server sends, on every connection, until <see cref="ReleaseReplies"/>; what clients send still reaches it.</summary>
+    public void HoldReplies()
+    {
+        lock (_sync)
+        {
+            _heldReplies ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Sends on what the server sent while replies were held, and forwards its replies at once again.</summary>
+    public void ReleaseReplies()
+    {
+        TaskCompletionSource? held;
+        lock (_sync)
+        {
+            held = _heldReplies;
+            _heldReplies = null;
+        }
+
+        held?.TrySetResult();
+    }
+
     /// <summary>Forwards new connections again.</summary>
     public void Restore()
     {
@@ -133,6 +158,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        ReleaseReplies();
         _listener.Stop();
         DropConnections();
         try
@@ -221,7 +247,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _accepted);
-        await Task.WhenAll(PumpAsync(client, server), PumpAsync(server, client));
+        await Task.WhenAll(PumpAsync(client, server, replies: false), PumpAsync(server, client, replies: true));
         lock (_sync)
         {
             _links.Remove(link);
@@ -230,7 +256,15 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         link.Reset();
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private Task? HeldReplies()
+    {
+        lock (_sync)
+        {
+            return _heldReplies?.Task;
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to, bool replies)
     {
         var buffer = new byte[BufferSize];
         try
@@ -242,6 +276,11 @@ public sealed class TcpFaultProxy : IAsyncDisposable
                 {
                     to.Shutdown(SocketShutdown.Send);
                     return;
+                }
+
+                if (replies && HeldReplies() is { } held)
+                {
+                    await held;
                 }
 
                 var sent = 0;

@@ -53,6 +53,12 @@ internal sealed partial class ConsumerConnection(
     private Dictionary<string, DeliveryConsumer> _consumers = new(StringComparer.Ordinal);
     private int _generation;
 
+    /// <summary>
+    /// Whether the current channel may hold a consumer nobody knows of (a registration whose answer never came): such a
+    /// channel is replaced, never reused to take deliveries again.
+    /// </summary>
+    private bool _channelUnsure;
+
     /// <summary>The reason of the last connection loss: the client closes the channels with this same reason.</summary>
     private ShutdownEventArgs? _connectionLoss;
 
@@ -138,7 +144,8 @@ internal sealed partial class ConsumerConnection(
 
     /// <summary>
     /// Starts consuming <paramref name="queue"/> on the current channel (nothing happens if it is consumed already). It
-    /// stays wanted, so a replaced channel consumes it too.
+    /// stays wanted, so a replaced channel consumes it too. A registration that fails on a channel still open (the
+    /// broker may have made it all the same) replaces the channel, which consumes the queue once it is back.
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection is not consuming now (it recovers, or stops); try again later.</exception>
     public async Task SubscribeAsync(string queue, CancellationToken cancellationToken)
@@ -166,7 +173,26 @@ internal sealed partial class ConsumerConnection(
             }
 
             var registered = new DeliveryConsumer(channel, window, _tallies[queue], onDelivery, OnBrokerCancelled);
-            registered.Tag = await channel.BasicConsumeAsync(queue, autoAck: false, registered, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                registered.Tag = await channel.BasicConsumeAsync(queue, autoAck: false, registered, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && channel.IsOpen)
+            {
+                // The call gave up (the caller's cancellation, a timeout) on an open channel: the broker may have
+                // registered the consumer all the same, and would deliver to a consumer nobody knows of, which no
+                // unsubscribe could stop once the partition moved on. Only a new channel is sure to have no such
+                // consumer: the channel is replaced, and the queue, still wanted, is consumed on the new one. Paused
+                // meanwhile, it is replaced when intake resumes.
+                lock (_stateLock)
+                {
+                    _channelUnsure |= ReferenceEquals(_channel, channel);
+                }
+
+                StartResuming($"the subscription to {queue} was not confirmed ({ex.GetType().Name}: {ex.Message})");
+                throw;
+            }
+
             lock (_stateLock)
             {
                 _consumers[queue] = registered;
@@ -239,8 +265,26 @@ internal sealed partial class ConsumerConnection(
             AssertInvariants();
         }
 
-        // A lost connection's recovery registers the consumers again; it cancels them again then (see the recovery).
-        await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
+        // A subscription in progress ends first, so that the consumer it registers is among those canceled. A lost
+        // connection's recovery registers the consumers again; it cancels them again then (see the recovery).
+        try
+        {
+            await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return true; // stopping: the channel closes with the connection
+        }
+
+        try
+        {
+            await CancelConsumersAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _registering.Release();
+        }
+
         return true;
     }
 
@@ -257,7 +301,7 @@ internal sealed partial class ConsumerConnection(
                 return false;
             }
 
-            channel = _channel;
+            channel = _channelUnsure ? null : _channel;
             window = _window;
         }
 
@@ -266,7 +310,8 @@ internal sealed partial class ConsumerConnection(
             await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var registered = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
+                var registered = new Dictionary<string, DeliveryConsumer>(StringComparer.Ordinal);
+                await RegisterConsumersAsync(channel, window, registered, cancellationToken).ConfigureAwait(false);
                 lock (_stateLock)
                 {
                     _consumers = registered;
@@ -381,24 +426,37 @@ internal sealed partial class ConsumerConnection(
             window = new AckWindow(channel, timeProvider, prefetch * queues.Count, _generation);
             _channel = channel;
             _window = window;
+            _channelUnsure = false;
         }
 
         previousWindow?.Retire();
 
-        var consumers = await RegisterConsumersAsync(channel, window, cancellationToken).ConfigureAwait(false);
-        lock (_stateLock)
+        // Whether or not every registration succeeds, the consumers are those of the new channel, and the old one goes:
+        // kept open, its consumers (and one nobody knows of) would keep deliveries nobody settles.
+        var consumers = new Dictionary<string, DeliveryConsumer>(StringComparer.Ordinal);
+        try
         {
-            _consumers = consumers;
+            await RegisterConsumersAsync(channel, window, consumers, cancellationToken).ConfigureAwait(false);
         }
-
-        if (previous is not null)
+        finally
         {
-            await DisposeQuietlyAsync(previous).ConfigureAwait(false);
+            lock (_stateLock)
+            {
+                _consumers = consumers;
+            }
+
+            if (previous is not null)
+            {
+                await DisposeQuietlyAsync(previous).ConfigureAwait(false);
+            }
         }
     }
 
-    /// <summary>Registers one consumer per wanted queue on the channel (the caller holds <see cref="_registering"/>).</summary>
-    private async Task<Dictionary<string, DeliveryConsumer>> RegisterConsumersAsync(IChannel channel, AckWindow window, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers one consumer per wanted queue on the channel into <paramref name="consumers"/>, which lists those
+    /// registered so far if one fails (the caller holds <see cref="_registering"/>).
+    /// </summary>
+    private async Task RegisterConsumersAsync(IChannel channel, AckWindow window, Dictionary<string, DeliveryConsumer> consumers, CancellationToken cancellationToken)
     {
         string[] wanted;
         lock (_stateLock)
@@ -409,15 +467,12 @@ internal sealed partial class ConsumerConnection(
         // Without leases, partition queues are subscribed in a shuffled order, so that instances starting together may
         // become the single active consumer of different partitions.
         Random.Shared.Shuffle(wanted);
-        var consumers = new Dictionary<string, DeliveryConsumer>(StringComparer.Ordinal);
         foreach (var queue in wanted)
         {
             var registered = new DeliveryConsumer(channel, window, _tallies[queue], onDelivery, OnBrokerCancelled);
             registered.Tag = await channel.BasicConsumeAsync(queue, autoAck: false, registered, cancellationToken).ConfigureAwait(false);
             consumers[queue] = registered;
         }
-
-        return consumers;
     }
 
     private void StartResuming(string reason)
