@@ -12,8 +12,11 @@ namespace JobDedup.Worker.Handlers;
 /// </summary>
 internal static class HttpForwarding
 {
-    /// <summary>The longest single request; the pipeline's AttemptTimeout bounds all of them together.</summary>
-    private static readonly TimeSpan LongestRequest = TimeSpan.FromSeconds(10);
+    /// <summary>The longest single request unless Handler:RequestTimeout says otherwise; the pipeline's AttemptTimeout bounds all of them together.</summary>
+    internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The shortest request timeout the HTTP client's resilience handler accepts.</summary>
+    internal static readonly TimeSpan ShortestRequestTimeout = TimeSpan.FromMilliseconds(10);
 
     public static string ClientName(string pipeline) => $"jobdedup-forward:{pipeline}";
 
@@ -40,7 +43,7 @@ internal static class HttpForwarding
     internal static void Configure(HttpStandardResilienceOptions options, PipelineSettings pipeline)
     {
         var total = pipeline.AttemptTimeout;
-        var perRequest = total < LongestRequest ? total : LongestRequest;
+        var perRequest = pipeline.Handler.RequestTimeout ?? (total < DefaultRequestTimeout ? total : DefaultRequestTimeout);
         options.TotalRequestTimeout.Timeout = total;
         options.AttemptTimeout.Timeout = perRequest;
         options.CircuitBreaker.SamplingDuration = perRequest * 2 > TimeSpan.FromSeconds(30) ? perRequest * 2 : TimeSpan.FromSeconds(30);

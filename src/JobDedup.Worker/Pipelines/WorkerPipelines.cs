@@ -94,7 +94,7 @@ internal static class WorkerPipelines
             ValidateDuplicatePolicy(problems, path, pipeline);
 
             ValidateKey(problems, path, pipeline.Key);
-            ValidateHandler(problems, path, pipeline.Handler);
+            ValidateHandler(problems, path, pipeline.Handler, pipeline.AttemptTimeout);
         }
 
         HttpSettingsValidation.Validate(settings, problems);
@@ -372,7 +372,17 @@ internal static class WorkerPipelines
         }
     }
 
-    private static void ValidateHandler(List<string> problems, string path, HandlerSettings handler)
+    private static void ValidateRequestTimeout(List<string> problems, string path, TimeSpan? requestTimeout, TimeSpan attemptTimeout)
+    {
+        if (requestTimeout is { } timeout && (timeout < HttpForwarding.ShortestRequestTimeout || timeout > attemptTimeout))
+        {
+            problems.Add(
+                $"{path}:Handler:RequestTimeout must be from {HttpForwarding.ShortestRequestTimeout.TotalMilliseconds:0} ms up to {path}:AttemptTimeout ({attemptTimeout}), " +
+                $"which bounds every request and retry wait of a run together; it is {timeout}.");
+        }
+    }
+
+    private static void ValidateHandler(List<string> problems, string path, HandlerSettings handler, TimeSpan attemptTimeout)
     {
         switch (handler.Type)
         {
@@ -381,6 +391,7 @@ internal static class WorkerPipelines
                 break;
             case HandlerType.Http:
                 ValidateHeaders(problems, path, handler);
+                ValidateRequestTimeout(problems, path, handler.RequestTimeout, attemptTimeout);
                 break;
             case HandlerType.Publish when string.IsNullOrWhiteSpace(handler.RoutingKey):
                 problems.Add($"{path}:Handler:RoutingKey must be set for a Publish handler.");

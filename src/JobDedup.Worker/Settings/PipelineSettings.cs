@@ -213,6 +213,13 @@ public sealed class HandlerSettings
     /// <summary>Gets or sets the address messages are POSTed to (Http).</summary>
     public string? Url { get; set; }
 
+    /// <summary>
+    /// Gets or sets the longest one HTTP request may take (Http): from 10 ms up to the pipeline's AttemptTimeout, which
+    /// bounds every request and retry wait of a run together.
+    /// </summary>
+    /// <value>The default, unset, is 10 s, or AttemptTimeout when that is shorter.</value>
+    public TimeSpan? RequestTimeout { get; set; }
+
     /// <summary>Gets the message headers copied onto the HTTP request (Http). A value that is not visible ASCII fails the message as permanent.</summary>
     public List<string> ForwardHeaders { get; } = [];
 

@@ -6,6 +6,7 @@ using JobDedup.Worker.Settings;
 using JobDedup.Worker.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -137,6 +138,43 @@ public sealed class HttpForwardHandlerTests(Broker broker)
         Assert.Equal("answer 2", Encoding.UTF8.GetString(outcome.Value!));
         Assert.Equal(2, endpoint.Count);
         Assert.Equal(1, outcome.Attempts); // one handler run; the request was retried inside it
+    }
+
+    [Theory]
+    [InlineData(null, 300_000, 10_000)]
+    [InlineData(null, 4_000, 4_000)]
+    [InlineData(3_000, 300_000, 3_000)]
+    [InlineData(45_000, 300_000, 45_000)]
+    public void Configure_EachRequestsTimeout_IsRequestTimeoutOrTenSecondsWithinAttemptTimeout(int? requestMilliseconds, int attemptMilliseconds, int expectedMilliseconds)
+    {
+        var pipeline = Forward.Pipeline(new Uri("http://127.0.0.1:1/hooks"));
+        pipeline.AttemptTimeout = TimeSpan.FromMilliseconds(attemptMilliseconds);
+        pipeline.Handler.RequestTimeout = requestMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+        var options = new HttpStandardResilienceOptions();
+
+        HttpForwarding.Configure(options, pipeline);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), options.AttemptTimeout.Timeout);
+        Assert.Equal(pipeline.AttemptTimeout, options.TotalRequestTimeout.Timeout);
+        Assert.True(options.CircuitBreaker.SamplingDuration >= 2 * options.AttemptTimeout.Timeout, "the breaker samples at least two requests' time, as the resilience handler requires");
+    }
+
+    [Fact]
+    public async Task Forward_EndpointSlowerThanRequestTimeout_FailsWithThatTimeout()
+    {
+        await using var endpoint = await RecordingEndpoint.StartAsync();
+        endpoint.Hold = TimeSpan.FromMinutes(2);
+        await using var forward = Forward.Create(endpoint.Url, pipeline =>
+        {
+            pipeline.MaxRetryAttempts = 0;
+            pipeline.Handler.RequestTimeout = TimeSpan.FromMilliseconds(200);
+        });
+
+        var outcome = await forward.Dedup.EnqueueAsync("evt_1", Message("{}")).Within();
+
+        Assert.Equal(JobStatus.Failed, outcome.Status);
+        var timeout = Assert.IsType<Polly.Timeout.TimeoutRejectedException>(outcome.Exception);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), timeout.Timeout);
     }
 
     [Fact]

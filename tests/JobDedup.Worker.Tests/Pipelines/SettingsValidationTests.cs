@@ -44,6 +44,33 @@ public sealed class SettingsValidationTests
         Assert.StartsWith("JobDedup:Pipelines:orders:Handler:Headers:IdempotencyKey must be an HTTP header name", problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(30_001)]
+    public void Validate_RequestTimeoutOutsideTenMillisecondsToAttemptTimeout_IsRefusedNamingBoth(int milliseconds)
+    {
+        var problems = WorkerPipelines.Validate(Settings(p =>
+        {
+            p.AttemptTimeout = TimeSpan.FromSeconds(30);
+            p.Handler.RequestTimeout = TimeSpan.FromMilliseconds(milliseconds);
+        }));
+
+        var problem = Assert.Single(problems);
+        Assert.StartsWith("JobDedup:Pipelines:orders:Handler:RequestTimeout must be from 10 ms up to JobDedup:Pipelines:orders:AttemptTimeout (00:00:30)", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(30_000)]
+    public void Validate_RequestTimeoutWithinAttemptTimeout_IsAccepted(int milliseconds)
+    {
+        Assert.Empty(WorkerPipelines.Validate(Settings(p =>
+        {
+            p.AttemptTimeout = TimeSpan.FromSeconds(30);
+            p.Handler.RequestTimeout = TimeSpan.FromMilliseconds(milliseconds);
+        })));
+    }
+
     [Fact]
     public void Validate_EmptyHeaderName_MeansTheHeaderIsNotSent()
     {

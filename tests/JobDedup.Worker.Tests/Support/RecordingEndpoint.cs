@@ -20,6 +20,9 @@ public sealed class RecordingEndpoint : IAsyncDisposable
 
     public int Count => _requests.Count;
 
+    /// <summary>Gets or sets how long each request waits before it is answered (a slow endpoint); none by default.</summary>
+    public TimeSpan Hold { get; set; }
+
     public Uri Url { get; private set; } = null!;
 
     public static async Task<RecordingEndpoint> StartAsync()
@@ -30,6 +33,18 @@ public sealed class RecordingEndpoint : IAsyncDisposable
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             endpoint._requests.Enqueue(headers);
+            if (endpoint.Hold > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(endpoint.Hold, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // the client gave up
+                }
+            }
+
             var (status, extra) = endpoint.Respond(endpoint._requests.Count);
             foreach (var (name, value) in extra)
             {
