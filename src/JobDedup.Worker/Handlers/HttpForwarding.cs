@@ -13,7 +13,7 @@ namespace JobDedup.Worker.Handlers;
 internal static class HttpForwarding
 {
     /// <summary>The longest single request unless Handler:RequestTimeout says otherwise; the pipeline's AttemptTimeout bounds all of them together.</summary>
-    internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The shortest request timeout the HTTP client's resilience handler accepts.</summary>
     internal static readonly TimeSpan ShortestRequestTimeout = TimeSpan.FromMilliseconds(10);

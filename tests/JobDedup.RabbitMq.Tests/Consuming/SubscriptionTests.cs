@@ -54,27 +54,13 @@ public sealed class SubscriptionTests(Broker broker)
         private readonly TcpFaultProxy _proxy;
         private int _delivered;
 
-        private Setup(TcpFaultProxy proxy, TestQueue queue, ConsumerConnection connection)
+        private Setup(TcpFaultProxy proxy, TestQueue queue, string name)
         {
             _proxy = proxy;
             Queue = queue;
-            Connection = connection;
-        }
-
-        public TestQueue Queue { get; }
-
-        public ConsumerConnection Connection { get; private set; }
-
-        public static async Task<Setup> StartAsync(Broker broker, string name)
-        {
-            var target = new Uri(Broker.Uri);
-            var proxy = TcpFaultProxy.Start(target.Host, target.Port);
-            var queue = await TestQueue.CreateAsync(broker, name);
-            await queue.DeclareAsync();
             var source = new RabbitMqPublisherOptions { ConnectionUri = new UriBuilder(Broker.Uri) { Host = proxy.Host, Port = proxy.Port }.Uri.ToString() }
                 .CreateSource(services: null, name);
-            var setup = new Setup(proxy, queue, null!);
-            setup.Connection = new ConsumerConnection(
+            Connection = new ConsumerConnection(
                 name,
                 source,
                 [queue.Name],
@@ -83,13 +69,34 @@ public sealed class SubscriptionTests(Broker broker)
                 declareTopology: null,
                 (AckWindow window, QueueTally tally, in DeliveryFrame frame) =>
                 {
-                    Interlocked.Increment(ref setup._delivered);
+                    Interlocked.Increment(ref _delivered);
                     return Task.CompletedTask;
                 },
                 TimeProvider.System,
                 NullLogger.Instance);
-            await setup.Connection.OpenAsync(CancellationToken.None).Within();
-            return setup;
+        }
+
+        public TestQueue Queue { get; }
+
+        public ConsumerConnection Connection { get; }
+
+        public static async Task<Setup> StartAsync(Broker broker, string name)
+        {
+            var target = new Uri(Broker.Uri);
+            var proxy = TcpFaultProxy.Start(target.Host, target.Port);
+            var queue = await TestQueue.CreateAsync(broker, name);
+            var setup = new Setup(proxy, queue, name);
+            try
+            {
+                await queue.DeclareAsync();
+                await setup.Connection.OpenAsync(CancellationToken.None).Within();
+                return setup;
+            }
+            catch
+            {
+                await setup.DisposeAsync();
+                throw;
+            }
         }
 
         /// <summary>

@@ -256,14 +256,6 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         link.Reset();
     }
 
-    private Task? HeldReplies()
-    {
-        lock (_sync)
-        {
-            return _heldReplies?.Task;
-        }
-    }
-
     private async Task PumpAsync(Socket from, Socket to, bool replies)
     {
         var buffer = new byte[BufferSize];
@@ -278,9 +270,9 @@ public sealed class TcpFaultProxy : IAsyncDisposable
                     return;
                 }
 
-                if (replies && HeldReplies() is { } held)
+                if (replies && Volatile.Read(ref _heldReplies) is { } held)
                 {
-                    await held;
+                    await held.Task;
                 }
 
                 var sent = 0;

@@ -54,10 +54,10 @@ internal sealed partial class ConsumerConnection(
     private int _generation;
 
     /// <summary>
-    /// Whether the current channel may hold a consumer nobody knows of (a registration whose answer never came): such a
-    /// channel is replaced, never reused to take deliveries again.
+    /// A channel that may hold a consumer nobody knows of (a registration whose answer never came): it is replaced, never
+    /// reused to take deliveries again. Only the current channel counts, so a replaced one needs no clearing.
     /// </summary>
-    private bool _channelUnsure;
+    private IChannel? _doubtedChannel;
 
     /// <summary>The reason of the last connection loss: the client closes the channels with this same reason.</summary>
     private ShutdownEventArgs? _connectionLoss;
@@ -186,7 +186,7 @@ internal sealed partial class ConsumerConnection(
                 // meanwhile, it is replaced when intake resumes.
                 lock (_stateLock)
                 {
-                    _channelUnsure |= ReferenceEquals(_channel, channel);
+                    _doubtedChannel = channel;
                 }
 
                 StartResuming($"the subscription to {queue} was not confirmed ({ex.GetType().Name}: {ex.Message})");
@@ -301,7 +301,7 @@ internal sealed partial class ConsumerConnection(
                 return false;
             }
 
-            channel = _channelUnsure ? null : _channel;
+            channel = ReferenceEquals(_channel, _doubtedChannel) ? null : _channel;
             window = _window;
         }
 
@@ -426,7 +426,6 @@ internal sealed partial class ConsumerConnection(
             window = new AckWindow(channel, timeProvider, prefetch * queues.Count, _generation);
             _channel = channel;
             _window = window;
-            _channelUnsure = false;
         }
 
         previousWindow?.Retire();
