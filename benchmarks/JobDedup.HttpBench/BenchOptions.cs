@@ -47,7 +47,7 @@ internal sealed record BenchOptions(
             Option("--output") ?? "docs/benchmarks",
             Option("--command") ?? "scripts/bench.sh http",
             Option("--postgres") is { Length: > 0 } postgres ? postgres : null,
-            Number("--rounds", 4, 1, 10),
+            Number("--rounds", 6, 1, 10),
             TimeSpan.FromSeconds(Number("--seconds", 3, 1, 30)),
             Number("--concurrency", 8, 1, 64),
             Number("--burst", 100, 2, 200),

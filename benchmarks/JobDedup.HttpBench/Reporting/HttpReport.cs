@@ -106,7 +106,9 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
               request a new key so that the handler runs each time; both endpoints get the very same requests, the
               `Idempotency-Key` header included, so the ratio is the filter's cost alone. {options.Concurrency} loops send one request after another;
               {options.Rounds} rounds of at most {options.RoundTime.TotalSeconds:0} s (and {BenchOptions.MaxRequestsPerRound:N0} requests) per contender,
-              the contenders alternating round by round; the median round counts. "Time per request" is the round's wall-clock
+              the contenders taking turns in each round, each pair (without the filter, with it) in the other order every
+              other round, so that neither always runs first; the median round counts (the ratio is that of the two
+              medians; the ratio of each round's pair is listed under the targets, to show how much rounds differ). "Time per request" is the round's wall-clock
               time divided by its requests at that concurrency: the inverse of throughput. The filter keeps its default window of
               10,000 answers, so once it is full each new answer pushes out the oldest, as in an application left at the defaults.
               Before each round the garbage of the rounds before is collected, so that each round pays for its own: without
@@ -157,10 +159,15 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
         MarkdownTable.Append(md, CostHeader, CostRows(), numericFrom: 2);
         md.Append(Format.Invariant($"Failed requests: {throughput.Plain.Failures + throughput.NewKeys.Failures + throughput.Replays.Failures} in (a) and (b), {bursts.Sum(b => b.Timings.Failures)} in (c). Of 100 replays sent after (b), {throughput.ReplayMarked} carried the filter's replay header.\n\n"));
         TargetReport.AppendMarkdown(md, Targets());
+        md.Append(Format.Invariant($"Round by round, the filter's time per request in (a) against the endpoint's without it in the same round: {RoundRatios(throughput.NewKeys, throughput.Plain)}; in (a'): {RoundRatios(throughput.NewKeysEmpty, throughput.PlainEmpty)}.\n\n"));
         RunSections.AppendMachine(md, run, "Client and server ran in one process; other engineers' builds and tests ran on the same 2 cores during the run, so the load average above is part of the result.");
         RunSections.AppendCommand(md, run);
         return md.ToString();
     }
+
+    /// <summary>Each round's ratio of <paramref name="phase"/> to <paramref name="baseline"/>, in round order.</summary>
+    private static string RoundRatios(Phase phase, Phase baseline) =>
+        string.Join(", ", phase.Rounds.Zip(baseline.Rounds, (p, b) => Format.Ratio(p.MicrosecondsPerRequest / b.MicrosecondsPerRequest)));
 
     /// <summary>Writes the table and the targets to the console.</summary>
     public void WriteConsole(TextWriter output)
