@@ -57,8 +57,6 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
             Throughput("(b)", throughput.Replays, plain),
             Throughput("(a')", throughput.PlainEmpty, throughput.PlainEmpty),
             Throughput("(a')", throughput.NewKeysEmpty, throughput.PlainEmpty),
-            Throughput("(e)", throughput.PlainHeld, throughput.PlainHeld),
-            Throughput("(e)", throughput.NewKeysHeld, throughput.PlainHeld),
         };
         // The bursts come in pairs, the filter on a store and then the hand-written guard on the same kind of storage.
         for (var i = 0; i < bursts.Count; i++)
@@ -89,8 +87,6 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
         Cost("(a)", throughput.NewKeys, throughput.Plain),
         Cost("(a')", throughput.PlainEmpty, throughput.PlainEmpty),
         Cost("(a')", throughput.NewKeysEmpty, throughput.PlainEmpty),
-        Cost("(e)", throughput.PlainHeld, throughput.PlainHeld),
-        Cost("(e)", throughput.NewKeysHeld, throughput.PlainHeld),
         InProcessCost("without the filter, in process, one thread", inProcess.PlainWall, inProcess.PlainCpu),
         InProcessCost("filter, a new key each request, in process, one thread", inProcess.FilteredWall, inProcess.FilteredCpu),
     ];
@@ -128,12 +124,6 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
               the filter (key, engine, response capture and store). Ratio against the endpoint without the filter and without a body.
             - **(b) replay**: the same loops repeating one key whose answer is stored: the handler never runs (checked), the
               filter answers from the store. Ratio against the endpoint without the filter.
-            - **(e) the same, the thread pool held**: the pair of (a) again, {options.Rounds} rounds each, after (a), (a') and (b),
-              with the thread pool held at {ThroughputScenario.HeldPoolThreads} worker threads (its least and its most) and then given its limits back.
-              Left to itself the pool adds and retires threads as it sees fit, and where it settles differs from one round to
-              the next and weighs on every request on two shared cores (threads that wake and sleep): held, both contenders
-              run with the same threads, and the ratio leaves out what the pool's choices add. Informative only: the target is on (a), the pool
-              left as an application leaves it.
             - **(c) concurrency**: {options.BurstSize} POSTs with one key, built ahead and released at one instant on {options.BurstSize} open
               connections; the handler takes {FormatWork()} (a stand-in for the call to a payment service). {options.Bursts} bursts per
               contender, each on a fresh key, after one unmeasured burst that warms the contender up. The filter with its in-memory store is compared with the guard a user writes
@@ -153,7 +143,7 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
         md.Append("## Results\n\n");
         MarkdownTable.Append(md, Header, Rows(), numericFrom: 2);
         md.Append(Format.Invariant($"""
-            What the rounds of (a), (a') and (e) cost the whole process (client and server), medians over the rounds: processor
+            What the rounds of (a) and (a') cost the whole process (client and server), medians over the rounds: processor
             time per request (every thread, and the kernel's work for the process: on {Environment.ProcessorCount} cores at most {Environment.ProcessorCount} times the
             wall-clock time per request), thread-pool work items per request, and the jobs the engine queued for its
             dispatcher per 1,000 requests (a request that finds the dispatcher deciding for another one queues its job,
@@ -169,7 +159,7 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
         MarkdownTable.Append(md, CostHeader, CostRows(), numericFrom: 2);
         md.Append(Format.Invariant($"Failed requests: {throughput.Plain.Failures + throughput.NewKeys.Failures + throughput.Replays.Failures} in (a) and (b), {bursts.Sum(b => b.Timings.Failures)} in (c). Of 100 replays sent after (b), {throughput.ReplayMarked} carried the filter's replay header.\n\n"));
         TargetReport.AppendMarkdown(md, Targets());
-        md.Append(Format.Invariant($"Round by round, the filter's time per request in (a) against the endpoint's without it in the same round: {RoundRatios(throughput.NewKeys, throughput.Plain)}; in (a'): {RoundRatios(throughput.NewKeysEmpty, throughput.PlainEmpty)}; in (e): {RoundRatios(throughput.NewKeysHeld, throughput.PlainHeld)}.\n\n"));
+        md.Append(Format.Invariant($"Round by round, the filter's time per request in (a) against the endpoint's without it in the same round: {RoundRatios(throughput.NewKeys, throughput.Plain)}; in (a'): {RoundRatios(throughput.NewKeysEmpty, throughput.PlainEmpty)}.\n\n"));
         RunSections.AppendMachine(md, run, "Client and server ran in one process; other engineers' builds and tests ran on the same 2 cores during the run, so the load average above is part of the result.");
         RunSections.AppendCommand(md, run);
         return md.ToString();

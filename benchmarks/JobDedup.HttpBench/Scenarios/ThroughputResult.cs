@@ -10,6 +10,4 @@ namespace JobDedup.HttpBench.Scenarios;
 /// <param name="ReplayMarked">How many replay answers carried the replay header.</param>
 /// <param name="PlainEmpty">Without the filter, no body: for reading the overhead.</param>
 /// <param name="NewKeysEmpty">With the filter, new keys, no body: the filter's cost apart from reading and fingerprinting a body.</param>
-/// <param name="PlainHeld">(e): without the filter, the thread pool held at a fixed size.</param>
-/// <param name="NewKeysHeld">(e): with the filter, new keys, the thread pool held at the same size.</param>
-internal sealed record ThroughputResult(WarmUp WarmUp, Phase Plain, Phase NewKeys, Phase Replays, int ReplayMarked, Phase PlainEmpty, Phase NewKeysEmpty, Phase PlainHeld, Phase NewKeysHeld);
+internal sealed record ThroughputResult(WarmUp WarmUp, Phase Plain, Phase NewKeys, Phase Replays, int ReplayMarked, Phase PlainEmpty, Phase NewKeysEmpty);

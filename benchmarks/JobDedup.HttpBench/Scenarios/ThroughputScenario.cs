@@ -18,9 +18,6 @@ internal static class ThroughputScenario
     /// <summary>The most warm-up cycles, however much the JIT still compiles.</summary>
     public const int MaxWarmUpCycles = 8;
 
-    /// <summary>The worker threads the thread pool is held at in (e): twice the cores of the machine this page is measured on.</summary>
-    public const int HeldPoolThreads = 4;
-
     /// <summary>The contenders of (a) and (a'), in the order each round runs them: without the filter, then with it.</summary>
     private static readonly NewKeyContender[] NewKeyContenders =
     [
@@ -63,7 +60,6 @@ internal static class ThroughputScenario
         }
 
         var marked = await FilteredEndpoints.CountReplayMarkedAsync(client, $"{run}-{ReplayedKey}", 100);
-        var held = await HeldPoolRoundsAsync(client, server, queue, options, run);
         return new ThroughputResult(
             warmUp,
             new Phase("without the filter", newKeys[0]),
@@ -71,46 +67,7 @@ internal static class ThroughputScenario
             new Phase("filter, replays of one stored key", replays),
             marked,
             new Phase("without the filter, no body", newKeys[2]),
-            new Phase("filter, a new key each request, no body", newKeys[3]),
-            new Phase($"without the filter, thread pool held at {HeldPoolThreads} threads", held[0]),
-            new Phase($"filter, a new key each request, thread pool held at {HeldPoolThreads} threads", held[1]));
-    }
-
-    /// <summary>
-    /// (e): the pair of (a) again, the same number of rounds, with the thread pool held at <see cref="HeldPoolThreads"/>
-    /// worker threads (its least and its most), so that neither contender runs with more or fewer threads than the
-    /// other: left to itself, the pool adds and retires threads as it sees fit, and where it settles differs from one
-    /// round to the next. The pool's limits are put back afterwards.
-    /// </summary>
-    private static async Task<List<LoadResult>[]> HeldPoolRoundsAsync(HttpClient client, BenchServer server, QueueCounter queue, BenchOptions options, string run)
-    {
-        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
-        ThreadPool.GetMaxThreads(out var maxWorkers, out var maxIo);
-        if (!ThreadPool.SetMaxThreads(HeldPoolThreads, maxIo) || !ThreadPool.SetMinThreads(HeldPoolThreads, minIo))
-        {
-            throw new InvalidOperationException($"The thread pool could not be held at {HeldPoolThreads} worker threads.");
-        }
-
-        try
-        {
-            var held = new[] { new List<LoadResult>(), new List<LoadResult>() };
-            for (var round = 0; round < options.Rounds; round++)
-            {
-                Console.WriteLine($"  round {round + 1}/{options.Rounds}, thread pool held at {HeldPoolThreads} threads");
-                foreach (var c in RoundOrder(round).Where(c => c < 2))
-                {
-                    var contender = NewKeyContenders[c];
-                    held[c].Add(await Counted(server, queue, () => NewKeysLoop(client, contender, run, $"held{round}", options.RoundTime, options)));
-                }
-            }
-
-            return held;
-        }
-        finally
-        {
-            ThreadPool.SetMinThreads(minWorkers, minIo);
-            ThreadPool.SetMaxThreads(maxWorkers, maxIo);
-        }
+            new Phase("filter, a new key each request, no body", newKeys[3]));
     }
 
     /// <summary>
