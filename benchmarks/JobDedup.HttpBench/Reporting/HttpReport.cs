@@ -157,7 +157,7 @@ internal sealed class HttpReport(ThroughputResult throughput, InProcessResult in
 
             """));
         MarkdownTable.Append(md, CostHeader, CostRows(), numericFrom: 2);
-        md.Append(Format.Invariant($"Failed requests: {throughput.Plain.Failures + throughput.NewKeys.Failures + throughput.Replays.Failures} in (a) and (b), {bursts.Sum(b => b.Timings.Failures)} in (c). Of 100 replays sent after (b), {throughput.ReplayMarked} carried the filter's replay header.\n\n"));
+        md.Append(Format.Invariant($"Failed requests: {throughput.Plain.Failures + throughput.NewKeys.Failures + throughput.PlainEmpty.Failures + throughput.NewKeysEmpty.Failures + throughput.Replays.Failures} in (a), (a') and (b), {bursts.Sum(b => b.Timings.Failures)} in (c). Of 100 replays sent after (b), {throughput.ReplayMarked} carried the filter's replay header.\n\n"));
         TargetReport.AppendMarkdown(md, Targets());
         md.Append(Format.Invariant($"Round by round, the filter's time per request in (a) against the endpoint's without it in the same round: {RoundRatios(throughput.NewKeys, throughput.Plain)}; in (a'): {RoundRatios(throughput.NewKeysEmpty, throughput.PlainEmpty)}.\n\n"));
         RunSections.AppendMachine(md, run, "Client and server ran in one process; other engineers' builds and tests ran on the same 2 cores during the run, so the load average above is part of the result.");

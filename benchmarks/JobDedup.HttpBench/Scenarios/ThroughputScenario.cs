@@ -18,7 +18,7 @@ internal static class ThroughputScenario
     /// <summary>The most warm-up cycles, however much the JIT still compiles.</summary>
     public const int MaxWarmUpCycles = 8;
 
-    /// <summary>The contenders of (a) and (a'), in the order each round runs them: without the filter, then with it.</summary>
+    /// <summary>The contenders of (a) and (a'), in pairs: without the filter, then with it (see <see cref="RoundOrder"/>).</summary>
     private static readonly NewKeyContender[] NewKeyContenders =
     [
         new("/plain/cheap", "without", WithBody: true),
@@ -71,11 +71,12 @@ internal static class ThroughputScenario
     }
 
     /// <summary>
-    /// The order the contenders of (a) and (a') run in a round: each pair (without the filter, with it) runs in its
-    /// order in even rounds and the other way round in odd ones, so that whatever a round's place does to a contender
-    /// (the one after the replays, the one after the collection) falls on both alike over the rounds.
+    /// The order the contenders of (a) and (a') run in a round. They come in pairs (without the filter, then with it):
+    /// each pair runs in that order in even rounds and the other way round in odd ones, so that whatever a round's place
+    /// does to a contender (the one after the replays, the one after the collection) falls on both alike over the rounds.
     /// </summary>
-    private static int[] RoundOrder(int round) => round % 2 == 0 ? [0, 1, 2, 3] : [1, 0, 3, 2];
+    private static IEnumerable<int> RoundOrder(int round) =>
+        Enumerable.Range(0, NewKeyContenders.Length).Select(c => round % 2 == 0 ? c : c ^ 1);
 
     /// <summary>
     /// Sends a second of each contender's requests, unmeasured, again and again until the JIT is done with them: until
