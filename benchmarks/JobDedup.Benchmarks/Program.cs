@@ -90,8 +90,4 @@ return 0;
 static string UnderlyingCommand(string[] args) =>
     RunInfo.InvocationOf(typeof(MicroConfig).Assembly, args.Where((arg, i) => arg != "--command" && (i == 0 || args[i - 1] != "--command")));
 
-static string? Option(string[] args, string name)
-{
-    var at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-}
+static string? Option(string[] args, string name) => JobDedup.Bench.Reporting.Text.CommandLine.Option(args, name);

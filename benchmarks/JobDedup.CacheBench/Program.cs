@@ -60,8 +60,4 @@ await File.WriteAllTextAsync(Path.Combine(output, "cache.svg"), report.Svg());
 Console.WriteLine($"wrote {Path.Combine(output, "cache.md")} and cache.svg");
 return 0;
 
-string? Option(string name)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-}
+string? Option(string name) => JobDedup.Bench.Reporting.Text.CommandLine.Option(args, name);

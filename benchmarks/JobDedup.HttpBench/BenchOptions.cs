@@ -1,3 +1,5 @@
+using JobDedup.Bench.Reporting.Text;
+
 namespace JobDedup.HttpBench;
 
 /// <summary>The tool's settings, from its command line.</summary>
@@ -25,11 +27,7 @@ internal sealed record BenchOptions(
     /// <summary>Reads the options; anything not given takes the default a full run uses.</summary>
     public static BenchOptions Parse(string[] args)
     {
-        string? Option(string name)
-        {
-            var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-        }
+        string? Option(string name) => CommandLine.Option(args, name);
 
         int Number(string name, int fallback, int min, int max)
         {
